@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/report"
+	"github.com/oomlint/oomlint/rules"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version from go install is used.
+var version = ""
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+)
+
+// errFindings makes lint exit 1 without printing anything more.
+var errFindings = errors.New("findings at or above --fail-on")
+
+// run is the whole program: it parses args, runs the command and maps the
+// outcome to an exit code. Nothing here exits or touches os.Std*.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	app := newApp(stdout, stderr, getenv)
+	err := app.RunContext(ctx, permuteArgs(args, app))
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errFindings):
+		return exitFindings
+	default:
+		fmt.Fprintf(stderr, "oomlint: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return exitUsage
+	}
+}
+
+func lintFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: " + strings.Join(report.Names(), ", ")},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` instead of standard output"},
+		&cli.StringFlag{Name: "fail-on", Value: "warning", Usage: "exit 1 when a finding is at or above this severity: error, warning, info or none"},
+		&cli.StringSliceFlag{Name: "enable", Usage: "turn on rules by `ID`, name or glob (repeatable, comma-separated)"},
+		&cli.StringSliceFlag{Name: "disable", Usage: "turn off rules by `ID`, name or glob (repeatable, comma-separated)"},
+		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace for objects without metadata.namespace (default \"default\")"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel workers (default: number of CPUs)"},
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (default: .oomlint.yaml in the working directory or the first PATH)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print findings only, no summary"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also NO_COLOR)"},
+	}
+}
+
+func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
+	lintCmd := func(c *cli.Context) error { return lintAction(c, stdout, getenv) }
+	usageErr := func(_ *cli.Context, err error, _ bool) error { return err }
+	return &cli.App{
+		Name:            "oomlint",
+		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
+		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint rules\n   oomlint explain ID|NAME\n   oomlint version",
+		Version:         buildVersion(),
+		HideVersion:     true,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Flags:           lintFlags(),
+		Action:          lintCmd,
+		OnUsageError:    usageErr,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		HideHelpCommand: true,
+		Commands: []*cli.Command{
+			{
+				Name: "lint", Usage: "lint manifests (the default command)", ArgsUsage: "[PATH...]",
+				Flags: lintFlags(), Action: lintCmd, OnUsageError: usageErr,
+			},
+			{
+				Name: "rules", Usage: "list the rules: ID, name, severity, summary",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or markdown"}},
+				Action: func(c *cli.Context) error {
+					return listRules(stdout, c.String("format"))
+				},
+				OnUsageError: usageErr,
+			},
+			{
+				Name: "explain", Usage: "explain a rule: what happens at run time, why, how to fix", ArgsUsage: "ID|NAME",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return errors.New("explain takes one rule ID or name, e.g. oomlint explain OOM107")
+					}
+					return explain(stdout, c.Args().First())
+				},
+				OnUsageError: usageErr,
+			},
+			{
+				Name: "version", Usage: "print the version",
+				Action: func(*cli.Context) error {
+					_, err := fmt.Fprintf(stdout, "oomlint %s\n", buildVersion())
+					return err
+				},
+			},
+		},
+	}
+}
+
+func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) error {
+	write, err := report.Lookup(c.String("format"))
+	if err != nil {
+		return err
+	}
+	failOn, err := parseFailOn(c.String("fail-on"))
+	if err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: c.Int("jobs")}
+	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
+	if err != nil {
+		return err
+	}
+	if fc != nil {
+		fc.Apply(&cfg)
+		if fc.FailOn != "" && !c.IsSet("fail-on") {
+			failOn, _ = parseFailOn(fc.FailOn)
+		}
+	}
+	cfg.Enable = append(cfg.Enable, c.StringSlice("enable")...)
+	cfg.Disable = append(cfg.Disable, c.StringSlice("disable")...)
+	if c.IsSet("namespace") {
+		cfg.Namespace = c.String("namespace")
+	}
+	res, err := lint.Run(c.Context, cfg, rules.All)
+	if err != nil {
+		return err
+	}
+
+	out, toStdout := stdout, true
+	if name := c.String("output"); name != "" && name != "-" {
+		f, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+		defer f.Close()
+		out, toStdout = f, false
+	}
+	opt := report.Options{
+		Quiet: c.Bool("quiet"),
+		Color: toStdout && !c.Bool("no-color") && getenv("NO_COLOR") == "" && isTerminal(stdout),
+	}
+	if err := write(out, res, opt); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if f, ok := out.(*os.File); ok && !toStdout {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	}
+	if failOn != 0 && slices.ContainsFunc(res.Findings, func(f lint.Finding) bool { return f.Severity >= failOn }) {
+		return errFindings
+	}
+	return nil
+}
+
+// parseFailOn reads --fail-on; "none" is 0, which nothing reaches.
+func parseFailOn(s string) (lint.Severity, error) {
+	if s == "none" {
+		return 0, nil
+	}
+	sev, err := lint.ParseSeverity(s)
+	if err != nil {
+		return 0, fmt.Errorf("--fail-on: %w (or none)", err)
+	}
+	return sev, nil
+}
+
+// loadConfig reads --config, else .oomlint.yaml in the working directory,
+// else in the first PATH.
+func loadConfig(explicit, wd string, paths []string) (*lint.FileConfig, error) {
+	if explicit != "" {
+		return lint.LoadConfigFile(explicit)
+	}
+	dirs := []string{wd}
+	if len(paths) > 0 {
+		p := paths[0]
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			p = filepath.Dir(p)
+		}
+		dirs = append(dirs, p)
+	}
+	for _, d := range dirs {
+		if p := lint.FindConfigFile(d); p != "" {
+			if rel, err := filepath.Rel(wd, p); err == nil {
+				p = rel
+			}
+			return lint.LoadConfigFile(p)
+		}
+	}
+	return nil, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func listRules(w io.Writer, format string) error {
+	switch format {
+	case "text":
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSEVERITY\tSUMMARY")
+		for _, r := range rules.All {
+			sev := r.Severity.String()
+			if r.Off {
+				sev += " (off)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Name, sev, r.Summary)
+		}
+		return tw.Flush()
+	case "markdown":
+		return rules.Markdown(w, rules.All)
+	}
+	return fmt.Errorf("rules: unknown format %q (valid: text, markdown)", format)
+}
+
+func explain(w io.Writer, name string) error {
+	for _, r := range rules.All {
+		if strings.EqualFold(name, r.ID) || name == r.Name {
+			return rules.Explain(w, r)
+		}
+	}
+	return fmt.Errorf("explain: unknown rule %q (see oomlint rules)", name)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// permuteArgs moves flags in front of paths so `oomlint ./k8s --format json`
+// works as it does in kube-linter and conftest; the standard flag parser
+// stops at the first path. Everything after "--" stays a path.
+func permuteArgs(args []string, app *cli.App) []string {
+	if len(args) < 2 {
+		return args
+	}
+	head, rest := args[:1], args[1:]
+	flags := app.Flags
+	if cmd := app.Command(rest[0]); cmd != nil {
+		head, rest, flags = args[:2], args[2:], cmd.Flags
+	}
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flagArgs, paths []string
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			paths = append(paths, rest[i:]...)
+			i = len(rest)
+		case len(a) > 1 && a[0] == '-':
+			flagArgs = append(flagArgs, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
+				i++
+				flagArgs = append(flagArgs, rest[i])
+			}
+		default:
+			paths = append(paths, a)
+		}
+	}
+	out := append(slices.Clone(head), flagArgs...)
+	if len(paths) > 0 && paths[0] != "--" {
+		out = append(out, "--")
+	}
+	return append(out, paths...)
+}

@@ -1,0 +1,247 @@
+package lint
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Pass is what a rule's Check is given.
+type Pass struct {
+	Object    *Object
+	Workload  *Workload
+	Container *Container // nil for WorkloadScope rules
+	Settings  Settings
+}
+
+type checker struct {
+	cfg       *Config
+	active    []*Rule // enabled rules, severities configured
+	catalogue []*Rule // every rule, for suppressions that name a disabled one
+	dirs      map[string]directives
+}
+
+// checkFile runs the rules over one file's objects and applies suppressions.
+func (c *checker) checkFile(d *decoded) []Finding {
+	var out []Finding
+	for _, f := range d.problems {
+		if !c.suppressedByComment(f) {
+			out = append(out, f)
+		}
+	}
+	for _, o := range d.objects {
+		out = append(out, c.checkObject(o)...)
+	}
+	out = append(out, c.badDirectives(d)...)
+	return out
+}
+
+func (c *checker) checkObject(o *Object) (out []Finding) {
+	ignore := c.objectIgnores(o, &out)
+	w := o.Workload
+	if w == nil {
+		return out
+	}
+	for _, r := range c.active {
+		if r.Check == nil || listCovers(ignore, r) {
+			continue
+		}
+		var diags []Diagnostic
+		switch r.Scope {
+		case ContainerScope:
+			for _, ct := range w.Containers {
+				diags = append(diags, c.run(r, &Pass{Object: o, Workload: w, Container: ct, Settings: c.cfg.Settings}, &out)...)
+			}
+		case WorkloadScope:
+			diags = c.run(r, &Pass{Object: o, Workload: w, Settings: c.cfg.Settings}, &out)
+		case EngineScope:
+		}
+		for _, d := range diags {
+			f := c.finding(o, r, d)
+			if !c.suppressedByComment(f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// run calls a rule, turning a panic into a finding: a bug in one rule must
+// not hide the other findings.
+func (c *checker) run(r *Rule, p *Pass, out *[]Finding) (diags []Diagnostic) {
+	defer func() {
+		if e := recover(); e != nil {
+			loc := p.Object.Origin.Locate(Root)
+			*out = append(*out, Finding{
+				Rule: RenderErrorID, File: loc.File, Line: loc.Line, Column: loc.Column,
+				Message: fmt.Sprintf("rule %s failed on %s %s (internal error: %v); please report it", r.ID, p.Object.Kind, p.Object.Name, e),
+			})
+			diags = nil
+		}
+	}()
+	return r.Check(p)
+}
+
+func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
+	loc := o.Origin.Locate(d.Path)
+	ref := o.Ref()
+	f := Finding{
+		Rule: r.ID, Name: r.Name, Severity: r.Severity,
+		Message: d.Message, Fix: d.Fix,
+		File: loc.File, Line: loc.Line, Column: loc.Column,
+		Object: &ref, Container: d.Container, Path: d.Path.String(),
+		Related: append(loc.Related, d.Related...),
+	}
+	if f.Fix == "" {
+		f.Fix = r.Fix
+	}
+	if d.Severity > f.Severity && !c.overridden(r) {
+		f.Severity = d.Severity
+	}
+	return f
+}
+
+func (c *checker) overridden(r *Rule) bool {
+	for p := range c.cfg.Severity {
+		if ruleMatches(p, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// objectIgnores reads the oomlint.io/ignore annotation, reporting entries
+// that name no rule.
+func (c *checker) objectIgnores(o *Object, out *[]Finding) []string {
+	v, ok := o.Annotations[IgnoreAnnotation]
+	if !ok {
+		return nil
+	}
+	list := splitList(v)
+	for _, s := range list {
+		if !strings.EqualFold(s, "all") && !c.known(s) {
+			loc := o.Origin.Locate(Root.Keys("metadata", "annotations", IgnoreAnnotation))
+			ref := o.Ref()
+			*out = append(*out, Finding{
+				Rule: SuppressionInvalidID, File: loc.File, Line: loc.Line, Column: loc.Column, Object: &ref,
+				Path:    Root.Keys("metadata", "annotations", IgnoreAnnotation).String(),
+				Message: fmt.Sprintf("%s names %q, which is not an oomlint rule; nothing is suppressed by it", IgnoreAnnotation, s),
+				Fix:     "use rule IDs or names from `oomlint rules`, comma-separated, or all",
+			})
+		}
+	}
+	return list
+}
+
+func (c *checker) known(s string) bool {
+	return slices.ContainsFunc(c.catalogue, func(r *Rule) bool { return strings.EqualFold(s, r.ID) || s == r.Name })
+}
+
+// suppressedByComment reports whether a well-formed # oomlint:ignore
+// comment covers the finding's line.
+func (c *checker) suppressedByComment(f Finding) bool {
+	for _, d := range c.dirs[f.File][f.Line] {
+		if d.reason == "" {
+			continue // malformed: reported, not obeyed
+		}
+		for _, s := range d.rules {
+			if strings.EqualFold(s, "all") || strings.EqualFold(s, f.Rule) || (f.Name != "" && s == f.Name) || c.nameOf(f.Rule) == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *checker) nameOf(id string) string {
+	for _, r := range c.catalogue {
+		if r.ID == id {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// badDirectives reports ignore comments that are malformed or name no rule.
+func (c *checker) badDirectives(d *decoded) []Finding {
+	var out []Finding
+	for _, ds := range d.directives {
+		for _, dir := range ds {
+			bad := func(msg string) {
+				out = append(out, Finding{Rule: SuppressionInvalidID, File: d.file, Line: dir.line, Column: dir.col, Message: msg,
+					Fix: "write # oomlint:ignore OOM104 why-this-is-fine (IDs or names, comma-separated, then a reason)"})
+			}
+			switch {
+			case len(dir.rules) == 0:
+				bad("oomlint:ignore names no rule; nothing is suppressed")
+				continue
+			case dir.reason == "":
+				bad(fmt.Sprintf("oomlint:ignore %s has no reason; it is not applied until it says why", strings.Join(dir.rules, ",")))
+			}
+			for _, s := range dir.rules {
+				if !strings.EqualFold(s, "all") && !c.known(s) {
+					bad(fmt.Sprintf("oomlint:ignore names %q, which is not an oomlint rule", s))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// templateFindings reports Go-template files outside charts once per directory.
+func (c *checker) templateFindings(decs []*decoded) []Finding {
+	byDir := map[string][]*decoded{}
+	var order []string
+	for _, d := range decs {
+		if d.template == 0 {
+			continue
+		}
+		dir := path.Dir(d.file)
+		if byDir[dir] == nil {
+			order = append(order, dir)
+		}
+		byDir[dir] = append(byDir[dir], d)
+	}
+	var out []Finding
+	for _, dir := range order {
+		files := byDir[dir]
+		first := files[0]
+		what := "this file is a Go/Helm template"
+		if len(files) > 1 {
+			what = fmt.Sprintf("%d files in %s/ are Go/Helm templates", len(files), dir)
+		}
+		out = append(out, Finding{
+			Rule: ParseErrorID, File: first.file, Line: first.template, Column: 1,
+			Message: what + " ({{ … }} outside a Helm chart), not manifests; they are not linted",
+			Fix:     "put the templates in a chart (a directory with Chart.yaml) so oomlint renders them, or list the directory under ignore: in .oomlint.yaml",
+		})
+	}
+	return out
+}
+
+// stamp fills in rule names and configured severities of engine findings
+// and drops those whose rule is disabled.
+func (c *checker) stamp(all []Finding) []Finding {
+	out := all[:0]
+	for _, f := range all {
+		i := slices.IndexFunc(c.active, func(r *Rule) bool { return r.ID == f.Rule })
+		if i < 0 {
+			if c.known(f.Rule) {
+				continue // disabled
+			}
+			if f.Severity == 0 {
+				f.Severity = Error
+			}
+			out = append(out, f)
+			continue
+		}
+		r := c.active[i]
+		f.Name = r.Name
+		if f.Severity == 0 || c.overridden(r) {
+			f.Severity = r.Severity
+		}
+		out = append(out, f)
+	}
+	return out
+}

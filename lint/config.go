@@ -1,0 +1,226 @@
+package lint
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Config is everything a run needs, merged from flags and .oomlint.yaml.
+type Config struct {
+	Paths       []string // files or directories; default "."
+	WorkDir     string   // findings' paths are relative to it
+	Jobs        int      // parallel workers; 0 means GOMAXPROCS
+	Namespace   string   // for objects without metadata.namespace; default "default"
+	Enable      []string // IDs, names or globs turned on
+	Disable     []string // IDs, names or globs turned off
+	Severity    map[string]Severity
+	Settings    Settings
+	Ignore      []string // globs of paths not to lint
+	MaxFileSize int64    // bytes; larger files are a finding
+}
+
+// Settings are the thresholds rules read.
+type Settings struct {
+	MaxLimitRequestRatio float64 // OOM105
+	MinMemory            int64   // OOM109, bytes
+}
+
+// Defaults.
+const (
+	DefaultNamespace   = "default"
+	DefaultMaxFileSize = 10 << 20
+)
+
+// DefaultSettings are the thresholds when nothing is configured.
+func DefaultSettings() Settings {
+	return Settings{MaxLimitRequestRatio: 4, MinMemory: 16 << 20}
+}
+
+// ConfigFileNames are looked for in the working directory, then the first path.
+var ConfigFileNames = []string{".oomlint.yaml", ".oomlint.yml"}
+
+// FileConfig is .oomlint.yaml, decoded strictly: an unknown key is an error.
+type FileConfig struct {
+	Rules struct {
+		Enable   []string          `yaml:"enable"`
+		Disable  []string          `yaml:"disable"`
+		Severity map[string]string `yaml:"severity"`
+	} `yaml:"rules"`
+	Settings struct {
+		MaxLimitRequestRatio *float64 `yaml:"maxLimitRequestRatio"`
+		MinMemory            string   `yaml:"minMemory"`
+		MaxFileSize          string   `yaml:"maxFileSize"`
+	} `yaml:"settings"`
+	Ignore    []string `yaml:"ignore"`
+	Namespace string   `yaml:"namespace"`
+	FailOn    string   `yaml:"failOn"`
+
+	path  string
+	lines map[string]int // where each setting was written, for errors
+}
+
+// PosError is an error about a position in a file; it prints as
+// path:line: message, which editors can jump to.
+type PosError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *PosError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *PosError) Unwrap() error { return e.Err }
+
+var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+var lineError = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// LoadConfigFile reads and strictly decodes a config file.
+func LoadConfigFile(path string) (*FileConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	fc := &FileConfig{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, configError(path, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		fc.lines = settingLines(&root)
+	}
+	return fc, fc.check()
+}
+
+func configError(path string, err error) error {
+	if te, ok := errors.AsType[*yaml.TypeError](err); ok && len(te.Errors) > 0 {
+		msg := te.Errors[0]
+		if m := unknownField.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &PosError{File: path, Line: line, Err: fmt.Errorf("unknown key %q", m[2])}
+		}
+		if m := lineError.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &PosError{File: path, Line: line, Err: errors.New(m[2])}
+		}
+		return &PosError{File: path, Err: errors.New(msg)}
+	}
+	return &PosError{File: path, Line: errorLine(err), Err: errors.New(strings.TrimSpace(yamlLine.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")))}
+}
+
+// settingLines records the line of every key two levels deep ("settings.minMemory").
+func settingLines(root *yaml.Node) map[string]int {
+	lines := map[string]int{}
+	top := deref(root)
+	if top == nil || top.Kind != yaml.MappingNode {
+		return lines
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], deref(top.Content[i+1])
+		lines[k.Value] = k.Line
+		if v != nil && v.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				lines[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
+			}
+		}
+	}
+	return lines
+}
+
+func (fc *FileConfig) errAt(key string, err error) error {
+	return &PosError{File: fc.path, Line: fc.lines[key], Err: err}
+}
+
+func (fc *FileConfig) check() error {
+	for k, v := range fc.Rules.Severity {
+		if _, err := ParseSeverity(v); err != nil {
+			return fc.errAt("rules.severity", fmt.Errorf("rules.severity.%s: %w", k, err))
+		}
+	}
+	if fc.Settings.MinMemory != "" {
+		if _, err := resource.ParseQuantity(fc.Settings.MinMemory); err != nil {
+			return fc.errAt("settings.minMemory", fmt.Errorf("settings.minMemory %q is not a quantity (e.g. 16Mi)", fc.Settings.MinMemory))
+		}
+	}
+	if fc.Settings.MaxFileSize != "" {
+		if _, err := resource.ParseQuantity(fc.Settings.MaxFileSize); err != nil {
+			return fc.errAt("settings.maxFileSize", fmt.Errorf("settings.maxFileSize %q is not a quantity (e.g. 10Mi)", fc.Settings.MaxFileSize))
+		}
+	}
+	if r := fc.Settings.MaxLimitRequestRatio; r != nil && *r < 1 {
+		return fc.errAt("settings.maxLimitRequestRatio", fmt.Errorf("settings.maxLimitRequestRatio %v must be at least 1", *r))
+	}
+	if fc.FailOn != "" && fc.FailOn != "none" {
+		if _, err := ParseSeverity(fc.FailOn); err != nil {
+			return fc.errAt("failOn", fmt.Errorf("failOn: %w (or none)", err))
+		}
+	}
+	return nil
+}
+
+// Apply merges the file's settings into cfg; flags applied afterwards win.
+func (fc *FileConfig) Apply(cfg *Config) {
+	cfg.Enable = append(cfg.Enable, fc.Rules.Enable...)
+	cfg.Disable = append(cfg.Disable, fc.Rules.Disable...)
+	for k, v := range fc.Rules.Severity {
+		s, _ := ParseSeverity(v)
+		if cfg.Severity == nil {
+			cfg.Severity = map[string]Severity{}
+		}
+		cfg.Severity[k] = s
+	}
+	if r := fc.Settings.MaxLimitRequestRatio; r != nil {
+		cfg.Settings.MaxLimitRequestRatio = *r
+	}
+	if fc.Settings.MinMemory != "" {
+		q := resource.MustParse(fc.Settings.MinMemory)
+		cfg.Settings.MinMemory = q.Value()
+	}
+	if fc.Settings.MaxFileSize != "" {
+		q := resource.MustParse(fc.Settings.MaxFileSize)
+		cfg.MaxFileSize = q.Value()
+	}
+	base := filepath.Dir(fc.path)
+	for _, g := range fc.Ignore {
+		// Globs in the file are relative to the file's directory.
+		if !strings.HasPrefix(g, "/") && !strings.HasPrefix(g, "**") && strings.Contains(g, "/") {
+			if rel, err := filepath.Rel(cfg.WorkDir, filepath.Join(base, g)); err == nil {
+				g = filepath.ToSlash(rel)
+			}
+		}
+		cfg.Ignore = append(cfg.Ignore, g)
+	}
+	if fc.Namespace != "" {
+		cfg.Namespace = fc.Namespace
+	}
+}
+
+// Path is where the config was read from.
+func (fc *FileConfig) Path() string { return fc.path }
+
+// FindConfigFile returns the config file in dir, or "".
+func FindConfigFile(dir string) string {
+	for _, name := range ConfigFileNames {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}

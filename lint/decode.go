@@ -1,0 +1,229 @@
+package lint
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoded is what one file yields: its objects and any problem with the file.
+type decoded struct {
+	file       string // display path
+	objects    []*Object
+	problems   []Finding // OOM901 parse errors, raw (not yet filtered or suppressed)
+	skipped    int       // documents that are not Kubernetes objects
+	template   int       // line of the first "{{" when the file is a Go template; 0 otherwise
+	directives directives
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+// decodeFile reads and parses one file. It never fails: every problem with
+// the file becomes a finding, so one bad file never hides the others.
+func decodeFile(abs, display, defaultNamespace string, maxSize int64) (d *decoded) {
+	d = &decoded{file: display}
+	defer func() {
+		if r := recover(); r != nil {
+			d.objects = nil
+			d.problems = append(d.problems, fileProblem(display, 1, 1, fmt.Sprintf("oomlint could not decode this file (internal error: %v); please report it", r)))
+		}
+	}()
+	data, err := readFile(abs, maxSize)
+	if err != nil {
+		d.problems = append(d.problems, fileProblem(display, 1, 1, err.Error()))
+		return d
+	}
+	if i := bytes.IndexByte(data[:min(len(data), 8000)], 0); i >= 0 {
+		d.problems = append(d.problems, fileProblem(display, 1, 1, "binary file (NUL byte at offset "+strconv.Itoa(i)+"); not a YAML or JSON manifest"))
+		return d
+	}
+	data = bytes.TrimPrefix(data, bom)
+	d.directives = scanDirectives(data)
+	for _, doc := range splitDocuments(data, strings.HasSuffix(strings.ToLower(abs), ".json")) {
+		var root yaml.Node
+		if err := yaml.Unmarshal(doc.text, &root); err != nil {
+			if line := templateLine(data); line > 0 {
+				d.template = line
+				d.objects, d.problems, d.skipped = nil, nil, 0
+				return d
+			}
+			line := doc.offset + errorLine(err)
+			d.problems = append(d.problems, fileProblem(display, line, firstColumn(data, line), yamlMessage(err)))
+			continue
+		}
+		d.addDocument(&root, doc.offset, defaultNamespace)
+	}
+	return d
+}
+
+func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace string) {
+	top := deref(root)
+	if top == nil || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
+		return // an empty document or one holding only comments
+	}
+	apiVersion, kind := str(top, "apiVersion"), str(top, "kind")
+	if top.Kind != yaml.MappingNode || apiVersion == "" || kind == "" {
+		d.skipped++
+		return
+	}
+	if items := get(top, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
+		for _, item := range items.Content {
+			item = deref(item)
+			if item.Kind != yaml.MappingNode || str(item, "apiVersion") == "" || str(item, "kind") == "" {
+				d.skipped++
+				continue
+			}
+			d.objects = append(d.objects, newObject(item, d.file, offset, defaultNamespace))
+		}
+		return
+	}
+	d.objects = append(d.objects, newObject(top, d.file, offset, defaultNamespace))
+}
+
+func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *Object {
+	o := &Object{
+		APIVersion: str(n, "apiVersion"),
+		Kind:       str(n, "kind"),
+		Name:       str(n, "metadata", "name"),
+		Namespace:  str(n, "metadata", "namespace"),
+		Node:       n,
+		Origin:     nodeOrigin{file: file, root: n, lineOffset: offset},
+	}
+	if o.Namespace == "" {
+		o.Namespace = defaultNamespace
+	}
+	if ann := get(n, "metadata", "annotations"); ann != nil && ann.Kind == yaml.MappingNode {
+		o.Annotations = make(map[string]string, len(ann.Content)/2)
+		for i := 0; i+1 < len(ann.Content); i += 2 {
+			o.Annotations[ann.Content[i].Value] = deref(ann.Content[i+1]).Value
+		}
+	}
+	return o
+}
+
+// ErrTooLarge reports a file over the size cap.
+var ErrTooLarge = errors.New("file too large")
+
+func readFile(path string, maxSize int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
+	}
+	if int64(len(data)) > maxSize {
+		return nil, fmt.Errorf("%w: over the %d-byte limit (raise maxFileSize in .oomlint.yaml or ignore the file)", ErrTooLarge, maxSize)
+	}
+	return data, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
+type document struct {
+	text   []byte
+	offset int // lines before the document starts
+}
+
+// splitDocuments cuts a YAML stream at its "---" markers so each document is
+// parsed on its own: a broken document does not hide the ones after it.
+// Markers are only recognised at column 0, where YAML forbids them inside
+// content, so the split never cuts a block scalar.
+func splitDocuments(data []byte, isJSON bool) []document {
+	if isJSON {
+		return []document{{text: data}}
+	}
+	var docs []document
+	start, startLine, line := 0, 0, 0
+	for pos := 0; pos < len(data); {
+		end := bytes.IndexByte(data[pos:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		if pos > start && isMarker(data[pos:next]) {
+			docs = append(docs, document{text: data[start:pos], offset: startLine})
+			start, startLine = pos, line
+		}
+		pos = next
+		line++
+	}
+	return append(docs, document{text: data[start:], offset: startLine})
+}
+
+func isMarker(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := line[3:]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+):?`)
+
+// errorLine is the 1-based line yaml.v3 names in err, or 1.
+func errorLine(err error) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
+			return n
+		}
+	}
+	return 1
+}
+
+// yamlMessage trims the parser's "yaml: line N:" prefix: the position is shown separately.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = yamlLine.ReplaceAllString(msg, "")
+	msg = strings.TrimSpace(strings.ReplaceAll(msg, "\n", " "))
+	return "invalid YAML: " + msg
+}
+
+// firstColumn is the column of the first non-blank character of line, or 1.
+func firstColumn(data []byte, line int) int {
+	for n := 1; len(data) > 0; n++ {
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			end = len(data)
+		}
+		if n == line {
+			trimmed := bytes.TrimLeft(data[:end], " \t")
+			if len(trimmed) == 0 {
+				return 1
+			}
+			return end - len(trimmed) + 1
+		}
+		if end == len(data) {
+			break
+		}
+		data = data[end+1:]
+	}
+	return 1
+}
+
+// templateLine is the line of the first "{{" in data, or 0.
+func templateLine(data []byte) int {
+	i := bytes.Index(data, []byte("{{"))
+	if i < 0 {
+		return 0
+	}
+	return bytes.Count(data[:i], []byte("\n")) + 1
+}
+
+func fileProblem(file string, line, col int, msg string) Finding {
+	return Finding{Rule: ParseErrorID, File: file, Line: max(line, 1), Column: max(col, 1), Message: msg}
+}

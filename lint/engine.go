@@ -1,0 +1,183 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Run lints cfg.Paths with the rules of catalogue that cfg enables. Problems
+// in the manifests are findings; an error means the run itself could not
+// happen (a missing path, an unknown rule name).
+func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
+	cfg.normalize()
+	active, err := selectRules(catalogue, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	sources, units, err := discover(&cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	decs := make([]*decoded, len(sources))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Jobs)
+	for i, src := range sources {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			decs[i] = decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
+			for _, o := range decs[i].objects {
+				o.Unit = src.unit
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	var objects []*Object
+	dirs := make(map[string]directives)
+	sum := Summary{Files: len(sources), Units: len(units)}
+	for _, d := range decs {
+		objects = append(objects, d.objects...)
+		sum.Skipped += d.skipped
+		if d.directives != nil {
+			dirs[d.file] = d.directives
+		}
+	}
+	sum.Objects = len(objects)
+	resolve(objects)
+
+	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: dirs}
+	perFile := make([][]Finding, len(decs))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Jobs)
+	for i, d := range decs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			perFile[i] = c.checkFile(d)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	all := slices.Concat(perFile...)
+	all = append(all, c.templateFindings(decs)...)
+	all = c.stamp(all)
+	slices.SortFunc(all, compareFindings)
+	for _, f := range all {
+		switch f.Severity {
+		case Error:
+			sum.Error++
+		case Warning:
+			sum.Warning++
+		case Info:
+			sum.Info++
+		}
+	}
+	return &Result{Findings: all, Summary: sum, Rules: active}, nil
+}
+
+func (cfg *Config) normalize() {
+	if len(cfg.Paths) == 0 {
+		cfg.Paths = []string{"."}
+	}
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
+	}
+	def := DefaultSettings()
+	if cfg.Settings.MaxLimitRequestRatio <= 0 {
+		cfg.Settings.MaxLimitRequestRatio = def.MaxLimitRequestRatio
+	}
+	if cfg.Settings.MinMemory <= 0 {
+		cfg.Settings.MinMemory = def.MinMemory
+	}
+}
+
+// selectRules applies enable, disable and severity overrides to the
+// catalogue. Every name given must match a rule, so a typo is an error.
+func selectRules(catalogue []*Rule, cfg *Config) ([]*Rule, error) {
+	matchAll := func(what string, patterns []string) (map[*Rule]bool, error) {
+		hit := map[*Rule]bool{}
+		for _, p := range patterns {
+			n := 0
+			for _, r := range catalogue {
+				if ruleMatches(p, r) {
+					hit[r] = true
+					n++
+				}
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("%s: unknown rule %q (see `oomlint rules`)", what, p)
+			}
+		}
+		return hit, nil
+	}
+	enable, err := matchAll("enable", cfg.Enable)
+	if err != nil {
+		return nil, err
+	}
+	disable, err := matchAll("disable", cfg.Disable)
+	if err != nil {
+		return nil, err
+	}
+	severity := map[*Rule]Severity{}
+	for p, s := range cfg.Severity {
+		hit, err := matchAll("severity", []string{p})
+		if err != nil {
+			return nil, err
+		}
+		for r := range hit {
+			severity[r] = s
+		}
+	}
+	var active []*Rule
+	for _, r := range catalogue {
+		if (r.Off && !enable[r]) || disable[r] {
+			continue
+		}
+		if s, ok := severity[r]; ok {
+			cp := *r
+			cp.Severity = s
+			cp.Off = false
+			active = append(active, &cp)
+			continue
+		}
+		active = append(active, r)
+	}
+	return active, nil
+}
+
+// ruleMatches reports whether an ID, a name or a glob (OOM2*) names r.
+func ruleMatches(pattern string, r *Rule) bool {
+	pattern = strings.TrimSpace(pattern)
+	if strings.EqualFold(pattern, r.ID) || pattern == r.Name {
+		return true
+	}
+	if ok, _ := path.Match(strings.ToUpper(pattern), r.ID); ok {
+		return true
+	}
+	ok, _ := path.Match(pattern, r.Name)
+	return ok
+}
+
+// RuleMatches is ruleMatches for callers outside the engine (explain).
+func RuleMatches(pattern string, r *Rule) bool { return ruleMatches(pattern, r) }

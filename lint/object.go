@@ -1,0 +1,138 @@
+package lint
+
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/internal/quantity"
+)
+
+// Object is one Kubernetes object with the source it came from.
+type Object struct {
+	APIVersion  string
+	Kind        string
+	Name        string
+	Namespace   string // metadata.namespace, else the configured default
+	Annotations map[string]string
+	Node        *yaml.Node // the object's mapping node
+	Origin      Origin     // maps field paths to the file and line a person edits
+	Workload    *Workload  // set for kinds that carry a pod template
+	Unit        *Unit
+}
+
+// Ref is the object's identity as findings name it.
+func (o *Object) Ref() ObjectRef {
+	return ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// ObjectRef names an object in findings.
+type ObjectRef struct {
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+}
+
+// Unit is a set of objects linted together: the plain manifests under one
+// path argument (and, once rendering lands, one chart or kustomization).
+type Unit struct {
+	Name string // the path argument, as displayed
+}
+
+// Workload is an object that runs pods: its pod spec and containers.
+type Workload struct {
+	Object     *Object
+	PodPath    Path       // spec.template.spec, spec, …
+	Pod        *yaml.Node // the pod spec mapping
+	Containers []*Container
+	PodLimit   *Quantity // pod-level spec.resources.limits.memory
+	PodRequest *Quantity // pod-level spec.resources.requests.memory
+}
+
+// Role tells regular containers from init containers and native sidecars.
+type Role int
+
+// Roles.
+const (
+	Regular Role = iota
+	Init
+	Sidecar // an init container with restartPolicy: Always
+)
+
+func (r Role) String() string {
+	switch r {
+	case Init:
+		return "init container"
+	case Sidecar:
+		return "sidecar"
+	case Regular:
+		return "container"
+	}
+	return "container"
+}
+
+// Container is one container with its declared and effective memory.
+type Container struct {
+	Name  string
+	Role  Role
+	Path  Path // spec.template.spec.containers[1]
+	Node  *yaml.Node
+	Image string
+
+	DeclaredLimit   *Quantity // resources.limits.memory as written, nil when absent
+	DeclaredRequest *Quantity
+
+	Limit   Effective // what the API server would store
+	Request Effective
+}
+
+// Quantity is a memory value as written in a manifest.
+type Quantity struct {
+	Path  Path
+	Field string // "limits.memory", "pod-level requests.memory": for messages
+	Raw   string
+	Info  quantity.Info
+}
+
+// Valid reports whether the value parses.
+func (q *Quantity) Valid() bool { return q != nil && q.Info.Class != quantity.Invalid }
+
+// UnitMistake reports whether the value parses but its unit is probably not
+// the one meant (millibytes, decimal units, bare bytes).
+func (q *Quantity) UnitMistake() bool {
+	if !q.Valid() {
+		return false
+	}
+	switch q.Info.Class {
+	case quantity.SubByte, quantity.Decimal, quantity.Bare:
+		return true
+	case quantity.Binary, quantity.Invalid:
+	}
+	return false
+}
+
+// Source tells where an effective value came from.
+type Source int
+
+// Sources, in the order admission applies them.
+const (
+	Unset     Source = iota
+	Declared         // set on the container
+	FromLimit        // request defaulted to the container's limit by the API server
+	PodLevel         // pod-level spec.resources (Kubernetes 1.34+)
+)
+
+// Effective is a resolved memory value and where it came from.
+type Effective struct {
+	Q      *Quantity
+	Source Source
+}
+
+// Set reports whether there is an effective value at all.
+func (e Effective) Set() bool { return e.Q != nil }
+
+// Usable reports whether the value can be compared: present, valid, and
+// without a unit mistake that another rule reports as the root cause.
+func (e Effective) Usable() bool { return e.Q.Valid() && !e.Q.UnitMistake() }
+
+// Bytes is the value in bytes; only meaningful when Set and valid.
+func (e Effective) Bytes() int64 { return e.Q.Info.Bytes() }

@@ -1,0 +1,129 @@
+package lint
+
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/internal/quantity"
+)
+
+// podSpecPaths says where each workload kind keeps its pod spec.
+var podSpecPaths = map[string][]string{
+	"Pod":                   {"spec"},
+	"PodTemplate":           {"template", "spec"},
+	"Deployment":            {"spec", "template", "spec"},
+	"StatefulSet":           {"spec", "template", "spec"},
+	"DaemonSet":             {"spec", "template", "spec"},
+	"ReplicaSet":            {"spec", "template", "spec"},
+	"ReplicationController": {"spec", "template", "spec"},
+	"Job":                   {"spec", "template", "spec"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
+	"Rollout":               {"spec", "template", "spec"}, // Argo Rollouts
+}
+
+// resolve computes what rules need for every object: its workload, its
+// containers and their effective memory as the API server would store it.
+// Namespace-wide facts (LimitRange defaults, quotas) join this stage; it
+// runs once all objects of the run are decoded.
+func resolve(objects []*Object) {
+	for _, o := range objects {
+		o.Workload = buildWorkload(o)
+	}
+}
+
+func buildWorkload(o *Object) *Workload {
+	keys, ok := podSpecPaths[o.Kind]
+	if !ok {
+		return nil
+	}
+	pod := get(o.Node, keys...)
+	if pod == nil || pod.Kind != yaml.MappingNode {
+		return nil
+	}
+	w := &Workload{Object: o, PodPath: Root.Keys(keys...), Pod: pod}
+	w.PodLimit = readQuantity(pod, w.PodPath, "limits", "pod-level ")
+	w.PodRequest = readQuantity(pod, w.PodPath, "requests", "pod-level ")
+	for _, list := range []struct {
+		key  string
+		role Role
+	}{{"initContainers", Init}, {"containers", Regular}} {
+		seq := get(pod, list.key)
+		if seq == nil || seq.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, cn := range seq.Content {
+			cn = deref(cn)
+			if cn.Kind != yaml.MappingNode {
+				continue
+			}
+			c := &Container{
+				Name:  str(cn, "name"),
+				Role:  list.role,
+				Path:  w.PodPath.Key(list.key).Index(i),
+				Node:  cn,
+				Image: str(cn, "image"),
+			}
+			if c.Role == Init && str(cn, "restartPolicy") == "Always" {
+				c.Role = Sidecar
+			}
+			c.DeclaredLimit = readQuantity(cn, c.Path, "limits", "")
+			c.DeclaredRequest = readQuantity(cn, c.Path, "requests", "")
+			effectiveMemory(c, w)
+			w.Containers = append(w.Containers, c)
+		}
+	}
+	return w
+}
+
+// effectiveMemory applies API defaulting: a limit without a request makes
+// request = limit; pod-level resources stand in for containers without
+// their own.
+func effectiveMemory(c *Container, w *Workload) {
+	switch {
+	case c.DeclaredLimit != nil:
+		c.Limit = Effective{Q: c.DeclaredLimit, Source: Declared}
+	case w.PodLimit != nil:
+		c.Limit = Effective{Q: w.PodLimit, Source: PodLevel}
+	}
+	switch {
+	case c.DeclaredRequest != nil:
+		c.Request = Effective{Q: c.DeclaredRequest, Source: Declared}
+	case c.DeclaredLimit != nil:
+		c.Request = Effective{Q: c.DeclaredLimit, Source: FromLimit}
+	case w.PodRequest != nil:
+		c.Request = Effective{Q: w.PodRequest, Source: PodLevel}
+	case w.PodLimit != nil:
+		c.Request = Effective{Q: w.PodLimit, Source: PodLevel}
+	}
+}
+
+// readQuantity reads resources.<section>.memory of the container or pod
+// spec n found at path at, or nil when it is absent.
+func readQuantity(n *yaml.Node, at Path, section, label string) *Quantity {
+	k, v := lookup(get(n, "resources", section), "memory")
+	if k == nil {
+		return nil
+	}
+	q := &Quantity{Path: at.Keys("resources", section, "memory"), Field: label + section + ".memory"}
+	switch {
+	case v != nil && v.Kind != yaml.ScalarNode:
+		q.Raw = "(a " + kindName(v) + ")"
+		q.Info = quantity.Info{Raw: q.Raw, Class: quantity.Invalid}
+	case v == nil || v.Tag == "!!null":
+		q.Info = quantity.Info{Class: quantity.Invalid}
+	default:
+		q.Raw = v.Value
+		q.Info = quantity.Classify(v.Value)
+	}
+	return q
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.DocumentNode, yaml.ScalarNode, yaml.AliasNode:
+	}
+	return "value"
+}

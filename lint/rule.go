@@ -1,0 +1,139 @@
+// Package lint is oomlint's engine: it discovers manifests, decodes them with
+// source positions, resolves each container's effective memory, runs the
+// rules and turns their diagnostics into positioned, sorted findings.
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Severity orders findings; the config can change a rule's default.
+type Severity int
+
+// Severities, lowest first.
+const (
+	Info Severity = iota + 1
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "unknown"
+}
+
+// ParseSeverity reads "error", "warning" or "info".
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "error":
+		return Error, nil
+	case "warning":
+		return Warning, nil
+	case "info":
+		return Info, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want error, warning or info)", s)
+}
+
+// Scope says what a rule's Check is given.
+type Scope int
+
+// Scopes.
+const (
+	ContainerScope Scope = iota + 1 // once per container, Pass.Container set
+	WorkloadScope                   // once per workload, Pass.Container nil
+	EngineScope                     // emitted by the engine itself (OOM9xx); no Check
+)
+
+// Rule is one check: its identity, its documentation and its code.
+type Rule struct {
+	ID       string   // "OOM107": stable forever, never reused
+	Name     string   // "memory-millibytes": kebab-case, also stable
+	Severity Severity // default; config may override
+	Scope    Scope
+	Summary  string // one line, lower case, no period
+	Doc      string // what happens at run time, and why
+	Fix      string // the generic fix; a Diagnostic may carry a sharper one
+	Example  string // YAML that fires, for explain
+	Good     string // the same YAML fixed, for explain
+	Off      bool   // runs only when enabled
+	Check    func(*Pass) []Diagnostic
+}
+
+// Diagnostic is what a rule knows; the engine makes the Finding by mapping
+// Path to a position.
+type Diagnostic struct {
+	Path      Path
+	Container string
+	Message   string
+	Fix       string
+	Severity  Severity // zero: the rule's; set when a finding is worse than the rule's default
+	Related   []Related
+}
+
+// Related is a further location behind a finding.
+type Related struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+var (
+	idPattern   = regexp.MustCompile(`^OOM\d{3}$`)
+	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+)
+
+// Validate checks a rule set: ID and name shape, uniqueness, severities,
+// docs and code present.
+func Validate(rules []*Rule) error {
+	var errs []error
+	ids := map[string]bool{}
+	names := map[string]bool{}
+	for _, r := range rules {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("rule %s: %s", r.ID, fmt.Sprintf(format, args...)))
+		}
+		if !idPattern.MatchString(r.ID) {
+			bad("ID must match %s", idPattern)
+		}
+		if !namePattern.MatchString(r.Name) {
+			bad("name %q is not kebab-case", r.Name)
+		}
+		if ids[r.ID] {
+			bad("duplicate ID")
+		}
+		if names[r.Name] {
+			bad("duplicate name %q", r.Name)
+		}
+		ids[r.ID], names[r.Name] = true, true
+		if r.Severity < Info || r.Severity > Error {
+			bad("invalid severity %d", r.Severity)
+		}
+		if r.Summary == "" || r.Doc == "" || r.Fix == "" {
+			bad("summary, doc and fix are all required")
+		}
+		if strings.HasSuffix(r.Summary, ".") {
+			bad("summary ends with a period")
+		}
+		switch {
+		case r.Scope == EngineScope && r.Check != nil:
+			bad("engine-scope rules have no Check")
+		case r.Scope != EngineScope && r.Check == nil:
+			bad("Check is nil")
+		case r.Scope < ContainerScope || r.Scope > EngineScope:
+			bad("invalid scope")
+		}
+	}
+	return errors.Join(errs...)
+}

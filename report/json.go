@@ -1,0 +1,74 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// jsonVersion is the version of the JSON document's schema.
+const jsonVersion = 1
+
+type jsonDoc struct {
+	Version  int           `json:"version"`
+	Findings []jsonFinding `json:"findings"`
+	Summary  jsonSummary   `json:"summary"`
+}
+
+type jsonFinding struct {
+	Rule      string         `json:"rule"`
+	Name      string         `json:"name"`
+	Severity  string         `json:"severity"`
+	Message   string         `json:"message"`
+	Fix       string         `json:"fix"`
+	File      string         `json:"file"`
+	Line      int            `json:"line"`
+	Column    int            `json:"column"`
+	Object    *jsonObject    `json:"object,omitempty"`
+	Container string         `json:"container,omitempty"`
+	Path      string         `json:"path,omitempty"`
+	Related   []lint.Related `json:"related,omitempty"`
+}
+
+type jsonObject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+}
+
+type jsonSummary struct {
+	Files   int `json:"files"`
+	Objects int `json:"objects"`
+	Units   int `json:"units"`
+	Error   int `json:"error"`
+	Warning int `json:"warning"`
+	Info    int `json:"info"`
+}
+
+// JSON writes the result as DESIGN.md's schema: findings sorted, byte-identical between runs.
+func JSON(w io.Writer, r *lint.Result, _ Options) error {
+	doc := jsonDoc{
+		Version:  jsonVersion,
+		Findings: make([]jsonFinding, 0, len(r.Findings)),
+		Summary: jsonSummary{
+			Files: r.Summary.Files, Objects: r.Summary.Objects, Units: r.Summary.Units,
+			Error: r.Summary.Error, Warning: r.Summary.Warning, Info: r.Summary.Info,
+		},
+	}
+	for _, f := range r.Findings {
+		jf := jsonFinding{
+			Rule: f.Rule, Name: f.Name, Severity: f.Severity.String(), Message: f.Message, Fix: f.Fix,
+			File: f.File, Line: f.Line, Column: f.Column, Container: f.Container, Path: f.Path, Related: f.Related,
+		}
+		if f.Object != nil {
+			jf.Object = &jsonObject{APIVersion: f.Object.APIVersion, Kind: f.Object.Kind, Namespace: f.Object.Namespace, Name: f.Object.Name}
+		}
+		doc.Findings = append(doc.Findings, jf)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}

@@ -1,0 +1,23 @@
+// Package rules holds oomlint's built-in rules, one file per family, each
+// rule's documentation beside its code.
+package rules
+
+import "github.com/oomlint/oomlint/lint"
+
+// All is the catalogue, in ID order. A rule not listed here never runs.
+var All = []*lint.Rule{
+	memoryLimitMissing,
+	memoryRequestMissing,
+	memoryLimitBelowRequest,
+	memoryLimitEqualsRequest,
+	memoryLimitRequestRatio,
+	memoryQuantityInvalid,
+	memoryMillibytes,
+	memoryDecimalUnit,
+	memoryTooSmall,
+
+	renderError,
+	parseError,
+	policyError,
+	suppressionInvalid,
+}

@@ -1,0 +1,62 @@
+package rules
+
+import "github.com/oomlint/oomlint/lint"
+
+// The OOM90x family: findings the engine emits about input it could not
+// read, render or evaluate. They have no Check; the IDs live in lint.
+
+var renderError = &lint.Rule{
+	ID: lint.RenderErrorID, Name: "render-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Summary: "a chart or kustomization did not render, or oomlint failed on an object",
+	Doc: `oomlint renders Helm charts and kustomizations itself before checking them.
+When rendering fails, nothing in that unit can be checked, so the failure
+is reported at the file and line the library names. The same ID reports
+an internal failure on one object, so one bad object never hides the
+findings of the others.`,
+	Fix:     "fix the template or kustomization at the reported line; vendor what it fetches remotely",
+	Example: `# templates/deployment.yaml
+replicas: {{ required "replicas is required" .Values.replicas }}`,
+}
+
+var parseError = &lint.Rule{
+	ID: lint.ParseErrorID, Name: "parse-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Summary: "a file is not valid YAML or JSON, or cannot be read",
+	Doc: `A manifest that does not parse cannot be applied, and nothing in it can be
+checked. The finding is at the line the YAML parser names; the other
+documents of a multi-document file are still checked. Binary files,
+unreadable files and files over the size cap (settings.maxFileSize,
+default 10Mi) are reported the same way. Go/Helm template files outside a
+chart are reported once per directory, not once per line.`,
+	Fix: "fix the YAML at the reported line, or exclude the file with ignore: in .oomlint.yaml",
+	Example: `resources:
+  limits:
+    memory: 512Mi
+   requests:        # one space too many
+    memory: 256Mi`,
+}
+
+var policyError = &lint.Rule{
+	ID: lint.PolicyErrorID, Name: "policy-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Summary: "a Rego policy failed to compile or evaluate",
+	Doc: `User policies run beside the built-in rules. A policy that does not
+compile, or fails while evaluating an object, is reported at the policy
+file and line so the rest of the run still counts.`,
+	Fix: "fix the policy at the reported line",
+	Example: `deny contains msg if {
+  input.kind == "Deployment"
+  msg := sprintf("%v", [input.metadata.nme])   # evaluation error`,
+}
+
+var suppressionInvalid = &lint.Rule{
+	ID: lint.SuppressionInvalidID, Name: "suppression-invalid", Severity: lint.Info, Scope: lint.EngineScope,
+	Summary: "an ignore comment or annotation is malformed or names an unknown rule",
+	Doc: `Suppressions are "# oomlint:ignore OOM104 reason" comments (on the line,
+or on the line above) and the oomlint.io/ignore annotation
+("OOM104,OOM306" or "all"). A comment must name rules and give a reason;
+one without a reason is not applied. A rule that does not exist (a typo
+such as OOM1O4) suppresses nothing, so it is reported rather than
+silently ignored.`,
+	Fix: "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`",
+	Example: `    memory: 512Mi # oomlint:ignore OOM1O4 sized by load test`,
+	Good:    `    memory: 512Mi # oomlint:ignore OOM104 sized by load test`,
+}
