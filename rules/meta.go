@@ -13,7 +13,7 @@ When rendering fails, nothing in that unit can be checked, so the failure
 is reported at the file and line the library names. The same ID reports
 an internal failure on one object, so one bad object never hides the
 findings of the others.`,
-	Fix:     "fix the template or kustomization at the reported line; vendor what it fetches remotely",
+	Fix: "fix the template or kustomization at the reported line; vendor what it fetches remotely",
 	Example: `# templates/deployment.yaml
 replicas: {{ required "replicas is required" .Values.replicas }}`,
 }
@@ -56,7 +56,7 @@ or on the line above) and the oomlint.io/ignore annotation
 one without a reason is not applied. A rule that does not exist (a typo
 such as OOM1O4) suppresses nothing, so it is reported rather than
 silently ignored.`,
-	Fix: "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`",
+	Fix:     "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`",
 	Example: `    memory: 512Mi # oomlint:ignore OOM1O4 sized by load test`,
 	Good:    `    memory: 512Mi # oomlint:ignore OOM104 sized by load test`,
 }
