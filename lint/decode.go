@@ -28,25 +28,29 @@ var bom = []byte("\xef\xbb\xbf")
 // decodeFile reads and parses one file. It never fails: every problem with
 // the file becomes a finding, so one bad file never hides the others.
 func decodeFile(abs, display, defaultNamespace string, maxSize int64) (d *decoded) {
-	d = &decoded{file: display}
 	defer func() {
 		if r := recover(); r != nil {
-			d.objects = nil
+			d = &decoded{file: display}
 			d.problems = append(d.problems, fileProblem(display, 1, 1, fmt.Sprintf("oomlint could not decode this file (internal error: %v); please report it", r)))
 		}
 	}()
 	data, err := readFile(abs, maxSize)
 	if err != nil {
-		d.problems = append(d.problems, fileProblem(display, 1, 1, err.Error()))
-		return d
+		return &decoded{file: display, problems: []Finding{fileProblem(display, 1, 1, err.Error())}}
 	}
+	return decodeBytes(data, display, strings.HasSuffix(strings.ToLower(abs), ".json"), defaultNamespace)
+}
+
+// decodeBytes parses the contents of one file into objects.
+func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace string) *decoded {
+	d := &decoded{file: display}
 	if i := bytes.IndexByte(data[:min(len(data), 8000)], 0); i >= 0 {
 		d.problems = append(d.problems, fileProblem(display, 1, 1, "binary file (NUL byte at offset "+strconv.Itoa(i)+"); not a YAML or JSON manifest"))
 		return d
 	}
 	data = bytes.TrimPrefix(data, bom)
 	d.directives = scanDirectives(data)
-	for _, doc := range splitDocuments(data, strings.HasSuffix(strings.ToLower(abs), ".json")) {
+	for _, doc := range splitDocuments(data, isJSON) {
 		var root yaml.Node
 		if err := yaml.Unmarshal(doc.text, &root); err != nil {
 			if line := templateLine(data); line > 0 {
