@@ -57,7 +57,14 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 			diags = c.run(r, &Pass{Object: o, Workload: w, Settings: c.cfg.Settings}, &out)
 		case EngineScope:
 		}
+		seen := map[string]bool{}
 		for _, d := range diags {
+			// A pod-level value shared by several containers is one finding.
+			k := d.Path.String() + "\x00" + d.Message
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 			f := c.finding(o, r, d)
 			if !c.suppressedByComment(f) {
 				out = append(out, f)
@@ -238,6 +245,9 @@ func (c *checker) stamp(all []Finding) []Finding {
 		}
 		r := c.active[i]
 		f.Name = r.Name
+		if f.Fix == "" {
+			f.Fix = r.Fix
+		}
 		if f.Severity == 0 || c.overridden(r) {
 			f.Severity = r.Severity
 		}

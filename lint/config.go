@@ -86,7 +86,7 @@ func (e *PosError) Error() string {
 
 func (e *PosError) Unwrap() error { return e.Err }
 
-var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type .*$`)
 var lineError = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // LoadConfigFile reads and strictly decodes a config file.
@@ -105,7 +105,10 @@ func LoadConfigFile(path string) (*FileConfig, error) {
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		fc.lines = settingLines(&root)
 	}
-	return fc, fc.check()
+	if err := fc.check(); err != nil {
+		return nil, err
+	}
+	return fc, nil
 }
 
 func configError(path string, err error) error {
@@ -124,22 +127,23 @@ func configError(path string, err error) error {
 	return &PosError{File: path, Line: errorLine(err), Err: errors.New(strings.TrimSpace(yamlLine.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")))}
 }
 
-// settingLines records the line of every key two levels deep ("settings.minMemory").
+// settingLines records the line of every key up to three levels deep
+// ("settings.minMemory", "rules.severity.OOM104").
 func settingLines(root *yaml.Node) map[string]int {
 	lines := map[string]int{}
-	top := deref(root)
-	if top == nil || top.Kind != yaml.MappingNode {
-		return lines
-	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], deref(top.Content[i+1])
-		lines[k.Value] = k.Line
-		if v != nil && v.Kind == yaml.MappingNode {
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				lines[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
-			}
+	var walk func(n *yaml.Node, prefix string, depth int)
+	walk = func(n *yaml.Node, prefix string, depth int) {
+		n = deref(n)
+		if n == nil || n.Kind != yaml.MappingNode || depth == 0 {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := prefix + n.Content[i].Value
+			lines[key] = n.Content[i].Line
+			walk(n.Content[i+1], key+".", depth-1)
 		}
 	}
+	walk(root, "", 3)
 	return lines
 }
 
@@ -150,7 +154,7 @@ func (fc *FileConfig) errAt(key string, err error) error {
 func (fc *FileConfig) check() error {
 	for k, v := range fc.Rules.Severity {
 		if _, err := ParseSeverity(v); err != nil {
-			return fc.errAt("rules.severity", fmt.Errorf("rules.severity.%s: %w", k, err))
+			return fc.errAt("rules.severity."+k, fmt.Errorf("rules.severity.%s: %w", k, err))
 		}
 	}
 	if fc.Settings.MinMemory != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,14 +51,16 @@ func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace stri
 	}
 	data = bytes.TrimPrefix(data, bom)
 	d.directives = scanDirectives(data)
+	tmpl := templateLine(data)
 	for _, doc := range splitDocuments(data, isJSON) {
 		var root yaml.Node
-		if err := yaml.Unmarshal(doc.text, &root); err != nil {
-			if line := templateLine(data); line > 0 {
-				d.template = line
-				d.objects, d.problems, d.skipped = nil, nil, 0
-				return d
-			}
+		err := yaml.Unmarshal(doc.text, &root)
+		if tmpl > 0 && (err != nil || hasTemplateAction(&root)) {
+			d.template = tmpl
+			d.objects, d.problems, d.skipped = nil, nil, 0
+			return d
+		}
+		if err != nil {
 			line := doc.offset + errorLine(err)
 			d.problems = append(d.problems, fileProblem(display, line, firstColumn(data, line), yamlMessage(err)))
 			continue
@@ -69,7 +72,7 @@ func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace stri
 
 func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace string) {
 	top := deref(root)
-	if top == nil || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
+	if top == nil || top.Kind == 0 || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
 		return // an empty document or one holding only comments
 	}
 	apiVersion, kind := str(top, "apiVersion"), str(top, "kind")
@@ -179,14 +182,34 @@ func isMarker(line []byte) bool {
 
 var yamlLine = regexp.MustCompile(`line (\d+):?`)
 
+// parserProblems are yaml.v3's parser errors, as opposed to its scanner
+// errors: it prints their line 0-based (go-yaml/yaml#205). The line is
+// that of the construct being parsed ("while parsing a block mapping"),
+// or of the problem when that construct starts on the first line.
+var parserProblems = []string{
+	"did not find expected key", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected ',' or ']'",
+	"did not find expected ',' or '}'", "did not find expected <document start>",
+	"did not find expected <stream-start>", "found undefined tag handle",
+	"found duplicate %YAML directive", "found duplicate %TAG directive",
+	"found incompatible YAML document",
+}
+
 // errorLine is the 1-based line yaml.v3 names in err, or 1.
 func errorLine(err error) int {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			return n
-		}
+	msg := err.Error()
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 1
 	}
-	return 1
+	n, convErr := strconv.Atoi(m[1])
+	if convErr != nil {
+		return 1
+	}
+	if slices.ContainsFunc(parserProblems, func(p string) bool { return strings.HasSuffix(msg, p) }) {
+		n++
+	}
+	return max(n, 1)
 }
 
 // yamlMessage trims the parser's "yaml: line N:" prefix: the position is shown separately.
@@ -217,6 +240,15 @@ func firstColumn(data []byte, line int) int {
 		data = data[end+1:]
 	}
 	return 1
+}
+
+// hasTemplateAction reports whether n holds an unquoted {{ … }}, which YAML
+// reads as a flow mapping keyed by a flow mapping: no manifest has one.
+func hasTemplateAction(n *yaml.Node) bool {
+	if n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle != 0 && len(n.Content) > 0 && n.Content[0].Kind == yaml.MappingNode {
+		return true
+	}
+	return slices.ContainsFunc(n.Content, hasTemplateAction)
 }
 
 // templateLine is the line of the first "{{" in data, or 0.

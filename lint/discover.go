@@ -27,67 +27,72 @@ type source struct {
 // argument is an error (exit 2); anything wrong below a directory argument
 // is a finding on that file.
 func discover(cfg *Config) ([]source, []*Unit, error) {
-	var sources []source
+	w := walker{cfg: cfg, seen: map[string]bool{}}
 	var units []*Unit
-	seen := map[string]bool{}
 	for _, arg := range cfg.Paths {
-		abs, err := filepath.Abs(arg)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", arg, err)
-		}
-		st, err := os.Stat(abs)
+		unit, err := w.walkArg(arg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))
 		}
-		unit := &Unit{Name: displayPath(cfg.WorkDir, abs)}
 		units = append(units, unit)
-		add := func(p string) {
-			if !seen[p] {
-				seen[p] = true
-				sources = append(sources, source{abs: p, display: displayPath(cfg.WorkDir, p), unit: unit})
-			}
+	}
+	slices.SortFunc(w.sources, func(a, b source) int { return strings.Compare(a.display, b.display) })
+	return w.sources, units, nil
+}
+
+type walker struct {
+	cfg     *Config
+	seen    map[string]bool
+	sources []source
+}
+
+func (w *walker) add(p string, unit *Unit) {
+	if !w.seen[p] {
+		w.seen[p] = true
+		w.sources = append(w.sources, source{abs: p, display: displayPath(w.cfg.WorkDir, p), unit: unit})
+	}
+}
+
+func (w *walker) walkArg(arg string) (*Unit, error) {
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	unit := &Unit{Name: displayPath(w.cfg.WorkDir, abs)}
+	if !st.IsDir() {
+		f, err := os.Open(abs)
+		if err != nil {
+			return nil, err
 		}
-		if !st.IsDir() {
-			f, err := os.Open(abs)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))
-			}
-			_ = f.Close()
-			add(abs)
-			continue
-		}
-		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if p == abs {
-					return err
-				}
-				add(p) // unreadable below the argument: decode turns it into a finding
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if p != abs && (skipDirs[name] || strings.HasPrefix(name, ".")) {
-					return fs.SkipDir
-				}
-				if p != abs && ignored(cfg, p) {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if manifestExts[strings.ToLower(filepath.Ext(name))] && !isConfigFile(name) && !ignored(cfg, p) {
-				add(p)
+		_ = f.Close()
+		w.add(abs, unit)
+		return unit, nil
+	}
+	return unit, filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && p == abs:
+			return err
+		case err != nil:
+			w.add(p, unit) // unreadable below the argument: decode turns it into a finding
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
 			}
 			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))
+		case d.IsDir():
+			if p != abs && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".") || ignored(w.cfg, p)) {
+				return fs.SkipDir
+			}
+			return nil
 		}
-	}
-	slices.SortFunc(sources, func(a, b source) int { return strings.Compare(a.display, b.display) })
-	return sources, units, nil
+		if manifestExts[strings.ToLower(filepath.Ext(d.Name()))] && !isConfigFile(d.Name()) && !ignored(w.cfg, p) {
+			w.add(p, unit)
+		}
+		return nil
+	})
 }
 
 func isConfigFile(name string) bool { return slices.Contains(ConfigFileNames, name) }

@@ -17,18 +17,25 @@ type jsonDoc struct {
 }
 
 type jsonFinding struct {
-	Rule      string         `json:"rule"`
-	Name      string         `json:"name"`
-	Severity  string         `json:"severity"`
-	Message   string         `json:"message"`
-	Fix       string         `json:"fix"`
-	File      string         `json:"file"`
-	Line      int            `json:"line"`
-	Column    int            `json:"column"`
-	Object    *jsonObject    `json:"object,omitempty"`
-	Container string         `json:"container,omitempty"`
-	Path      string         `json:"path,omitempty"`
-	Related   []lint.Related `json:"related,omitempty"`
+	Rule      string        `json:"rule"`
+	Name      string        `json:"name"`
+	Severity  string        `json:"severity"`
+	Message   string        `json:"message"`
+	Fix       string        `json:"fix"`
+	File      string        `json:"file"`
+	Line      int           `json:"line"`
+	Column    int           `json:"column"`
+	Object    *jsonObject   `json:"object"`    // null for findings about a whole file
+	Container string        `json:"container"` // "" when not about one container
+	Path      string        `json:"path"`      // "" when not about one field
+	Related   []jsonRelated `json:"related"`   // never null
+}
+
+type jsonRelated struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
 }
 
 type jsonObject struct {
@@ -47,7 +54,9 @@ type jsonSummary struct {
 	Info    int `json:"info"`
 }
 
-// JSON writes the result as DESIGN.md's schema: findings sorted, byte-identical between runs.
+// JSON writes the result as DESIGN.md's schema: findings sorted, byte-identical
+// between runs, and every key present in every finding so tools need no
+// existence checks.
 func JSON(w io.Writer, r *lint.Result, _ Options) error {
 	doc := jsonDoc{
 		Version:  jsonVersion,
@@ -60,7 +69,11 @@ func JSON(w io.Writer, r *lint.Result, _ Options) error {
 	for _, f := range r.Findings {
 		jf := jsonFinding{
 			Rule: f.Rule, Name: f.Name, Severity: f.Severity.String(), Message: f.Message, Fix: f.Fix,
-			File: f.File, Line: f.Line, Column: f.Column, Container: f.Container, Path: f.Path, Related: f.Related,
+			File: f.File, Line: f.Line, Column: f.Column, Container: f.Container, Path: f.Path,
+			Related: make([]jsonRelated, 0, len(f.Related)),
+		}
+		for _, rel := range f.Related {
+			jf.Related = append(jf.Related, jsonRelated{File: rel.File, Line: rel.Line, Column: rel.Column, Message: rel.Message})
 		}
 		if f.Object != nil {
 			jf.Object = &jsonObject{APIVersion: f.Object.APIVersion, Kind: f.Object.Kind, Namespace: f.Object.Namespace, Name: f.Object.Name}

@@ -11,36 +11,48 @@ import (
 	"github.com/oomlint/oomlint/lint"
 )
 
+// Styles. Colour is decided by the caller (Options.Color): each colour is
+// switched on or off explicitly, so fatih/color's own view of the terminal
+// and the environment never decides the output.
+var (
+	sgrBold   = []color.Attribute{color.Bold}
+	sgrFaint  = []color.Attribute{color.Faint}
+	sgrRed    = []color.Attribute{color.Bold, color.FgRed}
+	sgrYellow = []color.Attribute{color.Bold, color.FgYellow}
+	sgrCyan   = []color.Attribute{color.FgCyan}
+)
+
+var severityStyle = map[lint.Severity][]color.Attribute{
+	lint.Error:   sgrRed,
+	lint.Warning: sgrYellow,
+	lint.Info:    sgrCyan,
+}
+
 // Text writes findings as path:line:col: severity RULE message, with the
-// object and fix beneath, and a summary line.
+// object, related locations and fix beneath, then a summary line.
 func Text(w io.Writer, r *lint.Result, opt Options) error {
 	bw := bufio.NewWriter(w)
-	paint := func(c *color.Color) *color.Color {
+	paint := func(attrs []color.Attribute, s string) string {
+		c := color.New(attrs...)
 		if opt.Color {
 			c.EnableColor()
 		} else {
 			c.DisableColor()
 		}
-		return c
+		return c.Sprint(s)
 	}
-	sevColor := map[lint.Severity]*color.Color{
-		lint.Error:   paint(color.New(color.FgRed, color.Bold)),
-		lint.Warning: paint(color.New(color.FgYellow, color.Bold)),
-		lint.Info:    paint(color.New(color.FgCyan)),
-	}
-	pos := paint(color.New(color.Bold))
-	dim := paint(color.New(color.Faint))
 	for _, f := range r.Findings {
-		sev := sevColor[f.Severity]
-		if sev == nil {
-			sev = dim
+		sev, ok := severityStyle[f.Severity]
+		if !ok {
+			sev = sgrFaint
 		}
-		fmt.Fprintf(bw, "%s %s %s %s\n", pos.Sprintf("%s:%d:%d:", f.File, f.Line, f.Column), sev.Sprint(f.Severity), dim.Sprint(f.Rule), f.Message)
+		fmt.Fprintf(bw, "%s %s %s %s\n", paint(sgrBold, fmt.Sprintf("%s:%d:%d:", f.File, f.Line, f.Column)),
+			paint(sev, f.Severity.String()), paint(sgrFaint, f.Rule), f.Message)
 		if where := describeObject(f); where != "" {
-			fmt.Fprintf(bw, "    %s\n", dim.Sprint(where))
+			fmt.Fprintf(bw, "    %s\n", paint(sgrFaint, where))
 		}
 		for _, rel := range f.Related {
-			fmt.Fprintf(bw, "    %s\n", dim.Sprintf("%s:%d: %s", rel.File, rel.Line, rel.Message))
+			fmt.Fprintf(bw, "    %s\n", paint(sgrFaint, fmt.Sprintf("%s:%d: %s", rel.File, rel.Line, rel.Message)))
 		}
 		if f.Fix != "" {
 			fmt.Fprintf(bw, "    fix: %s\n", f.Fix)

@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/lint"
@@ -156,9 +158,9 @@ func checkMemoryLimitEqualsRequest(p *lint.Pass) []lint.Diagnostic {
 	}
 	msg := fmt.Sprintf("%s %s equals %s %s: any spike above the request is OOM-killed",
 		c.Limit.Q.Field, c.Limit.Q.Raw, c.Request.Q.Field, c.Request.Q.Raw)
-	if c.Request.Source == lint.FromLimit {
-		msg = fmt.Sprintf("requests.memory is not set, so the API server sets it to %s %s: the container has no room above its request and any spike is OOM-killed",
-			c.Limit.Q.Field, c.Limit.Q.Raw)
+	if c.Request.Q == c.Limit.Q { // the request was defaulted from this limit
+		msg = fmt.Sprintf("%s is not set, so the API server sets it to %s %s: the container has no room above its request and any spike is OOM-killed",
+			strings.Replace(c.Limit.Q.Field, "limits", "requests", 1), c.Limit.Q.Field, c.Limit.Q.Raw)
 	}
 	return []lint.Diagnostic{{
 		Path:      c.Limit.Q.Path,
@@ -207,7 +209,7 @@ func checkMemoryLimitRequestRatio(p *lint.Pass) []lint.Diagnostic {
 		Path:      c.Request.Q.Path,
 		Container: c.Name,
 		Message: fmt.Sprintf("%s %s is %s× %s %s (max %s×): nodes are packed by requests, so pods growing toward their limits together run the node out of memory",
-			c.Limit.Q.Field, c.Limit.Q.Raw, trimFloat(ratio), c.Request.Q.Field, c.Request.Q.Raw, trimFloat(maxRatio)),
+			c.Limit.Q.Field, c.Limit.Q.Raw, formatRatio(ratio, maxRatio), c.Request.Q.Field, c.Request.Q.Raw, strconv.FormatFloat(maxRatio, 'f', -1, 64)),
 		Fix: fmt.Sprintf("raise %s to at least %s, or lower %s to %s",
 			c.Request.Q.Field, roundUp(minRequest), c.Limit.Q.Field, quantity.Round(int64(float64(c.Request.Bytes())*maxRatio))),
 	}}
@@ -281,12 +283,16 @@ func checkMemoryMillibytes(p *lint.Pass) []lint.Diagnostic {
 			continue
 		}
 		suffixName := map[string]string{"m": "milli", "u": "micro", "n": "nano"}[q.Info.Suffix]
+		suggest := quantity.Suggest(q.Raw)
+		if suggest == "" { // u and n: mebibytes is as good a guess as any
+			suggest = strings.TrimSuffix(strings.TrimSpace(q.Raw), q.Info.Suffix) + "Mi"
+		}
 		msg := fmt.Sprintf("%s %s is %s bytes — the lowercase %s suffix means %s; write %s",
-			q.Field, q.Raw, quantity.Plain(q.Info.Quantity), q.Info.Suffix, suffixName, quantity.Suggest(q.Raw))
+			q.Field, q.Raw, quantity.Plain(q.Info.Quantity), q.Info.Suffix, suffixName, suggest)
 		out = append(out, lint.Diagnostic{
 			Path: q.Path, Container: v.container,
 			Message: msg,
-			Fix:     "write " + quantity.Suggest(q.Raw),
+			Fix:     "write " + suggest,
 		})
 	}
 	return out
@@ -329,8 +335,12 @@ func checkMemoryDecimalUnit(p *lint.Pass) []lint.Diagnostic {
 			msg = fmt.Sprintf("%s %s is a bare byte count (%s)", q.Field, q.Raw, quantity.Format(exact))
 			fix = "write " + quantity.Format(exact)
 		default:
-			msg = fmt.Sprintf("%s %s is %s bytes (%s), not %s", q.Field, q.Raw, quantity.Plain(q.Info.Quantity), quantity.Format(exact), quantity.Suggest(q.Raw))
-			fix = fmt.Sprintf("write %s (or %s to keep the same size)", quantity.Suggest(q.Raw), quantity.Round(q.Info.Bytes()))
+			msg = fmt.Sprintf("%s %s is %s bytes (%s)", q.Field, q.Raw, quantity.Plain(q.Info.Quantity), quantity.Format(exact))
+			fix = "write " + quantity.Round(q.Info.Bytes())
+			if s := quantity.Suggest(q.Raw); s != "" { // none for exponents (1e9)
+				msg += ", not " + s
+				fix = fmt.Sprintf("write %s (or %s to keep the same size)", s, quantity.Round(q.Info.Bytes()))
+			}
 		}
 		d := lint.Diagnostic{Path: q.Path, Container: v.container, Message: msg, Fix: fix}
 		if c := consequence(p, v); c != "" {
@@ -422,12 +432,16 @@ func consequence(p *lint.Pass, v value) string {
 	return ""
 }
 
-func trimFloat(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		return s[:len(s)-2]
+// formatRatio renders a ratio above maxRatio with as many decimals as it
+// takes to show that it is above: 4.02×, never 4× against a max of 4×.
+func formatRatio(ratio, maxRatio float64) string {
+	for prec := 1; prec <= 6; prec++ {
+		s := strconv.FormatFloat(ratio, 'f', prec, 64)
+		if v, _ := strconv.ParseFloat(s, 64); v > maxRatio {
+			return strings.TrimSuffix(s, ".0")
+		}
 	}
-	return s
+	return strconv.FormatFloat(ratio, 'f', -1, 64)
 }
 
 // roundUp renders bytes rounded up to whole Mi.

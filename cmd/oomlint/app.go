@@ -35,17 +35,23 @@ const (
 var errFindings = errors.New("findings at or above --fail-on")
 
 // run is the whole program: it parses args, runs the command and maps the
-// outcome to an exit code. Nothing here exits or touches os.Std*.
+// outcome to an exit code. Nothing here exits or touches os.Std*; every
+// error is one line on stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	app := newApp(stdout, stderr, getenv)
-	err := app.RunContext(ctx, permuteArgs(args, app))
+	app.Setup()
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errFindings):
 		return exitFindings
 	default:
-		fmt.Fprintf(stderr, "oomlint: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
+		fmt.Fprintf(stderr, "oomlint: %s\n", msg)
 		return exitUsage
 	}
 }
@@ -67,32 +73,32 @@ func lintFlags() []cli.Flag {
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 	lintCmd := func(c *cli.Context) error { return lintAction(c, stdout, getenv) }
-	usageErr := func(_ *cli.Context, err error, _ bool) error { return err }
-	return &cli.App{
+	app := &cli.App{
 		Name:            "oomlint",
 		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
-		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint rules\n   oomlint explain ID|NAME\n   oomlint version",
+		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
 		Version:         buildVersion(),
 		HideVersion:     true,
+		HideHelpCommand: true, // normalizeArgs turns `help X` into `X --help`
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		Flags:           lintFlags(),
 		Action:          lintCmd,
-		OnUsageError:    usageErr,
-		ExitErrHandler:  func(*cli.Context, error) {},
-		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
 		Commands: []*cli.Command{
 			{
 				Name: "lint", Usage: "lint manifests (the default command)", ArgsUsage: "[PATH...]",
-				Flags: lintFlags(), Action: lintCmd, OnUsageError: usageErr,
+				Flags: lintFlags(), Action: lintCmd,
 			},
 			{
 				Name: "rules", Usage: "list the rules: ID, name, severity, summary",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or markdown"}},
 				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return fmt.Errorf("rules takes no arguments, got %q", c.Args().First())
+					}
 					return listRules(stdout, c.String("format"))
 				},
-				OnUsageError: usageErr,
 			},
 			{
 				Name: "explain", Usage: "explain a rule: what happens at run time, why, how to fix", ArgsUsage: "ID|NAME",
@@ -102,27 +108,37 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 					}
 					return explain(stdout, c.Args().First())
 				},
-				OnUsageError: usageErr,
 			},
 			{
 				Name: "version", Usage: "print the version",
-				Action: func(*cli.Context) error {
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return fmt.Errorf("version takes no arguments, got %q", c.Args().First())
+					}
 					_, err := fmt.Fprintf(stdout, "oomlint %s\n", buildVersion())
 					return err
 				},
 			},
 		},
 	}
+	// Without OnUsageError urfave/cli prints "Incorrect Usage" and the whole
+	// help to stdout; a usage error is one line on stderr instead.
+	app.OnUsageError = onUsageError
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+		c.HideHelpCommand = true
+	}
+	return app
 }
 
 func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) error {
 	write, err := report.Lookup(c.String("format"))
 	if err != nil {
-		return err
+		return fmt.Errorf("--format: %w", err)
 	}
 	failOn, err := parseFailOn(c.String("fail-on"))
 	if err != nil {
-		return err
+		return fmt.Errorf("--fail-on: %w", err)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -136,7 +152,9 @@ func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) er
 	if fc != nil {
 		fc.Apply(&cfg)
 		if fc.FailOn != "" && !c.IsSet("fail-on") {
-			failOn, _ = parseFailOn(fc.FailOn)
+			if failOn, err = parseFailOn(fc.FailOn); err != nil {
+				return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
+			}
 		}
 	}
 	cfg.Enable = append(cfg.Enable, c.StringSlice("enable")...)
@@ -149,31 +167,46 @@ func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) er
 		return err
 	}
 
-	out, toStdout := stdout, true
+	opt := report.Options{Quiet: c.Bool("quiet")}
 	if name := c.String("output"); name != "" && name != "-" {
-		f, err := os.Create(name)
-		if err != nil {
+		if err := writeFile(name, write, res, opt); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
-		defer f.Close()
-		out, toStdout = f, false
-	}
-	opt := report.Options{
-		Quiet: c.Bool("quiet"),
-		Color: toStdout && !c.Bool("no-color") && getenv("NO_COLOR") == "" && isTerminal(stdout),
-	}
-	if err := write(out, res, opt); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if f, ok := out.(*os.File); ok && !toStdout {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("--output: %w", err)
+	} else {
+		opt.Color = useColor(c.Bool("no-color"), getenv, isTerminal(stdout))
+		if err := write(stdout, res, opt); err != nil {
+			return fmt.Errorf("write report: %w", err)
 		}
 	}
 	if failOn != 0 && slices.ContainsFunc(res.Findings, func(f lint.Finding) bool { return f.Severity >= failOn }) {
 		return errFindings
 	}
 	return nil
+}
+
+// writeFile writes the report to a file, never in colour; a failed write
+// or close is an error, since the file would be truncated.
+func writeFile(name string, write report.Writer, res *lint.Result, opt report.Options) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f, res, opt); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// useColor decides whether text output is coloured: only on a terminal, and
+// never with --no-color, NO_COLOR (https://no-color.org) or TERM=dumb.
+func useColor(noColorFlag bool, getenv func(string) string, terminal bool) bool {
+	return terminal && !noColorFlag && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // parseFailOn reads --fail-on; "none" is 0, which nothing reaches.
@@ -183,7 +216,7 @@ func parseFailOn(s string) (lint.Severity, error) {
 	}
 	sev, err := lint.ParseSeverity(s)
 	if err != nil {
-		return 0, fmt.Errorf("--fail-on: %w (or none)", err)
+		return 0, fmt.Errorf("unknown value %q (valid: error, warning, info, none)", s)
 	}
 	return sev, nil
 }
@@ -213,11 +246,6 @@ func loadConfig(explicit, wd string, paths []string) (*lint.FileConfig, error) {
 	return nil, nil
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
 func listRules(w io.Writer, format string) error {
 	switch format {
 	case "text":
@@ -234,7 +262,7 @@ func listRules(w io.Writer, format string) error {
 	case "markdown":
 		return rules.Markdown(w, rules.All)
 	}
-	return fmt.Errorf("rules: unknown format %q (valid: text, markdown)", format)
+	return fmt.Errorf("rules --format: unknown format %q (valid: text, markdown)", format)
 }
 
 func explain(w io.Writer, name string) error {
@@ -254,48 +282,4 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// permuteArgs moves flags in front of paths so `oomlint ./k8s --format json`
-// works as it does in kube-linter and conftest; the standard flag parser
-// stops at the first path. Everything after "--" stays a path.
-func permuteArgs(args []string, app *cli.App) []string {
-	if len(args) < 2 {
-		return args
-	}
-	head, rest := args[:1], args[1:]
-	flags := app.Flags
-	if cmd := app.Command(rest[0]); cmd != nil {
-		head, rest, flags = args[:2], args[2:], cmd.Flags
-	}
-	takesValue := map[string]bool{}
-	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			takesValue[n] = !isBool
-		}
-	}
-	var flagArgs, paths []string
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
-		switch {
-		case a == "--":
-			paths = append(paths, rest[i:]...)
-			i = len(rest)
-		case len(a) > 1 && a[0] == '-':
-			flagArgs = append(flagArgs, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
-				i++
-				flagArgs = append(flagArgs, rest[i])
-			}
-		default:
-			paths = append(paths, a)
-		}
-	}
-	out := append(slices.Clone(head), flagArgs...)
-	if len(paths) > 0 && paths[0] != "--" {
-		out = append(out, "--")
-	}
-	return append(out, paths...)
 }

@@ -55,10 +55,11 @@ func (i Info) Bytes() int64 { return i.Quantity.Value() }
 // Exact is the quantity in bytes as a float, keeping fractions of a byte.
 func (i Info) Exact() float64 { return i.Quantity.AsApproximateFloat64() }
 
-// Classify parses raw the way the API server does and says what unit it used.
+// Classify parses raw the way the API server does (surrounding white space
+// trimmed, as Quantity.UnmarshalJSON does) and says what unit it used.
 func Classify(raw string) Info {
 	info := Info{Raw: raw}
-	q, err := resource.ParseQuantity(raw)
+	q, err := resource.ParseQuantity(strings.TrimSpace(raw))
 	if err != nil {
 		info.Class = Invalid
 		info.Err = err
@@ -141,6 +142,9 @@ func trim(f float64) string {
 // Plain renders the exact value of a quantity as a decimal byte count
 // ("0.512", "512000000") for messages that explain a unit mistake.
 func Plain(q resource.Quantity) string {
+	if math.Abs(q.AsApproximateFloat64()) >= 1e24 {
+		return q.String() // 9E+999999999 would spell out a billion digits
+	}
 	r := new(big.Rat)
 	if _, ok := r.SetString(q.AsDec().String()); !ok {
 		return q.String()
@@ -176,7 +180,7 @@ func Suggest(raw string) string {
 	s := strings.TrimSpace(raw)
 	s = strings.ReplaceAll(s, " ", "")
 	num, unit := splitNumber(s)
-	if num == "" {
+	if num == "" || strings.Count(num, ".") > 1 {
 		return ""
 	}
 	switch strings.ToLower(unit) {

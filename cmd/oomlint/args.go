@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// normalizeArgs rewrites the command line into the shape urfave/cli parses:
+//
+//   - `oomlint [flags] PATH...` becomes `oomlint lint [flags] -- PATH...`, so
+//     a path named like a command (`oomlint -- rules`) is still a path;
+//   - flags after paths move in front of them (`oomlint ./k8s --format json`
+//     works as in kube-linter and conftest), since the standard flag parser
+//     stops at the first argument; everything after "--" stays an argument;
+//   - `help [COMMAND]` becomes `[COMMAND] --help`.
+//
+// app must be set up (app.Setup) so its commands are known.
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+	if len(args) < 2 {
+		return args, nil // `oomlint`: lint "."
+	}
+	prog, first := args[0], args[1]
+	switch first {
+	case "-h", "--help", "-help":
+		return args, nil
+	case "help":
+		switch rest := args[2:]; {
+		case len(rest) == 0:
+			return []string{prog, "--help"}, nil
+		case len(rest) == 1 && app.Command(rest[0]) != nil:
+			return []string{prog, rest[0], "--help"}, nil
+		default:
+			return nil, fmt.Errorf("help: unknown command %q (commands: %s)", strings.Join(rest, " "), strings.Join(commandNames(app), ", "))
+		}
+	}
+	cmd, rest := app.Command(first), args[2:]
+	if cmd == nil {
+		cmd, rest = app.Command("lint"), args[1:]
+	}
+
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, positional []string
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[i+1:]...)
+			i = len(rest)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") || !takesValue[name] {
+				continue
+			}
+			if i+1 == len(rest) {
+				return nil, fmt.Errorf("flag needs an argument: %s", a)
+			}
+			i++
+			flags = append(flags, rest[i])
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out := append([]string{prog, cmd.Name}, flags...)
+	if len(positional) > 0 {
+		out = append(out, "--")
+	}
+	return append(out, positional...), nil
+}
+
+func commandNames(app *cli.App) []string {
+	var names []string
+	for _, c := range app.VisibleCommands() {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// onUsageError turns the flag package's messages into oomlint's: one line,
+// flags spelled as the user types them (--format, not -format).
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	msg := strings.Replace(err.Error(), "flag provided but not defined", "unknown flag", 1)
+	msg = singleDashFlag.ReplaceAllString(msg, "$1--$2")
+	if strings.HasPrefix(msg, "unknown flag") {
+		msg += " (see oomlint --help)"
+	}
+	return errors.New(msg)
+}
+
+// singleDashFlag matches a long flag name the flag package printed with one dash.
+var singleDashFlag = regexp.MustCompile(`(^|\s)-([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z][a-z0-9]+)\b`)
