@@ -253,11 +253,11 @@ func hasTemplateAction(n *yaml.Node) bool {
 
 // templateLine is the line of the first "{{" in data, or 0.
 func templateLine(data []byte) int {
-	i := bytes.Index(data, []byte("{{"))
-	if i < 0 {
+	before, _, found := bytes.Cut(data, []byte("{{"))
+	if !found {
 		return 0
 	}
-	return bytes.Count(data[:i], []byte("\n")) + 1
+	return bytes.Count(before, []byte("\n")) + 1
 }
 
 func fileProblem(file string, line, col int, msg string) Finding {

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,7 +56,7 @@ func TestYAMLErrors(t *testing.T) {
 		msg  string
 	}{
 		{"a: 1\n b: 2\n", 2, "invalid YAML: mapping values are not allowed in this context"},
-		{"a: [1, 2\nb: 3\n", 1, "invalid YAML: did not find expected ',' or ']'"}, // where the flow starts
+		{"a: [1, 2\nb: 3\n", 2, "invalid YAML: did not find expected ',' or ']'"},
 		{"a: 1\n\tb: 2\n", 2, "invalid YAML: found a tab character that violates indentation"},
 	}
 	for _, tt := range tests {
@@ -75,8 +74,8 @@ func TestYAMLErrors(t *testing.T) {
 	}
 	for msg, want := range map[string]int{
 		"yaml: control characters are not allowed": 1,
-		"yaml: line 0: odd":                         1,
-		"yaml: line 12: odd":                        12,
+		"yaml: line 0: odd":                        1,
+		"yaml: line 12: odd":                       12,
 	} {
 		if got := errorLine(errors.New(msg)); got != want {
 			t.Errorf("errorLine(%q) = %d, want %d", msg, got, want)
@@ -252,7 +251,7 @@ items:
 			name: "broken json",
 			json: true,
 			in:   "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\"\n  \"metadata\": {}\n}\n",
-			want: decodeSummary{Problems: []string{"3:3 invalid YAML: did not find expected ',' or '}'"}},
+			want: decodeSummary{Problems: []string{"4:3 invalid YAML: did not find expected ',' or '}'"}},
 		},
 		{
 			name: "template",
@@ -302,7 +301,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
 		d := decodeBytes(data, "f.yaml", isJSON, "default")
 		resolve(d.objects)
-		lines := bytes.Count(data, []byte("\n")) + 1
+		lines := lineCount(data)
 		check := func(what string, line int) {
 			if line < 1 || line > lines+1 {
 				t.Fatalf("%s at line %d, outside 1..%d", what, line, lines+1)
@@ -325,4 +324,15 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// lineCount counts lines as YAML (and editors) do: \r\n, \n and a lone \r
+// each end a line, and so do NEL, LS and PS.
+func lineCount(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	n := 1
+	for _, sep := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {
+		n += strings.Count(s, sep)
+	}
+	return n
 }

@@ -134,5 +134,12 @@ func (e Effective) Set() bool { return e.Q != nil }
 // without a unit mistake that another rule reports as the root cause.
 func (e Effective) Usable() bool { return e.Q.Valid() && !e.Q.UnitMistake() }
 
+// Comparable reports whether the value means what its bytes say: present,
+// valid, and not a fraction of a byte. Decimal units and bare bytes are
+// real sizes, so ratios over them hold even when the unit is reported.
+func (e Effective) Comparable() bool {
+	return e.Q.Valid() && e.Q.Info.Class != quantity.SubByte
+}
+
 // Bytes is the value in bytes; only meaningful when Set and valid.
 func (e Effective) Bytes() int64 { return e.Q.Info.Bytes() }

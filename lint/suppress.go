@@ -21,7 +21,10 @@ type directive struct {
 // directives maps a target line to the directives that suppress it.
 type directives map[int][]directive
 
-var directivePattern = regexp.MustCompile(`#\s*oomlint:ignore\b(.*)$`)
+// A directive is a comment that starts with oomlint:ignore: the # opens the
+// comment (at the start of the line or after a blank), so a comment that
+// quotes the syntax further on is not one.
+var directivePattern = regexp.MustCompile(`(?:^|[ \t])(#\s*oomlint:ignore\b(.*))$`)
 
 // scanDirectives finds ignore comments. A comment after a value applies to
 // its own line; a comment on a line of its own applies to the next line that
@@ -37,13 +40,16 @@ func scanDirectives(data []byte) directives {
 		if m == nil {
 			continue
 		}
-		d := directive{line: i + 1, target: i + 1, col: m[0] + 1}
-		fields := strings.Fields(string(raw[m[2]:m[3]]))
+		if strings.Contains(string(raw[:m[2]]), " #") || bytes.HasPrefix(bytes.TrimSpace(raw[:m[2]]), []byte("#")) {
+			continue // inside an earlier comment
+		}
+		d := directive{line: i + 1, target: i + 1, col: m[2] + 1}
+		fields := strings.Fields(string(raw[m[4]:m[5]]))
 		if len(fields) > 0 {
 			d.rules = strings.FieldsFunc(fields[0], func(r rune) bool { return r == ',' })
 			d.reason = strings.Join(fields[1:], " ")
 		}
-		if len(bytes.TrimSpace(raw[:m[0]])) == 0 {
+		if len(bytes.TrimSpace(raw[:m[2]])) == 0 {
 			d.target = nextContentLine(lines, i+1)
 		}
 		ds[d.target] = append(ds[d.target], d)

@@ -69,6 +69,9 @@ func Text(w io.Writer, r *lint.Result, opt Options) error {
 
 func describeObject(f lint.Finding) string {
 	if f.Object == nil {
+		if f.Name != "" {
+			return "(" + f.Name + ")"
+		}
 		return ""
 	}
 	var b strings.Builder

@@ -153,8 +153,8 @@ policy turn this rule off.`,
 
 func checkMemoryLimitEqualsRequest(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	if !c.Limit.Usable() || !c.Request.Usable() || c.Limit.Bytes() != c.Request.Bytes() {
-		return nil
+	if !c.Limit.Usable() || !c.Request.Usable() || c.Limit.Bytes() != c.Request.Bytes() || c.Limit.Bytes() < p.Settings.MinMemory {
+		return nil // a limit below minMemory is OOM109's
 	}
 	msg := fmt.Sprintf("%s %s equals %s %s: any spike above the request is OOM-killed",
 		c.Limit.Q.Field, c.Limit.Q.Raw, c.Request.Q.Field, c.Request.Q.Raw)
@@ -167,7 +167,7 @@ func checkMemoryLimitEqualsRequest(p *lint.Pass) []lint.Diagnostic {
 		Container: c.Name,
 		Message:   msg,
 		Fix: fmt.Sprintf("set %s above the request, e.g. %s (1.25×), or keep them equal for Guaranteed QoS and disable OOM104",
-			c.Limit.Q.Field, quantity.Round(c.Limit.Bytes()*5/4)),
+			c.Limit.Q.Field, roundUp(c.Limit.Bytes()*5/4)),
 	}}
 }
 
@@ -196,7 +196,7 @@ maxLimitRequestRatio setting (default 4).`,
 
 func checkMemoryLimitRequestRatio(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	if !c.Limit.Usable() || !c.Request.Usable() || c.Request.Bytes() <= 0 {
+	if !c.Limit.Comparable() || !c.Request.Comparable() || c.Request.Bytes() <= 0 {
 		return nil
 	}
 	ratio := float64(c.Limit.Bytes()) / float64(c.Request.Bytes())
@@ -260,11 +260,12 @@ var memoryMillibytes = &lint.Rule{
 	ID: "OOM107", Name: "memory-millibytes", Severity: lint.Error, Scope: lint.WorkloadScope,
 	Summary: "memory quantity uses the lowercase m (milli) suffix",
 	Doc: `In a Kubernetes quantity a lowercase m means milli (a thousandth), not
-mega: memory: 512m is 0.512 bytes. The API server accepts it; the
-container then cannot start, or is OOM-killed at once, because no process
-fits in less than a byte. The same holds for u (micro) and n (nano). This
-rule reports the unit mistake instead of its consequences (limit below
-request, limit too small), which are what you would see otherwise.`,
+mega: memory: 512m is 0.512 bytes. Next to a larger request the API
+server rejects the pod; otherwise it accepts it and the container cannot
+start, or is OOM-killed at once, because no process fits in a byte. The
+same holds for u (micro) and n (nano). This rule reports the unit mistake
+instead of its consequences (limit below request, limit too small), which
+are what you would see otherwise.`,
 	Fix: "use Mi (mebibytes): 512m → 512Mi",
 	Example: `resources:
   limits:
@@ -287,8 +288,12 @@ func checkMemoryMillibytes(p *lint.Pass) []lint.Diagnostic {
 		if suggest == "" { // u and n: mebibytes is as good a guess as any
 			suggest = strings.TrimSuffix(strings.TrimSpace(q.Raw), q.Info.Suffix) + "Mi"
 		}
-		msg := fmt.Sprintf("%s %s is %s bytes — the lowercase %s suffix means %s; write %s",
-			q.Field, q.Raw, quantity.Plain(q.Info.Quantity), q.Info.Suffix, suffixName, suggest)
+		msg := fmt.Sprintf("%s %s is %s bytes — the lowercase %s suffix means %s",
+			q.Field, q.Raw, quantity.Plain(q.Info.Quantity), q.Info.Suffix, suffixName)
+		if r := rejected(v); r != "" {
+			msg += ", " + strings.TrimPrefix(r, "that is ")
+		}
+		msg += "; write " + suggest
 		out = append(out, lint.Diagnostic{
 			Path: q.Path, Container: v.container,
 			Message: msg,
@@ -416,13 +421,21 @@ func declaredValues(w *lint.Workload) []value {
 // consequence says what a unit mistake does to the pod, when that is worse
 // than the mistake itself: the reason OOM103 and OOM109 stay silent.
 func consequence(p *lint.Pass, v value) string {
-	q := v.q
-	if v.limit && q.Info.Bytes() < p.Settings.MinMemory {
+	if r := rejected(v); r != "" {
+		return r
+	}
+	if v.limit && v.q.Info.Bytes() < p.Settings.MinMemory {
 		return fmt.Sprintf("that is below the %s a process needs to start, so the container is OOM-killed at start-up", quantity.FormatBytes(p.Settings.MinMemory))
 	}
+	return ""
+}
+
+// rejected says when a value, as written, puts the limit below the request.
+func rejected(v value) string {
 	if !v.other.Valid() {
 		return ""
 	}
+	q := v.q
 	if v.limit && q.Info.Exact() < v.other.Info.Exact() {
 		return fmt.Sprintf("that is below %s %s, so the API server rejects the pod", v.other.Field, v.other.Raw)
 	}
