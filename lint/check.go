@@ -2,9 +2,12 @@ package lint
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Pass is what a rule's Check is given.
@@ -17,9 +20,34 @@ type Pass struct {
 
 type checker struct {
 	cfg       *Config
-	active    []*Rule // enabled rules, severities configured
-	catalogue []*Rule // every rule, for suppressions that name a disabled one
-	dirs      map[string]directives
+	active    []*Rule               // enabled rules, severities configured
+	catalogue []*Rule               // every rule, for suppressions that name a disabled one
+	dirs      map[string]directives // ignore comments of the plain files
+
+	mu     sync.Mutex
+	loaded map[string]directives // of values files, templates, bases: read when a finding lands there
+}
+
+// directivesOf returns the ignore comments of a file findings point into.
+func (c *checker) directivesOf(file string) directives {
+	if ds, ok := c.dirs[file]; ok {
+		return ds
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ds, ok := c.loaded[file]; ok {
+		return ds
+	}
+	p := file
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.cfg.WorkDir, filepath.FromSlash(file))
+	}
+	var ds directives
+	if data, err := os.ReadFile(p); err == nil {
+		ds = scanDirectives(data)
+	}
+	c.loaded[file] = ds
+	return ds
 }
 
 // checkFile runs the rules over one file's objects and applies suppressions.
@@ -148,7 +176,7 @@ func (c *checker) known(s string) bool {
 // suppressedByComment reports whether a well-formed # oomlint:ignore
 // comment covers the finding's line.
 func (c *checker) suppressedByComment(f Finding) bool {
-	for _, d := range c.dirs[f.File][f.Line] {
+	for _, d := range c.directivesOf(f.File)[f.Line] {
 		if d.reason == "" {
 			continue // malformed: reported, not obeyed
 		}

@@ -27,6 +27,7 @@ type Config struct {
 	Settings    Settings
 	Ignore      []string // globs of paths not to lint
 	MaxFileSize int64    // bytes; larger files are a finding
+	Renderers   map[UnitKind]Renderer
 }
 
 // Settings are the thresholds rules read.
@@ -61,9 +62,15 @@ type FileConfig struct {
 		MinMemory            string   `yaml:"minMemory"`
 		MaxFileSize          string   `yaml:"maxFileSize"`
 	} `yaml:"settings"`
-	Ignore    []string `yaml:"ignore"`
-	Namespace string   `yaml:"namespace"`
-	FailOn    string   `yaml:"failOn"`
+	Ignore      []string `yaml:"ignore"`
+	Namespace   string   `yaml:"namespace"`
+	FailOn      string   `yaml:"failOn"`
+	KubeVersion string   `yaml:"kubeVersion"`
+	Charts      struct {
+		Values      map[string][]string `yaml:"values"`      // chart directory → values files, relative to this file
+		Search      []string            `yaml:"search"`      // directories whose charts satisfy dependencies by name
+		ReleaseName string              `yaml:"releaseName"` // .Release.Name
+	} `yaml:"charts"`
 
 	path  string
 	lines map[string]int // where each setting was written, for errors
@@ -213,6 +220,18 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	if fc.Namespace != "" {
 		cfg.Namespace = fc.Namespace
 	}
+}
+
+// Abs resolves a path written in the config file against the file's directory.
+func (fc *FileConfig) Abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	dir, err := filepath.Abs(filepath.Dir(fc.path))
+	if err != nil {
+		dir = filepath.Dir(fc.path)
+	}
+	return filepath.Join(dir, filepath.FromSlash(p))
 }
 
 // Path is where the config was read from.

@@ -26,24 +26,55 @@ type source struct {
 // discover walks every path argument. A missing path or an unreadable file
 // argument is an error (exit 2); anything wrong below a directory argument
 // is a finding on that file.
-func discover(cfg *Config) ([]source, []*Unit, error) {
-	w := walker{cfg: cfg, seen: map[string]bool{}}
+func discover(cfg *Config) ([]source, []*Unit, map[UnitKind][]string, error) {
+	w := walker{cfg: cfg, seen: map[string]bool{}, roots: map[UnitKind][]string{}}
 	var units []*Unit
 	for _, arg := range cfg.Paths {
 		unit, err := w.walkArg(arg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))
+			return nil, nil, nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))
 		}
 		units = append(units, unit)
 	}
 	slices.SortFunc(w.sources, func(a, b source) int { return strings.Compare(a.display, b.display) })
-	return w.sources, units, nil
+	for k := range w.roots {
+		slices.Sort(w.roots[k])
+		w.roots[k] = slices.Compact(w.roots[k])
+	}
+	return w.sources, units, w.roots, nil
 }
 
 type walker struct {
 	cfg     *Config
 	seen    map[string]bool
 	sources []source
+	roots   map[UnitKind][]string // chart and kustomization roots, for their renderers
+}
+
+// Files that make a directory a unit root of their kind.
+var (
+	chartFiles         = []string{"Chart.yaml"}
+	kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+)
+
+// root records dir when it is a chart or kustomization root that a renderer
+// builds; a chart's directory is not walked further (its charts/ are its
+// dependencies).
+func (w *walker) root(dir string) (skip bool) {
+	has := func(names []string) bool {
+		return slices.ContainsFunc(names, func(n string) bool {
+			st, err := os.Stat(filepath.Join(dir, n))
+			return err == nil && !st.IsDir()
+		})
+	}
+	if w.cfg.Renderers[ChartUnit] != nil && has(chartFiles) {
+		w.roots[ChartUnit] = append(w.roots[ChartUnit], dir)
+		return true
+	}
+	if w.cfg.Renderers[KustomizeUnit] != nil && has(kustomizationFiles) {
+		w.roots[KustomizeUnit] = append(w.roots[KustomizeUnit], dir)
+	}
+	return false
 }
 
 func (w *walker) add(p string, unit *Unit) {
@@ -62,7 +93,7 @@ func (w *walker) walkArg(arg string) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	unit := &Unit{Name: displayPath(w.cfg.WorkDir, abs)}
+	unit := &Unit{Name: displayPath(w.cfg.WorkDir, abs), Kind: PlainUnit, Dir: abs}
 	if !st.IsDir() {
 		f, err := os.Open(abs)
 		if err != nil {
@@ -84,6 +115,9 @@ func (w *walker) walkArg(arg string) (*Unit, error) {
 			return nil
 		case d.IsDir():
 			if p != abs && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".") || ignored(w.cfg, p)) {
+				return fs.SkipDir
+			}
+			if w.root(p) {
 				return fs.SkipDir
 			}
 			return nil

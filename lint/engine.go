@@ -20,12 +20,16 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, units, err := discover(&cfg)
+	sources, _, roots, err := discover(&cfg)
 	if err != nil {
 		return nil, err
 	}
+	planned, consumed := plan(&cfg, roots)
+	sources = slices.DeleteFunc(sources, func(s source) bool { return consumed[s.abs] })
 
-	decs := make([]*decoded, len(sources))
+	// One slot per file and per rendered unit: no locks, and the order of
+	// results never depends on scheduling.
+	perTask := make([][]*decoded, len(sources)+len(planned))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {
@@ -33,20 +37,36 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			decs[i] = decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
-			for _, o := range decs[i].objects {
+			d := decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
+			for _, o := range d.objects {
 				o.Unit = src.unit
 			}
+			perTask[i] = []*decoded{d}
+			return nil
+		})
+	}
+	for i, u := range planned {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			perTask[len(sources)+i] = renderUnit(gctx, &cfg, u)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	decs := slices.Concat(perTask...)
 
 	var objects []*Object
 	dirs := make(map[string]directives)
-	sum := Summary{Files: len(sources), Units: len(units)}
+	sum := Summary{Files: len(sources) + len(consumed), Units: len(planned)}
+	plainUnits := map[*Unit]bool{}
+	for _, src := range sources {
+		plainUnits[src.unit] = true
+	}
+	sum.Units += len(plainUnits)
 	for _, d := range decs {
 		objects = append(objects, d.objects...)
 		sum.Skipped += d.skipped
@@ -57,7 +77,7 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	sum.Objects = len(objects)
 	resolve(objects)
 
-	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: dirs}
+	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: dirs, loaded: map[string]directives{}}
 	perFile := make([][]Finding, len(decs))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
@@ -181,3 +201,51 @@ func ruleMatches(pattern string, r *Rule) bool {
 
 // RuleMatches is ruleMatches for callers outside the engine (explain).
 func RuleMatches(pattern string, r *Rule) bool { return ruleMatches(pattern, r) }
+
+// plan asks each renderer for the units under the roots the walk found and
+// the files they read.
+func plan(cfg *Config, roots map[UnitKind][]string) ([]*Unit, map[string]bool) {
+	var units []*Unit
+	consumed := map[string]bool{}
+	for _, kind := range []UnitKind{ChartUnit, KustomizeUnit} {
+		r := cfg.Renderers[kind]
+		if r == nil || len(roots[kind]) == 0 {
+			continue
+		}
+		us, files := r.Plan(roots[kind])
+		units = append(units, us...)
+		for _, f := range files {
+			consumed[f] = true
+		}
+	}
+	return units, consumed
+}
+
+// renderUnit renders one chart or kustomization and decodes its output.
+// A panic in a rendering library becomes a finding on the unit.
+func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = []*decoded{{file: u.Name, problems: []Finding{{
+				Rule: RenderErrorID, File: u.Name, Line: 1, Column: 1,
+				Message: fmt.Sprintf("rendering %s failed (internal error: %v); please report it", u.Name, r),
+			}}}}
+		}
+	}()
+	r := cfg.Renderers[u.Kind].Render(ctx, u)
+	if len(r.Problems) > 0 {
+		out = append(out, &decoded{file: u.Name, problems: r.Problems})
+	}
+	for _, doc := range r.Docs {
+		d := decodeBytes(doc.Data, doc.Name, false, cfg.Namespace)
+		d.directives, d.template = nil, 0 // suppressions come from the source files
+		for _, o := range d.objects {
+			o.Unit = u
+			if doc.Origin != nil {
+				o.Origin = doc.Origin(o.Node)
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}

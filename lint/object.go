@@ -33,9 +33,13 @@ type ObjectRef struct {
 }
 
 // Unit is a set of objects linted together: the plain manifests under one
-// path argument (and, once rendering lands, one chart or kustomization).
+// path argument, one chart rendered with one set of values, or one
+// kustomization build.
 type Unit struct {
-	Name string // the path argument, as displayed
+	Name    string   // as displayed: the path argument, chart or overlay directory
+	Kind    UnitKind //
+	Dir     string   // absolute root directory (chart or kustomization)
+	Variant string   // a chart's extra values file (values-prod.yaml), shown in output
 }
 
 // Workload is an object that runs pods: its pod spec and containers.
