@@ -124,10 +124,17 @@ func readFile(path string, maxSize int64) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-	if err != nil {
+	// Size the buffer from Stat, as os.ReadFile does: io.ReadAll's doubling
+	// costs twice the allocation. The limit still holds if the file grows.
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = min(st.Size(), maxSize)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxSize+1)); err != nil {
 		return nil, fmt.Errorf("cannot read file: %w", unwrapPathError(err))
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > maxSize {
 		return nil, fmt.Errorf("%w: over the %d-byte limit (raise maxFileSize in .oomlint.yaml or ignore the file)", ErrTooLarge, maxSize)
 	}

@@ -20,11 +20,65 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, _, roots, err := discover(&cfg)
+	l, err := load(ctx, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	planned, consumed := plan(&cfg, roots)
+	decs, sum := l.decs, l.sum
+
+	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: l.dirs, loaded: map[string]directives{}}
+	perFile := make([][]Finding, len(decs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Jobs)
+	for i, d := range decs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			perFile[i] = c.checkFile(d)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	all := slices.Concat(perFile...)
+	all = append(all, c.templateFindings(decs)...)
+	all = c.stamp(all)
+	slices.SortFunc(all, compareFindings)
+	// A values file or base shared by several units (chart variants, two
+	// overlays of one base) yields the same finding once per unit: keep one.
+	all = slices.CompactFunc(all, func(a, b Finding) bool {
+		return compareFindings(a, b) == 0 && a.Severity == b.Severity
+	})
+	for _, f := range all {
+		switch f.Severity {
+		case Error:
+			sum.Error++
+		case Warning:
+			sum.Warning++
+		case Info:
+			sum.Info++
+		}
+	}
+	return &Result{Findings: all, Summary: sum, Rules: active}, nil
+}
+
+// loaded is everything discovered, rendered and decoded in one run.
+type loaded struct {
+	decs    []*decoded
+	objects []*Object
+	dirs    map[string]directives
+	sum     Summary
+}
+
+// load discovers, renders and decodes cfg.Paths, and resolves every object.
+func load(ctx context.Context, cfg *Config) (*loaded, error) {
+	sources, _, roots, err := discover(cfg)
+	if err != nil {
+		return nil, err
+	}
+	planned, consumed := plan(cfg, roots)
 	sources = slices.DeleteFunc(sources, func(s source) bool { return consumed[s.abs] })
 
 	// One slot per file and per rendered unit: no locks, and the order of
@@ -50,64 +104,46 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			perTask[len(sources)+i] = renderUnit(gctx, &cfg, u)
+			perTask[len(sources)+i] = renderUnit(gctx, cfg, u)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	decs := slices.Concat(perTask...)
-
-	var objects []*Object
-	dirs := make(map[string]directives)
-	sum := Summary{Files: len(sources) + len(consumed), Units: len(planned)}
+	l := &loaded{decs: slices.Concat(perTask...), dirs: map[string]directives{}}
+	l.sum = Summary{Files: len(sources) + len(consumed), Units: len(planned)}
 	plainUnits := map[*Unit]bool{}
 	for _, src := range sources {
 		plainUnits[src.unit] = true
 	}
-	sum.Units += len(plainUnits)
-	for _, d := range decs {
-		objects = append(objects, d.objects...)
-		sum.Skipped += d.skipped
+	l.sum.Units += len(plainUnits)
+	for _, d := range l.decs {
+		l.objects = append(l.objects, d.objects...)
+		l.sum.Skipped += d.skipped
 		if d.directives != nil {
-			dirs[d.file] = d.directives
+			l.dirs[d.file] = d.directives
 		}
 	}
-	sum.Objects = len(objects)
-	resolve(objects)
+	l.sum.Objects = len(l.objects)
+	resolve(l.objects)
+	return l, nil
+}
 
-	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: dirs, loaded: map[string]directives{}}
-	perFile := make([][]Finding, len(decs))
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Jobs)
-	for i, d := range decs {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			perFile[i] = c.checkFile(d)
-			return nil
-		})
+// Objects returns every object of a run, rendered and decoded, with the
+// problems met on the way (for `oomlint render`).
+func Objects(ctx context.Context, cfg Config) ([]*Object, []Finding, error) {
+	cfg.normalize()
+	l, err := load(ctx, &cfg)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	var problems []Finding
+	for _, d := range l.decs {
+		problems = append(problems, d.problems...)
 	}
-	all := slices.Concat(perFile...)
-	all = append(all, c.templateFindings(decs)...)
-	all = c.stamp(all)
-	slices.SortFunc(all, compareFindings)
-	for _, f := range all {
-		switch f.Severity {
-		case Error:
-			sum.Error++
-		case Warning:
-			sum.Warning++
-		case Info:
-			sum.Info++
-		}
-	}
-	return &Result{Findings: all, Summary: sum, Rules: active}, nil
+	slices.SortFunc(problems, compareFindings)
+	return l.objects, problems, nil
 }
 
 func (cfg *Config) normalize() {

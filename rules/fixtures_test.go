@@ -15,6 +15,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -31,10 +32,9 @@ var (
 
 const sidecarExt = ".want"
 
-// untestable are the rules no plain-manifest fixture can fire yet. Keep it
+// untestable are the rules no fixture can fire yet. Keep it
 // short: a rule listed here that a fixture wants fails the meta-check.
 var untestable = map[string]string{
-	lint.RenderErrorID: "no chart or kustomization rendering yet",
 	lint.PolicyErrorID: "no Rego policies yet",
 }
 
@@ -185,6 +185,7 @@ func lintFixture(t *testing.T, root, rel string) *lint.Result {
 	t.Helper()
 	abs := filepath.Join(root, rel)
 	cfg := lint.Config{Paths: []string{abs}, WorkDir: root, Jobs: 2}
+	ropt := render.Options{WorkDir: root, RepoRoot: root}
 	if st, err := os.Stat(abs); err == nil && st.IsDir() {
 		if p := lint.FindConfigFile(abs); p != "" {
 			fc, err := lint.LoadConfigFile(p)
@@ -192,8 +193,11 @@ func lintFixture(t *testing.T, root, rel string) *lint.Result {
 				t.Fatal(err)
 			}
 			fc.Apply(&cfg)
+			ropt.ApplyConfig(fc)
 		}
 	}
+	ropt.Namespace = cfg.Namespace
+	cfg.Renderers = render.Renderers(ropt)
 	res, err := lint.Run(t.Context(), cfg, rules.All)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/report"
 	"github.com/oomlint/oomlint/rules"
 )
@@ -68,6 +69,8 @@ func lintFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (default: .oomlint.yaml in the working directory or the first PATH)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print findings only, no summary"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also NO_COLOR)"},
+		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
+		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
 	}
 }
 
@@ -76,7 +79,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 	app := &cli.App{
 		Name:            "oomlint",
 		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
-		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
+		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint render [flags] [PATH...]\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
 		Version:         buildVersion(),
 		HideVersion:     true,
 		HideHelpCommand: true, // normalizeArgs turns `help X` into `X --help`
@@ -89,6 +92,11 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 			{
 				Name: "lint", Usage: "lint manifests (the default command)", ArgsUsage: "[PATH...]",
 				Flags: lintFlags(), Action: lintCmd,
+			},
+			{
+				Name: "render", Usage: "print the rendered objects with the file:line each traces back to (debug)", ArgsUsage: "[PATH...]",
+				Flags:  lintFlags(),
+				Action: func(c *cli.Context) error { return renderAction(c, stdout, stderr) },
 			},
 			{
 				Name: "rules", Usage: "list the rules: ID, name, severity, summary",
@@ -140,27 +148,14 @@ func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) er
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
 	}
-	wd, err := os.Getwd()
+	cfg, fc, err := runConfig(c)
 	if err != nil {
 		return err
 	}
-	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: c.Int("jobs")}
-	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
-	if err != nil {
-		return err
-	}
-	if fc != nil {
-		fc.Apply(&cfg)
-		if fc.FailOn != "" && !c.IsSet("fail-on") {
-			if failOn, err = parseFailOn(fc.FailOn); err != nil {
-				return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
-			}
+	if fc != nil && fc.FailOn != "" && !c.IsSet("fail-on") {
+		if failOn, err = parseFailOn(fc.FailOn); err != nil {
+			return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
 		}
-	}
-	cfg.Enable = append(cfg.Enable, c.StringSlice("enable")...)
-	cfg.Disable = append(cfg.Disable, c.StringSlice("disable")...)
-	if c.IsSet("namespace") {
-		cfg.Namespace = c.String("namespace")
 	}
 	res, err := lint.Run(c.Context, cfg, rules.All)
 	if err != nil {
@@ -207,6 +202,77 @@ func useColor(noColorFlag bool, getenv func(string) string, terminal bool) bool 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// runConfig builds the engine's config from .oomlint.yaml and the flags
+// that lint and render share.
+func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return lint.Config{}, nil, err
+	}
+	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: c.Int("jobs")}
+	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if fc != nil {
+		fc.Apply(&cfg)
+	}
+	cfg.Enable = append(cfg.Enable, c.StringSlice("enable")...)
+	cfg.Disable = append(cfg.Disable, c.StringSlice("disable")...)
+	if c.IsSet("namespace") {
+		cfg.Namespace = c.String("namespace")
+	}
+	ropt, err := renderOptions(c, fc, wd, cfg.Namespace)
+	if err != nil {
+		return cfg, fc, err
+	}
+	cfg.Renderers = render.Renderers(ropt)
+	return cfg, fc, nil
+}
+
+// renderAction prints the objects oomlint sees, each with the file and line
+// it traces back to: `oomlint render` is for debugging positions.
+func renderAction(c *cli.Context, stdout, stderr io.Writer) error {
+	cfg, _, err := runConfig(c)
+	if err != nil {
+		return err
+	}
+	objects, problems, err := lint.Objects(c.Context, cfg)
+	if err != nil {
+		return err
+	}
+	if err := report.Objects(stdout, objects); err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "%s:%d:%d: %s %s\n", p.File, p.Line, p.Column, p.Rule, p.Message)
+	}
+	if len(problems) > 0 {
+		return errFindings
+	}
+	return nil
+}
+
+// renderOptions merges chart settings from the config file and flags.
+func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, namespace string) (render.Options, error) {
+	opt := render.Options{WorkDir: wd, RepoRoot: render.RepoRoot(wd), Namespace: namespace}
+	opt.ApplyConfig(fc)
+	if c.IsSet("kube-version") {
+		opt.KubeVersion = c.String("kube-version")
+	}
+	for _, f := range c.StringSlice("values") {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return opt, fmt.Errorf("--values: %w", err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return opt, fmt.Errorf("--values %s: %w", f, errors.Unwrap(err))
+		}
+		opt.Values = append(opt.Values, abs)
+	}
+	return opt, nil
 }
 
 // parseFailOn reads --fail-on; "none" is 0, which nothing reaches.

@@ -4,11 +4,16 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 )
 
 func main() {
+	// helm and kustomize report deprecations through the standard logger;
+	// oomlint reports what matters as findings, so keep the output clean.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Getenv)
 	stop()

@@ -3,6 +3,7 @@
 package quantity
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -49,8 +50,17 @@ type Info struct {
 	Err      error             // why it does not parse, when Class is Invalid
 }
 
-// Bytes is the quantity in whole bytes, rounded up as the kubelet does.
-func (i Info) Bytes() int64 { return i.Quantity.Value() }
+// Bytes is the quantity in whole bytes, rounded up as the kubelet does, and
+// clamped to int64: beyond it apimachinery's Value wraps (1e19 is negative).
+func (i Info) Bytes() int64 {
+	switch f := i.Exact(); {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return i.Quantity.Value()
+}
 
 // Exact is the quantity in bytes as a float, keeping fractions of a byte.
 func (i Info) Exact() float64 { return i.Quantity.AsApproximateFloat64() }
@@ -59,7 +69,12 @@ func (i Info) Exact() float64 { return i.Quantity.AsApproximateFloat64() }
 // trimmed, as Quantity.UnmarshalJSON does) and says what unit it used.
 func Classify(raw string) Info {
 	info := Info{Raw: raw}
-	q, err := resource.ParseQuantity(strings.TrimSpace(raw))
+	s := strings.TrimSpace(raw)
+	if len(s) > maxLen || hugeExponent(s) {
+		info.Err = ErrOutOfRange
+		return info
+	}
+	q, err := resource.ParseQuantity(s)
 	if err != nil {
 		info.Class = Invalid
 		info.Err = err
@@ -78,6 +93,19 @@ func Classify(raw string) Info {
 		info.Class = Decimal
 	}
 	return info
+}
+
+// ErrOutOfRange reports a quantity too long or with too large an exponent to
+// be a memory size. apimachinery takes minutes over such values (1e-99999999,
+// a million digits), so they are refused before parsing.
+var ErrOutOfRange = errors.New("too long, or exponent too large, for a memory quantity")
+
+const maxLen = 64
+
+// hugeExponent reports an exponent of more than three digits.
+func hugeExponent(s string) bool {
+	i := strings.LastIndexAny(s, "eE")
+	return i >= 0 && len(strings.TrimLeft(s[i+1:], "+-0")) > 3
 }
 
 // suffix returns the trailing unit of a quantity string that has parsed.
@@ -180,7 +208,7 @@ func Suggest(raw string) string {
 	s := strings.TrimSpace(raw)
 	s = strings.ReplaceAll(s, " ", "")
 	num, unit := splitNumber(s)
-	if num == "" || strings.Count(num, ".") > 1 {
+	if num == "" || strings.Count(num, ".") > 1 || len(num)+2 > maxLen {
 		return ""
 	}
 	switch strings.ToLower(unit) {

@@ -2,6 +2,7 @@ package quantity_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,9 @@ var classifyTests = []struct {
 	{"512", quantity.Bare, "", 512},
 	{"536870912", quantity.Bare, "", 512 << 20},
 	{"0", quantity.Bare, "", 0},
+	{"10000000000000000000", quantity.Bare, "", math.MaxInt64}, // clamped, not wrapped
+	{"1e999", quantity.Decimal, "e", math.MaxInt64},
+	{"-20E", quantity.Decimal, "E", math.MinInt64},
 	// The API server trims the JSON string before parsing; so do we.
 	{" 512Mi", quantity.Binary, "Mi", 512 << 20},
 	{"512Mi\t", quantity.Binary, "Mi", 512 << 20},
@@ -43,6 +47,9 @@ var classifyTests = []struct {
 	{" ", quantity.Invalid, "", 0},
 	{"abc", quantity.Invalid, "", 0},
 	{"", quantity.Invalid, "", 0},
+	{"1e-99999999", quantity.Invalid, "", 0}, // apimachinery would take half a minute
+	{"1e1000", quantity.Invalid, "", 0},
+	{"1" + strings.Repeat("0", 64), quantity.Invalid, "", 0},
 }
 
 func TestClassify(t *testing.T) {
@@ -215,6 +222,11 @@ func FuzzClassify(f *testing.F) {
 		info := quantity.Classify(in)
 		_ = quantity.Format(info.Exact())
 		_ = quantity.Round(info.Bytes())
+		// Negative sizes are left out: the API server rejects them, and
+		// apimachinery rounds -1e-10 to +1.
+		if exact, bytes := info.Exact(), info.Bytes(); exact > 0 && bytes <= 0 {
+			t.Fatalf("Classify(%q) is %g bytes exactly but Bytes() = %d", in, exact, bytes)
+		}
 		if info.Class != quantity.Invalid {
 			_ = quantity.Plain(info.Quantity)
 		}

@@ -1,0 +1,315 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// Helm renders charts with helm.sh/helm/v3, as `helm template` does, in
+// process and offline.
+//
+// Environment variants: every values-*.yaml next to a chart's Chart.yaml
+// (values-prod.yaml, values-staging.yaml) makes one more unit, the chart
+// rendered with values.yaml and then that file, so a mistake that only one
+// environment sets is found in that environment's file.
+type Helm struct{ opt Options }
+
+// NewHelm returns the chart renderer.
+func NewHelm(opt Options) *Helm { return &Helm{opt: opt} }
+
+// Plan returns one unit per application chart root, plus one per values-*.yaml
+// variant; every file under a chart is the chart's, library charts included.
+func (h *Helm) Plan(roots []string) ([]*lint.Unit, []string) {
+	var units []*lint.Unit
+	var consumed []string
+	for _, dir := range roots {
+		consumed = append(consumed, chartFiles(dir)...)
+		if md, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml")); err == nil && md.Type == "library" {
+			continue // nothing to render; its users render it
+		}
+		name := lint.DisplayPath(h.opt.WorkDir, dir)
+		units = append(units, &lint.Unit{Name: name, Kind: lint.ChartUnit, Dir: dir})
+		for _, v := range variants(dir) {
+			units = append(units, &lint.Unit{Name: name + " (" + v + ")", Kind: lint.ChartUnit, Dir: dir, Variant: v})
+		}
+	}
+	return units, consumed
+}
+
+// variants are the values-*.yaml files beside Chart.yaml, sorted.
+func variants(dir string) []string {
+	var out []string
+	for _, pat := range []string{"values-*.yaml", "values-*.yml"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, p := range m {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func chartFiles(dir string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// Render renders one chart unit. Every failure is an OOM900 finding; a
+// panic in helm is one too, on the chart.
+func (h *Helm) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
+	r := &chartRender{opt: h.opt, unit: u, parsed: map[string]*yaml.Node{}}
+	defer func() {
+		if e := recover(); e != nil {
+			out = &lint.Rendered{Problems: []lint.Finding{r.problem(r.chartYAML(), 1, 1,
+				fmt.Sprintf("rendering chart %s failed (internal error: %v); please report it", u.Name, e), "")}}
+		}
+	}()
+	if ctx.Err() != nil {
+		return &lint.Rendered{}
+	}
+	return r.run()
+}
+
+// chartRender is one unit being rendered.
+type chartRender struct {
+	opt        Options
+	unit       *lint.Unit
+	userValues []string // --values, charts.values and the variant, in order
+	mu         sync.Mutex
+	parsed     map[string]*yaml.Node // values files read for origins
+}
+
+// pass is one render of the chart, with or without line markers.
+type pass struct {
+	tree     *tree
+	refs     map[string]*templateRef
+	docs     []manifest
+	problems []lint.Finding
+	failed   bool
+}
+
+// manifest is one rendered document and the template it came from.
+type manifest struct{ name, content string }
+
+func (r *chartRender) run() *lint.Rendered {
+	if bad := r.escapingLink(r.unit.Dir); bad != "" {
+		return &lint.Rendered{Problems: []lint.Finding{r.problem(bad, 1, 1,
+			"this symlink leads outside the repository; oomlint does not read outside it, so the chart was not rendered",
+			"vendor the linked files into the chart")}}
+	}
+	r.userValues = r.valueFiles()
+	marked := r.render(true)
+	if marked.failed {
+		// A marker may be what broke the render; what helm says counts.
+		return r.result(r.render(false), nil)
+	}
+	if marked.tree.basePathIncludes {
+		// A template reads another template's output (a checksum of a
+		// ConfigMap): take the text from an unmarked render, the lines from this one.
+		plain := r.render(false)
+		if !plain.failed {
+			return r.result(plain, marked)
+		}
+	}
+	return r.result(marked, marked)
+}
+
+// valueFiles are the values files given for this unit, in the order helm
+// applies them (later wins).
+func (r *chartRender) valueFiles() []string {
+	files := slices.Clone(r.opt.ChartValues[r.unit.Dir])
+	files = append(files, r.opt.Values...)
+	if r.unit.Variant != "" {
+		files = append(files, filepath.Join(r.unit.Dir, r.unit.Variant))
+	}
+	return files
+}
+
+// render runs helm's own steps of `helm template` (action.Install with
+// DryRun and ClientOnly): load, process dependencies, coalesce values,
+// validate the schema, render, sort into manifests and hooks.
+func (r *chartRender) render(mark bool) *pass {
+	p := &pass{}
+	fail := func(f ...lint.Finding) *pass {
+		p.problems, p.failed = append(p.problems, f...), true
+		return p
+	}
+	vals, err := (&values.Options{ValueFiles: r.userValues}).MergeValues(nil)
+	if err != nil {
+		return fail(r.valuesFileProblem(err))
+	}
+	t, err := r.loadTree(mark)
+	if err != nil {
+		return fail(r.loadProblem(err))
+	}
+	p.tree = t
+	ch := t.root
+	if ch.Metadata.Type != "" && ch.Metadata.Type != "application" {
+		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("%s charts are not installable", ch.Metadata.Type), ""))
+	}
+	if err := chartutil.ValidateReleaseName(r.opt.ReleaseName); err != nil {
+		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("release name %q: %v", r.opt.ReleaseName, err), "set charts.releaseName in .oomlint.yaml"))
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		return fail(r.problem(r.chartYAML(), 1, 1, "processing dependencies: "+err.Error(), ""))
+	}
+	missing := r.missingProblems(t)
+	p.refs = t.byFullName()
+	caps := chartutil.DefaultCapabilities.Copy()
+	kv, err := chartutil.ParseKubeVersion(r.opt.KubeVersion)
+	if err != nil {
+		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("invalid kube version %q: %v", r.opt.KubeVersion, err), "give --kube-version as v1.34.0"))
+	}
+	caps.KubeVersion = *kv
+	opts := chartutil.ReleaseOptions{Name: r.opt.ReleaseName, Namespace: r.opt.Namespace, Revision: 1, IsInstall: true}
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, false)
+	if err != nil {
+		return fail(append(missing, r.schemaProblem(err))...)
+	}
+	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
+		return fail(r.kubeVersionProblem(ch.Metadata.KubeVersion, caps.KubeVersion.String()))
+	}
+	var e engine.Engine
+	files, err := e.Render(ch, top)
+	if err != nil {
+		if len(missing) > 0 {
+			return fail(missing...) // the missing chart is the cause
+		}
+		return fail(r.templateProblem(err, p.refs))
+	}
+	for name := range files {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			delete(files, name)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return fail(append(missing, r.sortProblem(err, p.refs))...)
+	}
+	for _, m := range manifests {
+		p.docs = append(p.docs, manifest{m.Name, m.Content})
+	}
+	for _, h := range hooks {
+		p.docs = append(p.docs, manifest{h.Path, h.Manifest})
+	}
+	p.problems = missing
+	return p
+}
+
+// result turns a pass into documents with origins; lines holds the
+// markers (the same pass, or a marked render of the same chart).
+func (r *chartRender) result(p, lines *pass) *lint.Rendered {
+	out := &lint.Rendered{Problems: p.problems}
+	if p.failed {
+		return out
+	}
+	var tmpls []*tmplFile
+	if lines != nil {
+		tmpls = lines.tree.ordered
+	}
+	seen := map[string]int{}
+	var markedByName map[string][]string
+	if lines != nil && lines != p {
+		markedByName = map[string][]string{}
+		for _, d := range lines.docs {
+			markedByName[d.name] = append(markedByName[d.name], d.content)
+		}
+	}
+	for _, d := range p.docs {
+		content := d.content
+		if markedByName != nil {
+			content = ""
+			if k := seen[d.name]; k < len(markedByName[d.name]) {
+				content = markedByName[d.name][k]
+			}
+			seen[d.name]++
+		}
+		marks := readMarks(content, strings.Count(d.content, "\n"))
+		data := markerRE.ReplaceAllString(d.content, "")
+		ref := p.refs[d.name]
+		org := &helmOrigin{r: r, ref: ref, refs: p.refs, tmpls: tmpls, marks: marks}
+		out.Docs = append(out.Docs, lint.RenderedDoc{
+			Name:   r.display(r.templatePath(ref)),
+			Data:   []byte(data),
+			Origin: org.forObject,
+		})
+	}
+	return out
+}
+
+// mark is a template line a rendered line came from.
+type mark struct{ id, line int }
+
+// readMarks reads the markers of a rendered document, by 1-based line. A
+// marked text whose line count differs from the document's is not used.
+func readMarks(content string, lines int) map[int]mark {
+	if content == "" || strings.Count(content, "\n") != lines {
+		return nil
+	}
+	marks := map[int]mark{}
+	for i, l := range strings.Split(content, "\n") {
+		m := markerRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		id, _ := strconv.Atoi(m[1])
+		line, _ := strconv.Atoi(m[2])
+		marks[i+1] = mark{id, line}
+	}
+	return marks
+}
+
+// templatePath is the file on disk a template's findings go to: the
+// template, or for a template inside an archive, the archive.
+func (r *chartRender) templatePath(ref *templateRef) string {
+	switch {
+	case ref == nil:
+		return r.chartYAML()
+	case ref.file.disk != "":
+		return ref.file.disk
+	}
+	return ref.chain[len(ref.chain)-1].chartFile()
+}
+
+func (r *chartRender) chartYAML() string { return filepath.Join(r.unit.Dir, "Chart.yaml") }
+
+func (r *chartRender) display(abs string) string { return lint.DisplayPath(r.opt.WorkDir, abs) }
+
+// problem is an OOM900 finding at a file of the repository.
+func (r *chartRender) problem(abs string, line, col int, msg, fix string) lint.Finding {
+	return lint.Finding{
+		Rule: lint.RenderErrorID, File: r.display(abs), Line: max(line, 1), Column: max(col, 1),
+		Message: msg, Fix: fix,
+		Related: []lint.Related{r.unitRelated()},
+	}
+}
+
+// unitRelated names the render: the chart and the values it used.
+func (r *chartRender) unitRelated() lint.Related {
+	vals := []string{r.display(filepath.Join(r.unit.Dir, "values.yaml"))}
+	for _, f := range r.userValues {
+		vals = append(vals, r.display(f))
+	}
+	return lint.Related{File: r.display(r.chartYAML()), Line: 1, Column: 1,
+		Message: fmt.Sprintf("rendered from chart %s with values %s", r.display(r.unit.Dir), strings.Join(vals, ", "))}
+}

@@ -1,0 +1,592 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// How rendered chart fields are traced, and how far:
+//
+//   - Template lines come from the line markers (helm_mark.go). Lines in
+//     define blocks and _helpers, block scalar contents, multi-line actions
+//     and scalars spanning lines carry none: their fields map to the nearest
+//     marked ancestor key, then down by key name through the template text.
+//   - Values lines come from the .Values reference on the marked line, or on
+//     the action-only lines right after a key (`resources:` +
+//     `{{- toYaml .Values.r | nindent 12 }}`), through with, range and
+//     `$x := .Values.y`; a toYaml subtree maps path for path, and a field
+//     the values lack maps to the deepest values key there is. The last file
+//     that sets the key wins: the subchart's values.yaml, the parents',
+//     charts.values, --values, then the variant file.
+//   - Not followed: values that reach a field through include'd helpers,
+//     tpl, dict/merge built in a template, import-values; a range element
+//     that neither an equal value nor a name: singles out. Those map to the
+//     one values entry with the same key and value if there is exactly one,
+//     else to the template line.
+//   - Archived subcharts (charts/*.tgz) have no file to point into: their
+//     template lines become the parent's Chart.yaml dependency line, while
+//     values the parent sets still map to the parent's values files.
+
+// helmOrigin traces the fields of one rendered document: the line markers
+// give the template line, the template line's .Values reference gives the
+// values key, and the last values file that sets that key gives the line.
+type helmOrigin struct {
+	r     *chartRender
+	ref   *templateRef // the template the document came from; nil if unknown
+	refs  map[string]*templateRef
+	tmpls []*tmplFile // by marker id
+	marks map[int]mark
+}
+
+// forObject is the RenderedDoc.Origin hook.
+func (o *helmOrigin) forObject(obj *yaml.Node) lint.Origin { return &objectOrigin{o, obj} }
+
+type objectOrigin struct {
+	*helmOrigin
+	obj *yaml.Node
+}
+
+// query is what one Locate looks for beyond the template line.
+type query struct {
+	key    string       // the path's last key, for the equal-value fallback
+	target *yaml.Node   // the rendered node, nil when the path does not exist
+	items  []*yaml.Node // the rendered sequence items on the path, to tell range elements apart
+}
+
+// step is one step of a path walked through the rendered object.
+type walked struct {
+	line  int        // line of the key, or of the sequence item
+	value *yaml.Node // the node reached
+}
+
+// Locate maps a field path to the values or template line that set it.
+// A bug here must not stop the run: it falls back to the object's line.
+func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
+	defer func() {
+		if e := recover(); e != nil {
+			loc = lint.Location{File: o.r.display(o.r.chartYAML()), Line: 1, Column: 1,
+				Related: []lint.Related{o.r.unitRelated(), {File: o.r.display(o.r.chartYAML()), Line: 1, Column: 1,
+					Message: fmt.Sprintf("oomlint could not trace %s (internal error: %v); please report it", p, e)}}}
+		}
+	}()
+	steps := p.Steps()
+	chain := walk(o.obj, steps)
+	q := query{}
+	if len(steps) > 0 {
+		q.key = steps[len(steps)-1].Key
+	}
+	for j := len(chain) - 1; j >= 1; j-- {
+		m, ok := o.marks[chain[j].line]
+		if !ok {
+			continue
+		}
+		tf, ref := o.template(m)
+		if tf == nil {
+			break
+		}
+		if len(chain) == len(steps)+1 {
+			q.target = chain[len(chain)-1].value
+		}
+		for i := 1; i < len(chain); i++ {
+			if steps[i-1].Index >= 0 {
+				q.items = append(q.items, chain[i].value)
+			}
+		}
+		loc, _ := o.resolve(tf, ref, m.line-1, steps[j-1:], len(chain)-j, q)
+		return loc
+	}
+	return o.kindLine()
+}
+
+// walk follows steps through the rendered object as far as they exist.
+// chain[0] is the object; chain[i] is reached after i steps.
+func walk(obj *yaml.Node, steps []lint.PathStep) []walked {
+	cur := deref(obj)
+	chain := []walked{{line: cur.Line, value: cur}}
+	for _, s := range steps {
+		switch {
+		case s.Index >= 0:
+			if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
+				return chain
+			}
+			cur = deref(cur.Content[s.Index])
+			chain = append(chain, walked{line: cur.Line, value: cur})
+		default:
+			k, v := lint.Lookup(cur, s.Key)
+			if k == nil {
+				return chain
+			}
+			cur = deref(v)
+			chain = append(chain, walked{line: k.Line, value: cur})
+		}
+	}
+	return chain
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+			continue
+		}
+		if len(n.Content) == 0 {
+			return nil
+		}
+		n = n.Content[0]
+	}
+	return n
+}
+
+// template is the scanned template a marker names, with its values prefix.
+func (o *objectOrigin) template(m mark) (*tmplFile, *templateRef) {
+	if m.id < 0 || m.id >= len(o.tmpls) {
+		return nil, nil
+	}
+	tf := o.tmpls[m.id]
+	if o.ref != nil && o.ref.file.id == tf.id {
+		return o.ref.file, o.ref
+	}
+	// another template's text, included by name: its first helm name
+	names := slices.Sorted(maps.Keys(o.refs))
+	for _, name := range names {
+		if ref := o.refs[name]; ref.file.id == tf.id {
+			return ref.file, ref
+		}
+	}
+	return nil, nil
+}
+
+// resolve maps the field reached by rest below template line li: to the
+// values key the line's action renders, or to the line itself. exist
+// counts the steps of rest that exist in the rendered object.
+func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []lint.PathStep, exist int, q query) (loc lint.Location, fromValues bool) {
+	atValue := true // line li's value is the node reached
+	if len(rest) > 0 {
+		step := rest[0] // the step that reached line li
+		rest, exist = rest[1:], exist-1
+		if l := &tf.lines[li]; step.Index >= 0 && l.key != "" {
+			// `- name: x`: the item and its first key share the line, and
+			// the value on it is that key's
+			atValue = len(rest) > 0 && rest[0].Index < 0 && rest[0].Key == l.key
+			if atValue {
+				rest, exist = rest[1:], exist-1
+			}
+		}
+	}
+	var best *valuesHit
+	if atValue {
+		for _, x := range tf.valuesAt(li) {
+			if h := o.r.lookupValues(ref, x, rest, q); h != nil && h.better(best) {
+				best = h
+			}
+		}
+	}
+	if best != nil {
+		best.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, best.loc.Related...)
+		return best.loc, true
+	}
+	if len(rest) > 0 && rest[0].Index < 0 {
+		if lj := tf.childKey(li, rest[0].Key); lj >= 0 {
+			if loc, vals := o.resolve(tf, ref, lj, rest, exist, q); vals || exist > 0 {
+				return loc, vals
+			}
+		}
+	}
+	if atValue && len(rest) == 0 && q.target != nil && tf.rendersValue(li) {
+		if h := o.r.uniqueLeaf(ref, q.key, q.target); h != nil {
+			h.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, h.loc.Related...)
+			return h.loc, true
+		}
+	}
+	if tf.disk == "" {
+		return o.kindLine(), false
+	}
+	return lint.Location{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1,
+		Related: []lint.Related{o.r.unitRelated()}}, false
+}
+
+func (o *objectOrigin) templateRelated(tf *tmplFile, ref *templateRef, li int) lint.Related {
+	if tf.disk == "" {
+		file, line := o.r.archiveDep(ref.chain[len(ref.chain)-1])
+		return lint.Related{File: o.r.display(file), Line: line, Column: 1, Message: "rendered by " + tf.name + " of an archived chart"}
+	}
+	return lint.Related{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1, Message: "the template line that renders this value"}
+}
+
+// kindLine is the fallback: the object's template at its kind: line.
+func (o *objectOrigin) kindLine() lint.Location {
+	rel := []lint.Related{o.r.unitRelated()}
+	if o.ref == nil {
+		return lint.Location{File: o.r.display(o.r.chartYAML()), Line: 1, Column: 1, Related: rel}
+	}
+	if o.ref.file.disk == "" {
+		file, line := o.r.archiveDep(o.ref.chain[len(o.ref.chain)-1])
+		return lint.Location{File: o.r.display(file), Line: line, Column: 1, Related: rel}
+	}
+	line := 1
+	if k, _ := lint.Lookup(deref(o.obj), "kind"); k != nil {
+		if m, ok := o.marks[k.Line]; ok && m.id == o.ref.file.id {
+			line = m.line
+		}
+	}
+	if line == 1 {
+		for i, l := range o.ref.file.lines {
+			if l.key == "kind" && l.indent == 0 {
+				line = i + 1
+				break
+			}
+		}
+	}
+	return lint.Location{File: o.r.display(o.ref.file.disk), Line: line, Column: 1, Related: rel}
+}
+
+// valuesAt lists the values paths the output actions of line li name, and
+// of the action-only lines right after it when the key's value starts on
+// the next line: `resources: {{ toYaml .Values.r }}`, `memory: {{ .Values.m }}`,
+// `resources:` + `{{- toYaml .Values.r | nindent 12 }}`.
+func (t *tmplFile) valuesAt(li int) [][]string {
+	var out [][]string
+	l := &t.lines[li]
+	add := func(a tmplAction) {
+		if a.kind == "output" {
+			out = append(out, valueRefs(a.text, a.dot, a.vars)...)
+		}
+	}
+	from := l.colon
+	if from < 0 {
+		from = l.indent
+	}
+	for _, ai := range l.actions {
+		if t.actions[ai].col >= from {
+			add(t.actions[ai])
+		}
+	}
+	if after := strings.TrimSpace(l.text[min(max(from, 0), len(l.text)):]); after != "" && l.colon >= 0 {
+		return out
+	}
+	for j := li + 1; j < len(t.lines); j++ {
+		n := &t.lines[j]
+		if n.plain && !n.multi {
+			break
+		}
+		for _, ai := range n.actions {
+			add(t.actions[ai])
+		}
+	}
+	return out
+}
+
+// childKey finds the line of key in the block under line li, -1 if none.
+func (t *tmplFile) childKey(li int, key string) int {
+	base := t.lines[li].indent
+	for j := li + 1; j < len(t.lines); j++ {
+		n := &t.lines[j]
+		if !n.plain || n.multi {
+			continue
+		}
+		if n.indent <= base {
+			return -1
+		}
+		if n.key == key && !n.item {
+			return j
+		}
+	}
+	return -1
+}
+
+// valuesHit is a values key that a rendered field maps to.
+type valuesHit struct {
+	loc   lint.Location
+	node  *yaml.Node // the values node reached
+	depth int        // path steps matched
+	full  bool       // the whole path exists
+	equal bool       // the rendered scalar equals the values scalar
+}
+
+func (h *valuesHit) better(o *valuesHit) bool {
+	switch {
+	case o == nil:
+		return true
+	case h.equal != o.equal:
+		return h.equal
+	case h.full != o.full:
+		return h.full
+	}
+	return h.depth > o.depth
+}
+
+// valuesLocation is lookupValues for callers without a rendered node.
+func (r *chartRender) valuesLocation(ref *templateRef, x []string) (lint.Location, bool) {
+	h := r.lookupValues(ref, x, nil, query{})
+	if h == nil {
+		return lint.Location{}, false
+	}
+	return h.loc, true
+}
+
+// valuesFile is a values file and the keys under which it holds the
+// values of the chart a template belongs to.
+type valuesFile struct {
+	abs    string
+	prefix []string
+}
+
+// valuesFiles are the files that set a chart's values, lowest precedence
+// first: the subchart's own values.yaml, each parent's, then the user's.
+func (r *chartRender) valuesFiles(ref *templateRef, global bool) []valuesFile {
+	var out []valuesFile
+	for i, src := range slices.Backward(ref.chain) {
+		if v := src.values(); v != "" {
+			var prefix []string
+			if !global && i < len(ref.prefix) {
+				prefix = ref.prefix[i:]
+			}
+			out = append(out, valuesFile{v, prefix})
+		}
+	}
+	prefix := ref.prefix
+	if global {
+		prefix = nil
+	}
+	for _, f := range r.userValues {
+		out = append(out, valuesFile{f, prefix})
+	}
+	return out
+}
+
+// lookupValues finds x+rest in the values files: the last file with the
+// deepest match wins. Nothing when no file has x itself (the value came
+// from a default in the template).
+func (r *chartRender) lookupValues(ref *templateRef, x []string, rest []lint.PathStep, q query) *valuesHit {
+	if ref == nil || len(x) == 0 {
+		return nil
+	}
+	path := make([]lint.PathStep, 0, len(x)+len(rest))
+	for _, k := range x {
+		path = append(path, lint.PathStep{Key: k, Index: -1})
+	}
+	path = append(path, rest...)
+	if i := slices.Index(x, rangeElem); i >= 0 {
+		return r.lookupRange(ref, path, i, len(x), q)
+	}
+	return r.lookupPath(ref, path, len(x), q.target)
+}
+
+// lookupPath finds path in the values files; at least its first need steps
+// must exist.
+func (r *chartRender) lookupPath(ref *templateRef, path []lint.PathStep, need int, target *yaml.Node) *valuesHit {
+	var best *valuesHit
+	for _, vf := range r.valuesFiles(ref, path[0].Key == "global") {
+		root := r.parse(vf.abs)
+		if root == nil {
+			continue
+		}
+		h := r.walkValues(vf, root, path, target)
+		if h != nil && h.depth >= need && (best == nil || h.depth >= best.depth) {
+			best = h
+		}
+	}
+	return best
+}
+
+// lookupRange resolves a path through a range element (step i): it tries
+// every element of the values list or map and keeps the one whose value
+// equals the rendered one, else the one whose name: matches a rendered
+// item's. When that does not single one out, nothing (the template line).
+func (r *chartRender) lookupRange(ref *templateRef, path []lint.PathStep, i, need int, q query) *valuesHit {
+	list := r.lookupPath(ref, path[:i], i, nil)
+	if list == nil || !list.full || list.node == nil {
+		return nil
+	}
+	var equal, named []*valuesHit
+	for k, elem := range elements(list.node) {
+		p := slices.Clone(path)
+		p[i] = elem
+		var h *valuesHit
+		if j := slices.IndexFunc(p, func(s lint.PathStep) bool { return s.Key == rangeElem && s.Index < 0 }); j >= 0 {
+			h = r.lookupRange(ref, p, j, need, q)
+		} else {
+			h = r.lookupPath(ref, p, need, q.target)
+		}
+		if h == nil {
+			continue
+		}
+		if h.equal {
+			equal = append(equal, h)
+		}
+		if sameName(list.node, k, q.items) {
+			named = append(named, h)
+		}
+	}
+	switch {
+	case len(equal) == 1:
+		return equal[0]
+	case len(named) == 1:
+		return named[0]
+	}
+	return nil
+}
+
+// elements are the steps into each element of a values list or map.
+func elements(n *yaml.Node) []lint.PathStep {
+	var out []lint.PathStep
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for k := range n.Content {
+			out = append(out, lint.PathStep{Index: k})
+		}
+	case yaml.MappingNode:
+		for k := 0; k+1 < len(n.Content); k += 2 {
+			out = append(out, lint.PathStep{Key: n.Content[k].Value, Index: -1})
+		}
+	default: // a scalar ranges over nothing oomlint can follow
+	}
+	return out
+}
+
+// sameName reports whether element k of a values list has the name: of
+// one of the rendered items.
+func sameName(list *yaml.Node, k int, items []*yaml.Node) bool {
+	if list.Kind != yaml.SequenceNode {
+		return false
+	}
+	_, name := lint.Lookup(deref(list.Content[k]), "name")
+	if name == nil || name.Value == "" {
+		return false
+	}
+	return slices.ContainsFunc(items, func(it *yaml.Node) bool {
+		_, n := lint.Lookup(it, "name")
+		return n != nil && n.Value == name.Value
+	})
+}
+
+// walkValues follows prefix+path in one values file.
+func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.PathStep, target *yaml.Node) *valuesHit {
+	cur := deref(root)
+	for _, k := range vf.prefix {
+		_, v := lint.Lookup(cur, k)
+		if v == nil {
+			return nil
+		}
+		cur = deref(v)
+	}
+	var at *yaml.Node
+	depth := 0
+	for _, s := range path {
+		var next, pos *yaml.Node
+		if s.Index >= 0 {
+			if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
+				break
+			}
+			next = deref(cur.Content[s.Index])
+			pos = next
+		} else {
+			k, v := lint.Lookup(cur, s.Key)
+			if k == nil {
+				break
+			}
+			next, pos = deref(v), k
+		}
+		cur, at = next, pos
+		depth++
+	}
+	if at == nil {
+		return nil
+	}
+	h := &valuesHit{depth: depth, full: depth == len(path), node: cur}
+	if h.full && cur != nil && cur.Kind == yaml.ScalarNode {
+		at = cur
+		h.equal = target != nil && target.Kind == yaml.ScalarNode && target.Value == cur.Value
+	}
+	h.loc = lint.Location{File: r.display(vf.abs), Line: at.Line, Column: at.Column, Related: []lint.Related{r.unitRelated()}}
+	return h
+}
+
+// parse reads a values file once per unit. Origins are located from
+// several goroutines at once.
+func (r *chartRender) parse(abs string) *yaml.Node {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.parsed[abs]; ok {
+		return n
+	}
+	var doc yaml.Node
+	data, err := os.ReadFile(abs)
+	if err != nil || yaml.Unmarshal(data, &doc) != nil {
+		r.parsed[abs] = nil
+		return nil
+	}
+	r.parsed[abs] = &doc
+	return &doc
+}
+
+// String is for test failures.
+func (h *valuesHit) String() string { return fmt.Sprintf("%s:%d", h.loc.File, h.loc.Line) }
+
+// rendersValue reports whether line li's value is an action's output.
+func (t *tmplFile) rendersValue(li int) bool {
+	l := &t.lines[li]
+	for _, ai := range l.actions {
+		if a := t.actions[ai]; a.kind == "output" && a.col >= l.colon {
+			return true
+		}
+	}
+	return false
+}
+
+// uniqueLeaf is the fallback for values the template reaches in ways not
+// followed (range, helpers): the one values entry under the same key with
+// the same scalar, when there is exactly one.
+func (r *chartRender) uniqueLeaf(ref *templateRef, key string, target *yaml.Node) *valuesHit {
+	if ref == nil || key == "" || target.Kind != yaml.ScalarNode || target.Value == "" {
+		return nil
+	}
+	var found []*valuesHit
+	for _, vf := range r.valuesFiles(ref, false) {
+		root := r.parse(vf.abs)
+		if root == nil {
+			continue
+		}
+		cur := deref(root)
+		for _, k := range vf.prefix {
+			_, cur = lint.Lookup(cur, k)
+			cur = deref(cur)
+		}
+		eachLeaf(cur, func(k, v *yaml.Node) {
+			if k.Value == key && v.Value == target.Value {
+				found = append(found, &valuesHit{loc: lint.Location{File: r.display(vf.abs), Line: v.Line, Column: v.Column,
+					Related: []lint.Related{r.unitRelated()}}})
+			}
+		})
+	}
+	if len(found) != 1 {
+		return nil
+	}
+	return found[0]
+}
+
+// eachLeaf calls f for every key with a scalar value below n.
+func eachLeaf(n *yaml.Node, f func(k, v *yaml.Node)) {
+	switch {
+	case n == nil:
+	case n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v := deref(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+				f(n.Content[i], v)
+			} else {
+				eachLeaf(v, f)
+			}
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			eachLeaf(deref(c), f)
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// Kustomize builds kustomizations with sigs.k8s.io/kustomize/api/krusty,
+// in process and offline, and traces each field to the line that set it.
+//
+// How: the top kustomization is read through a filesystem that adds
+// buildMetadata [originAnnotations, transformerAnnotations], so every object
+// names its resource file or generator; the annotations are removed before
+// rules see the object. A field is then looked up, latest overlay first, in
+// the builtin transformer entries (replicas, images, namespace) and the
+// patches of every kustomization and component that acted on the object
+// (strategic merge by kind/name, list elements by merge key; JSON6902 by op
+// path; patch targets by krusty's selector rules), and else in the object's
+// document in its resource file (matched by kind and the longest name the
+// rendered name contains) or its generator entry (literal, env file line).
+//
+// Limits: patches are matched, not replayed. A JSON6902 op is matched by its
+// index, which may differ from the rendered index if an earlier strategic
+// merge reordered the list; `$patch: delete/replace` directives, replacements,
+// labels and annotations transformers, vars, and patches whose target is
+// chosen by a regex that matches several objects are traced only as well as
+// name and selector matching allow; a field no source sets points at the
+// deepest key that exists, as for plain files.
+type Kustomize struct {
+	opt   Options
+	graph *kgraph
+}
+
+// NewKustomize returns the kustomization renderer.
+func NewKustomize(opt Options) *Kustomize {
+	if opt.RepoRoot == "" {
+		opt.RepoRoot = opt.WorkDir
+	}
+	if abs, err := filepath.Abs(opt.RepoRoot); err == nil {
+		opt.RepoRoot = abs
+	}
+	return &Kustomize{opt: opt, graph: newKGraph()}
+}
+
+// Plan returns the leaf kustomizations and every file any kustomization
+// includes. A kustomization another one includes is built as part of it, not
+// on its own; a component is never built on its own.
+func (k *Kustomize) Plan(roots []string) ([]*lint.Unit, []string) {
+	included := map[string]bool{}
+	consumed := map[string]bool{}
+	for _, r := range roots {
+		kf := k.graph.load(r)
+		if kf == nil {
+			continue
+		}
+		for _, c := range k.graph.reachable(kf) {
+			for _, child := range k.graph.children(c) {
+				included[child.dir] = true
+			}
+			for _, f := range kConsumed(c) {
+				consumed[f] = true
+			}
+		}
+	}
+	var units []*lint.Unit
+	for _, r := range roots {
+		kf := k.graph.load(r)
+		if kf == nil || kf.isComponent() || (included[r] && !k.inCycle(kf)) {
+			continue
+		}
+		units = append(units, &lint.Unit{Name: k.display(r), Kind: lint.KustomizeUnit, Dir: r})
+	}
+	return units, kSorted(consumed)
+}
+
+// inCycle reports whether kf includes itself: no leaf would build it, so it
+// is built for krusty to report the cycle.
+func (k *Kustomize) inCycle(kf *kfile) bool {
+	for _, c := range k.graph.children(kf) {
+		if slices.ContainsFunc(k.graph.reachable(c), func(r *kfile) bool { return r == kf }) {
+			return true
+		}
+	}
+	return false
+}
+
+// Render builds one kustomization unit. Remote or out-of-repository entries
+// and chart inflation are refused before krusty runs, so it never fetches
+// and never shells out; anything else wrong is krusty's message at the
+// kustomization line it concerns.
+func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
+	top := k.graph.load(u.Dir)
+	if top == nil {
+		return &lint.Rendered{Problems: []lint.Finding{k.problem(u.Dir, 1, 1, "no kustomization file in "+u.Name)}}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out = &lint.Rendered{Problems: []lint.Finding{k.problem(top.file, 1, 1,
+				fmt.Sprintf("kustomize build %s failed (internal error: %v); please report it", u.Name, r))}}
+		}
+	}()
+	chain := k.graph.reachable(top)
+	if probs := k.refuse(chain); len(probs) > 0 {
+		return &lint.Rendered{Problems: probs}
+	}
+	if err := ctx.Err(); err != nil {
+		return &lint.Rendered{Problems: []lint.Finding{k.problem(top.file, 1, 1, err.Error())}}
+	}
+	m, err := k.build(top, u.Dir)
+	if err != nil {
+		return &lint.Rendered{Problems: []lint.Finding{k.buildError(top, chain, err)}}
+	}
+	return k.docs(u, top, m)
+}
+
+// kOpenAPI guards kyaml's global OpenAPI schema: a kustomization with its
+// own `openapi` sets it for the whole process and krusty never unsets it, so
+// such a build runs alone and resets it afterwards.
+var kOpenAPI sync.RWMutex
+
+func (k *Kustomize) build(top *kfile, dir string) (resmap.ResMap, error) {
+	if len(top.k.OpenAPI) > 0 {
+		kOpenAPI.Lock()
+		defer kOpenAPI.Unlock()
+		defer openapi.ResetOpenAPI()
+	} else {
+		kOpenAPI.RLock()
+		defer kOpenAPI.RUnlock()
+	}
+	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(newKFS(k.opt.RepoRoot, top.file), dir)
+}
+
+// refuse lists the entries krusty must never see: remote bases and files
+// (it would run git or open a connection), paths outside the repository, and
+// Helm charts (inflating runs the helm binary).
+func (k *Kustomize) refuse(chain []*kfile) []lint.Finding {
+	var out []lint.Finding
+	for _, kf := range chain {
+		for _, e := range kf.entries {
+			switch {
+			case e.inline:
+			case kIsRemote(e.value):
+				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
+					"%s entry %q is remote: oomlint never fetches; vendor it into the repository and reference the local copy", e.field, e.value)))
+			case e.abs != "" && !kWithin(k.opt.RepoRoot, e.abs):
+				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
+					"%s entry %q is outside the repository %s: refused", e.field, e.value, k.display(k.opt.RepoRoot))))
+			}
+		}
+		if n, _ := kLookup(kf.root, "helmChartInflationGenerator"); n != nil {
+			out = append(out, k.problem(kf.file, n.Line, n.Column,
+				"helmChartInflationGenerator: oomlint does not inflate charts through kustomize (that runs the helm binary); lint the vendored chart directory itself, or render it into the repository"))
+		}
+		for _, n := range kSeq(kf.root, "helmCharts") {
+			name := ""
+			if _, v := kLookup(n, "name"); v != nil {
+				name = v.Value
+			}
+			out = append(out, k.problem(kf.file, n.Line, n.Column, fmt.Sprintf(
+				"helmCharts entry %q: oomlint does not inflate charts through kustomize (that runs the helm binary); lint the vendored chart directory itself, or render it into the repository", name)))
+		}
+	}
+	return out
+}
+
+func (k *Kustomize) problem(file string, line, col int, msg string) lint.Finding {
+	return lint.Finding{Rule: lint.RenderErrorID, File: k.display(file), Line: max(line, 1), Column: max(col, 1), Message: msg}
+}
+
+func (k *Kustomize) display(p string) string { return lint.DisplayPath(k.opt.WorkDir, p) }
+
+// docs turns the build into one document per object, with the origin
+// annotations read and then removed, so rules see what `kustomize build` prints.
+func (k *Kustomize) docs(u *lint.Unit, top *kfile, m resmap.ResMap) *lint.Rendered {
+	tr := newKTracer(k, u, top)
+	srcs := make([]kSource, m.Size())
+	for i, res := range m.Resources() {
+		srcs[i] = tr.source(res)
+	}
+	out := &lint.Rendered{}
+	if err := m.RemoveOriginAnnotations(); err != nil {
+		out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+	}
+	if err := m.RemoveTransformerAnnotations(); err != nil {
+		out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+	}
+	for i, res := range m.Resources() {
+		data, err := res.AsYAML()
+		if err != nil {
+			out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+			continue
+		}
+		src := srcs[i]
+		out.Docs = append(out.Docs, lint.RenderedDoc{Name: k.display(src.file), Data: data, Origin: tr.origin(src)})
+	}
+	return out
+}

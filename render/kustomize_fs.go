@@ -1,0 +1,144 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// errKustOutsideRepo is returned for any path outside the repository, so a
+// hostile kustomization cannot read the rest of the machine.
+var errKustOutsideRepo = errors.New("outside the repository: refused")
+
+// errKustReadOnly is returned for writes: a build never changes the disk.
+var errKustReadOnly = errors.New("oomlint never writes while building: refused")
+
+// kBuildMetadata is what krusty needs to keep origins on every object.
+var kBuildMetadata = []string{types.OriginAnnotations, types.TransformerAnnotations}
+
+// kFS is the real disk, read-only, confined to the repository, and with
+// buildMetadata added to the top kustomization as krusty reads it.
+type kFS struct {
+	disk filesys.FileSystem
+	repo string // absolute, symlinks resolved
+	top  string // the top kustomization file, absolute
+}
+
+func newKFS(repo, top string) *kFS {
+	if r, err := filepath.EvalSymlinks(repo); err == nil {
+		repo = r
+	}
+	return &kFS{disk: filesys.MakeFsOnDisk(), repo: repo, top: filepath.Clean(top)}
+}
+
+// check refuses p when it, or what its symlinks point to, leaves the repository.
+func (f *kFS) check(p string) error {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	if !kWithin(f.repo, abs) {
+		return fmt.Errorf("%s: %w", p, errKustOutsideRepo)
+	}
+	return nil
+}
+
+func (f *kFS) Create(string) (filesys.File, error) { return nil, errKustReadOnly }
+func (f *kFS) Mkdir(string) error                  { return errKustReadOnly }
+func (f *kFS) MkdirAll(string) error               { return errKustReadOnly }
+func (f *kFS) RemoveAll(string) error              { return errKustReadOnly }
+func (f *kFS) WriteFile(string, []byte) error      { return errKustReadOnly }
+
+func (f *kFS) Open(p string) (filesys.File, error) {
+	if err := f.check(p); err != nil {
+		return nil, err
+	}
+	return f.disk.Open(p)
+}
+
+func (f *kFS) IsDir(p string) bool { return f.check(p) == nil && f.disk.IsDir(p) }
+
+func (f *kFS) Exists(p string) bool { return f.check(p) == nil && f.disk.Exists(p) }
+
+func (f *kFS) ReadDir(p string) ([]string, error) {
+	if err := f.check(p); err != nil {
+		return nil, err
+	}
+	return f.disk.ReadDir(p)
+}
+
+func (f *kFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if err := f.check(p); err != nil {
+		return "", "", err
+	}
+	return f.disk.CleanedAbs(p)
+}
+
+func (f *kFS) Glob(pattern string) ([]string, error) {
+	if err := f.check(filepath.Dir(pattern)); err != nil {
+		return nil, err
+	}
+	matches, err := f.disk.Glob(pattern)
+	return slices.DeleteFunc(matches, func(m string) bool { return f.check(m) != nil }), err
+}
+
+func (f *kFS) Walk(p string, fn filepath.WalkFunc) error {
+	if err := f.check(p); err != nil {
+		return err
+	}
+	return f.disk.Walk(p, fn)
+}
+
+func (f *kFS) ReadFile(p string) ([]byte, error) {
+	if err := f.check(p); err != nil {
+		return nil, err
+	}
+	data, err := f.disk.ReadFile(p)
+	if err != nil || filepath.Clean(p) != f.top {
+		return data, err
+	}
+	return kWithBuildMetadata(data), nil
+}
+
+// kWithBuildMetadata adds originAnnotations and transformerAnnotations to a
+// kustomization's buildMetadata. A file that does not parse is returned as
+// is, for krusty to report.
+func kWithBuildMetadata(data []byte) []byte {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return data
+	}
+	m := doc.Content[0]
+	_, v := kLookup(m, "buildMetadata")
+	if v == nil && m.Style&yaml.FlowStyle == 0 && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		// Appending keeps the user's lines, so krusty's errors still name them.
+		out := append(bytes.TrimRight(slices.Clone(data), "\n"), '\n')
+		return append(out, "buildMetadata: [originAnnotations, transformerAnnotations]\n"...)
+	}
+	if v == nil || v.Kind != yaml.SequenceNode {
+		if v != nil {
+			return data // malformed buildMetadata: krusty reports it
+		}
+		v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "buildMetadata"}, v)
+	}
+	for _, want := range kBuildMetadata {
+		if !slices.ContainsFunc(v.Content, func(n *yaml.Node) bool { return n.Value == want }) {
+			v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: want})
+		}
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return out
+}

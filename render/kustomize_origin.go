@@ -1,0 +1,809 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/resid"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// Origin annotation keys krusty writes when buildMetadata asks for them.
+const (
+	kOriginAnnotation         = "config.kubernetes.io/origin"
+	kTransformationAnnotation = "alpha.config.kubernetes.io/transformations"
+)
+
+// kTracer maps the fields of one build's objects to the base, patch or
+// generator line that wrote them. Locate runs in parallel, so its caches
+// are locked.
+type kTracer struct {
+	k   *Kustomize
+	u   *lint.Unit
+	top *kfile
+
+	mu      sync.Mutex
+	files   map[string][]*yaml.Node // parsed source files: their documents
+	patches map[string][]*kPatch    // each kustomization's own patches, in application order
+	chains  map[string][]*kfile     // origin file → the kustomizations acting on its objects, latest first
+}
+
+func newKTracer(k *Kustomize, u *lint.Unit, top *kfile) *kTracer {
+	return &kTracer{k: k, u: u, top: top, files: map[string][]*yaml.Node{},
+		patches: map[string][]*kPatch{}, chains: map[string][]*kfile{}}
+}
+
+// kSource is what the build says about one object before the
+// annotations are stripped.
+type kSource struct {
+	kind, name, namespace string
+	gvk                   resid.Gvk
+	labels, annotations   map[string]string
+	file                  string // the resource file, or the kustomization of a generator (absolute)
+	generator             string // ConfigMapGenerator, SecretGenerator; "" for resources
+}
+
+func (tr *kTracer) source(res *resource.Resource) kSource {
+	src := kSource{kind: res.GetKind(), name: res.GetName(), namespace: res.GetNamespace(),
+		gvk: res.GetGvk(), labels: res.GetLabels(), annotations: res.GetAnnotations(), file: tr.top.file}
+	delete(src.annotations, kOriginAnnotation)
+	delete(src.annotations, kTransformationAnnotation)
+	o, err := res.GetOrigin()
+	switch {
+	case err != nil || o == nil || o.Repo != "":
+	case o.Path != "":
+		src.file = filepath.Join(tr.u.Dir, o.Path)
+	case o.ConfiguredIn != "":
+		src.file = filepath.Join(tr.u.Dir, o.ConfiguredIn)
+		src.generator = o.ConfiguredBy.Kind
+	}
+	return src
+}
+
+// origin returns the Origin of a rendered object from src.
+func (tr *kTracer) origin(src kSource) func(*yaml.Node) lint.Origin {
+	return func(obj *yaml.Node) lint.Origin { return &kustOrigin{tr: tr, src: src, obj: obj} }
+}
+
+// kustOrigin locates the fields of one built object.
+type kustOrigin struct {
+	tr  *kTracer
+	src kSource
+	obj *yaml.Node // the rendered object, to name list elements by their merge key
+}
+
+// Locate walks the kustomizations acting on the object, latest first: in
+// each, a transformer entry that sets the field (replicas, images,
+// namespace) and then a patch that sets it win, in the order krusty applied
+// them. Else the base (or generator) line, unless a patch reaches deeper
+// along the path than the base does (a container a patch added).
+func (o *kustOrigin) Locate(p lint.Path) lint.Location {
+	steps := kNameSteps(o.obj, p.Steps())
+	base, baseDepth := o.tr.baseNode(o.src, steps)
+	baseLoc := o.tr.at(base)
+	unit := lint.Related{File: o.tr.k.display(o.tr.top.file), Line: 1, Column: 1, Message: "built from overlay " + o.tr.u.Name}
+	srcName := o.tr.sourceName(o.src)
+	kfs := o.tr.chain(o.src.file)
+
+	var deepest *kPatchHit
+	for _, kf := range kfs {
+		if n := transformerEntry(kf, o.src, srcName, steps, o.obj); n != nil {
+			loc := o.tr.at(kFileNode{file: kf.file, node: n})
+			loc.Related = []lint.Related{{File: baseLoc.File, Line: baseLoc.Line, Column: baseLoc.Column,
+				Message: "base value, transformed by " + loc.File}, unit}
+			return loc
+		}
+		own := slices.Clone(o.tr.ownPatches(kf))
+		slices.Reverse(own) // a later patch overrides an earlier one
+		for _, pt := range own {
+			hit := pt.matchReach(o.src, srcName, steps)
+			switch {
+			case hit == nil:
+			case hit.depth == len(steps) && len(steps) > 0:
+				return o.patched(hit, baseLoc, unit)
+			case hit.depth > baseDepth && (deepest == nil || hit.depth > deepest.depth):
+				deepest = hit
+			}
+		}
+	}
+	if deepest != nil {
+		return o.patched(deepest, baseLoc, unit)
+	}
+	baseLoc.Related = []lint.Related{unit}
+	return baseLoc
+}
+
+func (o *kustOrigin) patched(hit *kPatchHit, baseLoc lint.Location, unit lint.Related) lint.Location {
+	loc := hit.location(o.tr.k)
+	loc.Related = []lint.Related{{File: baseLoc.File, Line: baseLoc.Line, Column: baseLoc.Column,
+		Message: "base value, patched by " + loc.File}, unit}
+	return loc
+}
+
+// kPatch is one strategic-merge document or JSON6902 op list.
+type kPatch struct {
+	kf         *kfile
+	file       string     // where its text is: the patch file, or the kustomization when inline
+	doc        *yaml.Node // a mapping (strategic merge) or a sequence of ops (JSON6902)
+	json       bool
+	sel        *types.Selector
+	inline     *yaml.Node // the kustomization's value node of an inline patch
+	lineOffset int        // inline literal block: add to the patch's own lines
+	colOffset  int
+}
+
+// matchReach is reach for a patch that applies to the object, else nil.
+func (p *kPatch) matchReach(src kSource, srcName string, steps []kStep) *kPatchHit {
+	if !p.matches(src, srcName) {
+		return nil
+	}
+	return p.reach(steps)
+}
+
+// transformerEntry is the entry of kf that sets the field through a
+// builtin transformer: replicas[].count, images[], namespace.
+func transformerEntry(kf *kfile, src kSource, srcName string, steps []kStep, obj *yaml.Node) *yaml.Node {
+	switch {
+	case stepsAre(steps, "spec", "replicas"):
+		for _, n := range kSeq(kf.root, "replicas") {
+			if name := kScalar(n, "name"); name != "" && (name == src.name || name == srcName) {
+				_, v := kLookup(n, "count")
+				return kOrNode(v, n)
+			}
+		}
+	case stepsAre(steps, "metadata", "namespace"):
+		k, _ := kLookup(kf.root, "namespace")
+		return k
+	case len(steps) >= 2 && steps[len(steps)-1].key == "image" && steps[len(steps)-2].index >= 0:
+		repo := imageRepo(kScalar(kElementAt(obj, steps[:len(steps)-1]), "image"))
+		for _, n := range kSeq(kf.root, "images") {
+			if kScalar(n, "name") == repo || (kScalar(n, "newName") == repo && repo != "") {
+				return kNameKey(n)
+			}
+		}
+	}
+	return nil
+}
+
+func stepsAre(steps []kStep, keys ...string) bool {
+	if len(steps) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if steps[i].index >= 0 || steps[i].key != k {
+			return false
+		}
+	}
+	return true
+}
+
+// kElementAt follows steps in the rendered object by index.
+func kElementAt(obj *yaml.Node, steps []kStep) *yaml.Node {
+	cur := obj
+	for _, s := range steps {
+		if s.index < 0 {
+			cur = kGet(cur, s.key)
+			continue
+		}
+		if cur == nil || cur.Kind != yaml.SequenceNode || s.index >= len(cur.Content) {
+			return nil
+		}
+		cur = cur.Content[s.index]
+	}
+	return cur
+}
+
+// imageRepo is an image reference without its tag and digest.
+func imageRepo(image string) string {
+	image, _, _ = strings.Cut(image, "@")
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		image = image[:i]
+	}
+	return image
+}
+
+func kOrNode(a, b *yaml.Node) *yaml.Node {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// at is the Location of a node in a source file.
+func (tr *kTracer) at(h kFileNode) lint.Location {
+	loc := lint.Location{File: tr.k.display(h.file), Line: 1, Column: 1}
+	if h.node != nil && h.node.Line > 0 {
+		loc.Line, loc.Column = h.node.Line, max(h.node.Column, 1)
+	}
+	return loc
+}
+
+// kFileNode is a node and the file it was parsed from.
+type kFileNode struct {
+	file string
+	node *yaml.Node
+}
+
+// baseNode finds the field in the object's origin file: its resource
+// document, or its generator entry in the kustomization.
+func (tr *kTracer) baseNode(src kSource, steps []kStep) (kFileNode, int) {
+	if src.generator != "" {
+		return tr.generatorNode(src, steps)
+	}
+	doc := tr.sourceDoc(src)
+	if doc == nil {
+		return kFileNode{file: src.file}, 0
+	}
+	n, depth := kFind(doc, steps)
+	if n == nil {
+		n, _ = kLookup(doc, "kind")
+	}
+	return kFileNode{file: src.file, node: n}, depth
+}
+
+// sourceDoc is the object's document in its origin file: same kind, and the
+// name before namePrefix/nameSuffix (the longest name the rendered one contains).
+func (tr *kTracer) sourceDoc(src kSource) *yaml.Node {
+	var best *yaml.Node
+	bestLen := -1
+	for _, doc := range tr.parse(src.file) {
+		if kScalar(doc, "kind") != src.kind {
+			continue
+		}
+		name := kScalar(kGet(doc, "metadata"), "name")
+		switch {
+		case name == src.name:
+			return doc
+		case name != "" && strings.Contains(src.name, name) && len(name) > bestLen:
+			best, bestLen = doc, len(name)
+		case best == nil:
+			best, bestLen = doc, 0
+		}
+	}
+	return best
+}
+
+// sourceName is the object's name as its origin file writes it.
+func (tr *kTracer) sourceName(src kSource) string {
+	if src.generator != "" {
+		return ""
+	}
+	return kScalar(kGet(tr.sourceDoc(src), "metadata"), "name")
+}
+
+// generatorNode points a generated ConfigMap or Secret at its generator
+// (an entry of the kustomization, or a generator config file), and a data
+// key at the literal, env file line or files entry that set it.
+func (tr *kTracer) generatorNode(src kSource, steps []kStep) (kFileNode, int) {
+	entry, nameKey := tr.generatorEntry(src)
+	if entry == nil {
+		return kFileNode{file: src.file}, 0
+	}
+	if len(steps) == 2 && steps[0].index < 0 && steps[1].index < 0 {
+		switch steps[0].key {
+		case "data", "stringData", "binaryData":
+			if n := generatorKey(filepath.Dir(src.file), entry, steps[1].key); n.node != nil {
+				n.file = kOr(n.file, src.file)
+				return n, 2
+			}
+		}
+	}
+	return kFileNode{file: src.file, node: nameKey}, 0
+}
+
+// generatorEntry finds the generator that made the object: the
+// kustomization entry whose name the object's name contains (longest
+// first), or the generator config document.
+func (tr *kTracer) generatorEntry(src kSource) (entry, nameKey *yaml.Node) {
+	if kf := tr.k.graph.load(filepath.Dir(src.file)); kf != nil && kf.file == src.file {
+		field := "configMapGenerator"
+		if src.generator == "SecretGenerator" {
+			field = "secretGenerator"
+		}
+		bestLen := -1
+		for _, n := range kSeq(kf.root, field) {
+			name := kScalar(n, "name")
+			if name != "" && strings.Contains(src.name, name) && len(name) > bestLen {
+				entry, bestLen = n, len(name)
+			}
+		}
+		nameKey, _ = kLookup(entry, "name")
+		return entry, nameKey
+	}
+	for _, doc := range tr.parse(src.file) {
+		if kScalar(doc, "kind") == src.generator {
+			nameKey, _ = kLookup(kGet(doc, "metadata"), "name")
+			return doc, kOrNode(nameKey, doc)
+		}
+	}
+	return nil, nil
+}
+
+// generatorKey finds the literal, env file line or files entry that set
+// data key in a generator entry; paths are relative to dir.
+func generatorKey(dir string, entry *yaml.Node, key string) kFileNode {
+	for _, lit := range kSeq(entry, "literals") {
+		if k, _, ok := strings.Cut(lit.Value, "="); ok && strings.TrimSpace(k) == key {
+			return kFileNode{node: lit}
+		}
+	}
+	envs := kSeq(entry, "envs")
+	if _, v := kLookup(entry, "env"); v != nil {
+		envs = append(envs, v)
+	}
+	for _, e := range envs {
+		file := filepath.Join(dir, e.Value)
+		if line := envLine(file, key); line > 0 {
+			return kFileNode{file: file, node: &yaml.Node{Line: line, Column: 1}}
+		}
+	}
+	for _, f := range kSeq(entry, "files") {
+		k, _, ok := strings.Cut(f.Value, "=")
+		if !ok {
+			k = filepath.Base(f.Value)
+		}
+		if k == key {
+			return kFileNode{node: f}
+		}
+	}
+	return kFileNode{}
+}
+
+// envLine is the 1-based line of KEY= in an env file, or 0.
+func envLine(file, key string) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(strings.TrimSpace(l), "="); ok && strings.TrimSpace(k) == key {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// parse returns the documents of a source file, parsed once per build.
+func (tr *kTracer) parse(file string) []*yaml.Node {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if docs, ok := tr.files[file]; ok {
+		return docs
+	}
+	data, err := os.ReadFile(file)
+	var docs []*yaml.Node
+	if err == nil {
+		docs = kParseDocs(data)
+	}
+	tr.files[file] = docs
+	return docs
+}
+
+// kParseDocs parses every document of a YAML stream, stopping at the first
+// that does not parse.
+func kParseDocs(data []byte) []*yaml.Node {
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) || err != nil {
+			return docs
+		}
+		if len(doc.Content) > 0 {
+			docs = append(docs, doc.Content[0])
+		}
+	}
+}
+
+// chain returns the kustomizations that act on objects from file, latest first.
+func (tr *kTracer) chain(file string) []*kfile {
+	tr.mu.Lock()
+	c, ok := tr.chains[file]
+	tr.mu.Unlock()
+	if !ok {
+		c, _ = tr.chainFrom(tr.top, file, false, 0)
+		tr.mu.Lock()
+		tr.chains[file] = c
+		tr.mu.Unlock()
+	}
+	return c
+}
+
+// chainFrom walks kf the way krusty builds it: resources first, then
+// components (which act on everything accumulated so far), then kf's own
+// patches and transformers. present says the object is already in the
+// accumulation. The result is latest first.
+func (tr *kTracer) chainFrom(kf *kfile, file string, present bool, depth int) ([]*kfile, bool) {
+	if depth > 64 {
+		return nil, false
+	}
+	var below []*kfile
+	var comps [][]*kfile
+	present = present || kf.file == file
+	for _, e := range kf.entries {
+		switch {
+		case e.abs == "" || (e.field != "resources" && e.field != "bases" && e.field != "components"):
+		case e.abs == file:
+			present = true
+		case e.field == "components":
+			if c := tr.k.graph.load(e.abs); c != nil {
+				if ch, ok := tr.chainFrom(c, file, present, depth+1); ok {
+					present = true
+					comps = append(comps, ch)
+				}
+			}
+		default:
+			if c := tr.k.graph.load(e.abs); c != nil {
+				if ch, ok := tr.chainFrom(c, file, false, depth+1); ok {
+					present = true
+					below = ch
+				}
+			}
+		}
+	}
+	if !present {
+		return nil, false
+	}
+	out := []*kfile{kf}
+	for _, c := range slices.Backward(comps) {
+		out = append(out, c...)
+	}
+	return append(out, below...), true
+}
+
+// ownPatches reads kf's patches in the order krusty applies them:
+// patchesStrategicMerge, patches, patchesJson6902.
+func (tr *kTracer) ownPatches(kf *kfile) []*kPatch {
+	tr.mu.Lock()
+	ps, ok := tr.patches[kf.file]
+	tr.mu.Unlock()
+	if ok {
+		return ps
+	}
+	for _, n := range kSeq(kf.root, "patchesStrategicMerge") {
+		ps = append(ps, kReadPatch(kf, n, n, nil)...)
+	}
+	for i, n := range kSeq(kf.root, "patches") {
+		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.Patches, i))...)
+	}
+	for i, n := range kSeq(kf.root, "patchesJson6902") {
+		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.PatchesJson6902, i))...) //nolint:staticcheck // users still write patchesJson6902; krusty applies it
+	}
+	tr.mu.Lock()
+	tr.patches[kf.file] = ps
+	tr.mu.Unlock()
+	return ps
+}
+
+// kPatchText is the node holding a patch entry's path or inline patch.
+func kPatchText(n *yaml.Node) *yaml.Node {
+	if _, v := kLookup(n, "path"); v != nil {
+		return v
+	}
+	_, v := kLookup(n, "patch")
+	return v
+}
+
+func kTarget(ps []types.Patch, i int) *types.Selector {
+	if i < len(ps) {
+		return ps[i].Target
+	}
+	return nil
+}
+
+// kReadPatch parses one patch entry: a file, or an inline patch whose lines
+// are those of the kustomization (exact in a literal block `|`, else the
+// entry's line).
+func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatch {
+	if text == nil || text.Kind != yaml.ScalarNode {
+		return nil
+	}
+	base := kPatch{kf: kf, sel: sel, file: kf.file}
+	var data []byte
+	if _, isPath := kLookup(entry, "path"); isPath != nil || (entry == text && !strings.Contains(text.Value, "\n")) {
+		base.file = filepath.Join(kf.dir, text.Value)
+		b, err := os.ReadFile(base.file)
+		if err != nil {
+			return nil
+		}
+		data = b
+	} else {
+		data = []byte(text.Value)
+		base.inline = text
+		if text.Style&yaml.LiteralStyle != 0 {
+			base.lineOffset, base.colOffset = text.Line, kBlockIndent(kf.file, text.Line+1)
+		}
+	}
+	var out []*kPatch
+	for _, doc := range kParseDocs(data) {
+		p := base
+		p.doc = doc
+		p.json = doc.Kind == yaml.SequenceNode
+		out = append(out, &p)
+	}
+	return out
+}
+
+// kBlockIndent is the indentation of line (1-based) of file: where a block
+// scalar's content starts.
+func kBlockIndent(file string, line int) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || line > len(lines) {
+		return 0
+	}
+	l := lines[line-1]
+	return len(l) - len(strings.TrimLeft(l, " "))
+}
+
+// matches reports whether the patch applies to the object: its target
+// selector, else (strategic merge) the kind and name the patch document names.
+func (p *kPatch) matches(src kSource, srcName string) bool {
+	if p.sel != nil {
+		return kSelects(p.sel, src, srcName)
+	}
+	if p.json {
+		return false
+	}
+	if kScalar(p.doc, "kind") != src.kind {
+		return false
+	}
+	name := kScalar(kGet(p.doc, "metadata"), "name")
+	return name == src.name || name == srcName ||
+		(srcName != "" && strings.Contains(name, srcName) && strings.Contains(src.name, name))
+}
+
+// kSelects applies a patch target the way krusty does (anchored regexes),
+// to the rendered name or the name in the origin file.
+func kSelects(sel *types.Selector, src kSource, srcName string) bool {
+	sr, err := types.NewSelectorRegex(sel)
+	if err != nil || !sr.MatchGvk(src.gvk) || !sr.MatchNamespace(src.namespace) {
+		return false
+	}
+	if !sr.MatchName(src.name) && (srcName == "" || !sr.MatchName(srcName)) {
+		return false
+	}
+	return kMatchSelector(sel.LabelSelector, src.labels) && kMatchSelector(sel.AnnotationSelector, src.annotations)
+}
+
+func kMatchSelector(expr string, set map[string]string) bool {
+	if expr == "" {
+		return true
+	}
+	s, err := labels.Parse(expr)
+	return err == nil && s.Matches(labels.Set(set))
+}
+
+// kPatchHit is how far a patch reaches along a field path.
+type kPatchHit struct {
+	p     *kPatch
+	node  *yaml.Node
+	depth int
+}
+
+func (h *kPatchHit) location(k *Kustomize) lint.Location {
+	line, col := h.pos()
+	return lint.Location{File: k.display(h.p.file), Line: line, Column: col}
+}
+
+// pos is the hit's line and column in the patch's file.
+func (h *kPatchHit) pos() (line, col int) {
+	switch {
+	case h.p.inline != nil && h.p.lineOffset == 0:
+		return h.p.inline.Line, h.p.inline.Column
+	case h.node != nil:
+		return h.node.Line + h.p.lineOffset, max(h.node.Column, 1) + h.p.colOffset
+	}
+	return 1, 1
+}
+
+// reach reports how far the patch sets the field at steps.
+func (p *kPatch) reach(steps []kStep) *kPatchHit {
+	if !p.json {
+		n, depth := kFind(p.doc, steps)
+		if n == nil || depth == 0 {
+			return nil
+		}
+		return &kPatchHit{p: p, node: n, depth: depth}
+	}
+	ops := slices.Clone(p.doc.Content)
+	slices.Reverse(ops) // a later op overrides an earlier one
+	var best *kPatchHit
+	for _, op := range ops {
+		if h := p.findOp(op, steps); h != nil && (best == nil || h.depth > best.depth) {
+			best = h
+			if h.depth == len(steps) {
+				break
+			}
+		}
+	}
+	return best
+}
+
+// findOp matches one JSON6902 op whose path is the field or one of its
+// parents; for a parent, the rest of the path is looked up in its value.
+func (p *kPatch) findOp(op *yaml.Node, steps []kStep) *kPatchHit {
+	switch kScalar(op, "op") {
+	case "add", "replace", "copy", "move":
+	default:
+		return nil
+	}
+	tokens := kPointer(kScalar(op, "path"))
+	if len(tokens) == 0 || len(tokens) > len(steps) {
+		return nil
+	}
+	for i, t := range tokens {
+		if !steps[i].matchToken(t) {
+			return nil
+		}
+	}
+	k, v := kLookup(op, "value")
+	if v == nil {
+		k, v = kLookup(op, "path") // copy and move: the op itself
+	}
+	if len(tokens) == len(steps) {
+		if v.Kind == yaml.ScalarNode {
+			return &kPatchHit{p: p, node: v, depth: len(steps)}
+		}
+		return &kPatchHit{p: p, node: k, depth: len(steps)}
+	}
+	n, depth := kFind(v, steps[len(tokens):])
+	if n == nil {
+		n = k
+	}
+	return &kPatchHit{p: p, node: n, depth: len(tokens) + depth}
+}
+
+// kPointer splits a JSON pointer into its unescaped tokens.
+func kPointer(s string) []string {
+	if !strings.HasPrefix(s, "/") {
+		return nil
+	}
+	parts := strings.Split(s[1:], "/")
+	for i, t := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return parts
+}
+
+// kStep is a path step with the list element named by its merge key, since
+// strategic merge reorders lists and patches name elements, not indexes.
+type kStep struct {
+	key        string
+	index      int // ≥ 0 for a list element
+	length     int // the rendered list's length, for "-"
+	mkey, mval string
+}
+
+func (s kStep) matchToken(t string) bool {
+	if s.index < 0 {
+		return t == s.key
+	}
+	return t == strconv.Itoa(s.index) || (t == "-" && s.index == s.length-1)
+}
+
+// kMergeKeys are the strategic-merge keys of the pod spec lists that do not
+// merge by name.
+var kMergeKeys = map[string]string{"volumeMounts": "mountPath", "ports": "containerPort", "volumeDevices": "devicePath"}
+
+// kNameSteps turns the engine's path into named steps, reading each list
+// element's merge key from the rendered object.
+func kNameSteps(obj *yaml.Node, steps []lint.PathStep) []kStep {
+	out := make([]kStep, len(steps))
+	cur := obj
+	parent := ""
+	for i, s := range steps {
+		if s.Index < 0 {
+			out[i] = kStep{key: s.Key, index: -1}
+			_, cur = kLookup(cur, s.Key)
+			parent = s.Key
+			continue
+		}
+		out[i] = kStep{index: s.Index}
+		if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
+			cur = nil
+			continue
+		}
+		out[i].length = len(cur.Content)
+		cur = cur.Content[s.Index]
+		mk := kOr(kMergeKeys[parent], "name")
+		if v := kScalar(cur, mk); v != "" {
+			out[i].mkey, out[i].mval = mk, v
+		}
+	}
+	return out
+}
+
+func kOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// kFind walks steps below root as lint.LocateNode does (the value when it
+// exists, else the deepest key, else a list element's name: line), naming
+// list elements by merge key when they have one. It returns the node and
+// how many steps matched.
+func kFind(root *yaml.Node, steps []kStep) (*yaml.Node, int) {
+	cur := root
+	var best *yaml.Node
+	for i, s := range steps {
+		if s.index >= 0 {
+			el := kElement(cur, s)
+			if el == nil {
+				return best, i
+			}
+			cur = el
+			best = kNameKey(el)
+			continue
+		}
+		k, v := kLookup(cur, s.key)
+		if k == nil {
+			return best, i
+		}
+		best, cur = k, v
+	}
+	if cur != nil && cur.Kind == yaml.ScalarNode {
+		return cur, len(steps)
+	}
+	return best, len(steps)
+}
+
+// kElement finds a list element by merge key, else by index.
+func kElement(seq *yaml.Node, s kStep) *yaml.Node {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	if s.mkey != "" {
+		for _, el := range seq.Content {
+			if kScalar(el, s.mkey) == s.mval {
+				return el
+			}
+		}
+		return nil
+	}
+	if s.index < len(seq.Content) {
+		return seq.Content[s.index]
+	}
+	return nil
+}
+
+// kNameKey is a list element's name: key, else its first key, else itself.
+func kNameKey(el *yaml.Node) *yaml.Node {
+	if k, _ := kLookup(el, "name"); k != nil {
+		return k
+	}
+	if el.Kind == yaml.MappingNode && len(el.Content) > 0 {
+		return el.Content[0]
+	}
+	return el
+}
+
+func kGet(m *yaml.Node, key string) *yaml.Node {
+	_, v := kLookup(m, key)
+	return v
+}
+
+func kScalar(m *yaml.Node, key string) string {
+	if v := kGet(m, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}

@@ -1,0 +1,289 @@
+package render
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/types"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// kfile is one parsed kustomization file with the line of every path it names.
+type kfile struct {
+	dir, file string     // absolute
+	root      *yaml.Node // the document's mapping node; nil when it does not parse
+	k         types.Kustomization
+	entries   []kentry // every path-like entry, in file order
+	err       error    // why it did not parse (krusty reports it at build time)
+}
+
+// kentry is one path a kustomization names: a resource, a patch file, a
+// generator input.
+type kentry struct {
+	field string // resources, bases, components, patches, configMapGenerator, …
+	value string // as written
+	line  int
+	col   int
+	abs   string // the local path it names ("" when remote or inline)
+	// inline is an inline patch of patchesStrategicMerge: text, not a path.
+	inline bool
+}
+
+// isDirRef reports whether the entry can name a kustomization directory.
+func (e kentry) isDirRef() bool {
+	switch e.field {
+	case "resources", "bases", "components", "generators", "transformers", "validators":
+		return true
+	}
+	return false
+}
+
+// kgraph parses kustomization files once; Render runs in parallel.
+type kgraph struct {
+	mu    sync.Mutex
+	files map[string]*kfile // by directory
+}
+
+func newKGraph() *kgraph { return &kgraph{files: map[string]*kfile{}} }
+
+// kustomizationFile returns the kustomization file in dir, or "".
+func kustomizationFile(dir string) string {
+	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		p := filepath.Join(dir, n)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}
+
+// load returns the kustomization of dir, or nil when dir has none.
+func (g *kgraph) load(dir string) *kfile {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if kf, ok := g.files[dir]; ok {
+		return kf
+	}
+	var kf *kfile
+	if file := kustomizationFile(dir); file != "" {
+		kf = parseKustomization(dir, file)
+	}
+	g.files[dir] = kf
+	return kf
+}
+
+// parseKustomization reads file leniently: unknown fields are krusty's to
+// judge, and a file that does not parse still names itself.
+func parseKustomization(dir, file string) *kfile {
+	kf := &kfile{dir: dir, file: file}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		kf.err = err
+		return kf
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		kf.err = err
+		return kf
+	}
+	if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
+		kf.root = doc.Content[0]
+	}
+	if err := sigsyaml.Unmarshal(data, &kf.k); err != nil {
+		kf.err = err
+	}
+	kf.collect()
+	return kf
+}
+
+// collect lists the entries of every field that names a file or directory.
+func (kf *kfile) collect() {
+	for _, f := range []string{"resources", "bases", "components", "crds", "configurations",
+		"generators", "transformers", "validators", "patchesStrategicMerge"} {
+		for _, n := range kSeq(kf.root, f) {
+			if n.Kind == yaml.ScalarNode {
+				kf.add(f, n)
+			}
+		}
+	}
+	for _, f := range []string{"patches", "patchesJson6902", "replacements"} {
+		for _, n := range kSeq(kf.root, f) {
+			if _, v := kLookup(n, "path"); v != nil {
+				kf.add(f, v)
+			}
+		}
+	}
+	for _, f := range []string{"configMapGenerator", "secretGenerator"} {
+		for _, n := range kSeq(kf.root, f) {
+			for _, v := range append(kSeq(n, "files"), kSeq(n, "envs")...) {
+				kf.add(f, v)
+			}
+			if _, v := kLookup(n, "env"); v != nil {
+				kf.add(f, v)
+			}
+		}
+	}
+	if _, v := kLookup(kf.root, "openapi"); v != nil {
+		if _, p := kLookup(v, "path"); p != nil {
+			kf.add("openapi", p)
+		}
+	}
+	for _, n := range kSeq(kf.root, "helmCharts") {
+		if _, v := kLookup(n, "valuesFile"); v != nil {
+			kf.add("helmCharts", v)
+		}
+	}
+}
+
+func (kf *kfile) add(field string, n *yaml.Node) {
+	if n.Kind != yaml.ScalarNode || n.Value == "" {
+		return
+	}
+	e := kentry{field: field, value: n.Value, line: n.Line, col: n.Column}
+	v := n.Value
+	if field == "configMapGenerator" || field == "secretGenerator" {
+		if _, p, ok := strings.Cut(v, "="); ok {
+			v = p // key=path
+		}
+	}
+	if field == "patchesStrategicMerge" && strings.Contains(v, "\n") {
+		v, e.inline = "", true
+	}
+	if v != "" && !kIsRemote(v) && !filepath.IsAbs(v) {
+		e.abs = filepath.Join(kf.dir, v)
+	}
+	kf.entries = append(kf.entries, e)
+}
+
+// children returns the kustomization directories kf includes, in order.
+func (g *kgraph) children(kf *kfile) []*kfile {
+	var out []*kfile
+	for _, e := range kf.entries {
+		if !e.isDirRef() || e.abs == "" {
+			continue
+		}
+		if st, err := os.Stat(e.abs); err != nil || !st.IsDir() {
+			continue
+		}
+		if c := g.load(e.abs); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// reachable returns kf and every kustomization it includes, each once,
+// in depth-first order.
+func (g *kgraph) reachable(kf *kfile) []*kfile {
+	seen := map[string]bool{}
+	var out []*kfile
+	var walk func(*kfile)
+	walk = func(k *kfile) {
+		if seen[k.dir] {
+			return
+		}
+		seen[k.dir] = true
+		out = append(out, k)
+		for _, c := range g.children(k) {
+			walk(c)
+		}
+	}
+	walk(kf)
+	return out
+}
+
+// kConsumed is every local file kf reads: itself and its entries that are
+// files (directories are kustomizations of their own).
+func kConsumed(kf *kfile) []string {
+	out := []string{kf.file}
+	for _, e := range kf.entries {
+		if e.abs == "" {
+			continue
+		}
+		if st, err := os.Stat(e.abs); err == nil && !st.IsDir() {
+			out = append(out, e.abs)
+		}
+	}
+	return out
+}
+
+// isComponent reports whether kf is a kind: Component (never built alone).
+func (kf *kfile) isComponent() bool { return kf.k.Kind == types.ComponentKind }
+
+// kIsRemote reports whether a kustomization entry names something krusty
+// would fetch: a URL (http GET) or a git repository spec (git clone). It
+// errs on the side of remote, mirroring krusty's git.NewRepoSpecFromURL:
+// any scheme, scp-style user@host, a github.com path, or a ref query.
+func kIsRemote(v string) bool {
+	s := strings.ToLower(strings.TrimSpace(v))
+	s = strings.TrimPrefix(s, "git::")
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return true // krusty's IsRemoteFile: an http GET
+	}
+	switch {
+	case strings.Contains(s, "://"):
+		return true
+	case strings.HasPrefix(s, "github.com"), strings.HasPrefix(s, "gitlab.com"), strings.HasPrefix(s, "bitbucket.org"):
+		return true
+	case strings.Contains(s, "?ref="), strings.Contains(s, "?version="), strings.Contains(s, "&ref="):
+		return true
+	}
+	if host, _, ok := strings.Cut(s, "/"); ok || strings.Contains(s, ":") {
+		if strings.Contains(host, "@") {
+			return true // git@github.com:org/repo
+		}
+	}
+	return strings.Contains(s, "_git/") || strings.Contains(s, ".git/") || strings.HasSuffix(s, ".git")
+}
+
+// kWithin reports whether p is dir or below it.
+func kWithin(dir, p string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, "../") && !filepath.IsAbs(r)
+}
+
+// kSeq returns the items of the sequence at key in mapping m.
+func kSeq(m *yaml.Node, key string) []*yaml.Node {
+	if _, v := kLookup(m, key); v != nil && v.Kind == yaml.SequenceNode {
+		return v.Content
+	}
+	return nil
+}
+
+// kLookup is lint.Lookup for nil-safe use on any node.
+func kLookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil {
+		return nil, nil
+	}
+	for m.Kind == yaml.AliasNode && m.Alias != nil {
+		m = m.Alias
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := m.Content[i+1]
+			for v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			return m.Content[i], v
+		}
+	}
+	return nil, nil
+}
+
+// kSorted returns the keys of a set, sorted.
+func kSorted(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,93 @@
+// Package render builds Helm charts and kustomizations in process, offline,
+// with the helm and kustomize libraries, and traces every rendered field
+// back to the values file, template, base or patch line that set it.
+package render
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// DefaultKubeVersion is the Kubernetes version charts see in
+// .Capabilities.KubeVersion when none is given: a current release, not the
+// helm library's old built-in default, so charts with kubeVersion: >=1.23 render.
+const DefaultKubeVersion = "v1.34.0"
+
+// DefaultReleaseName is the release name charts see, as `helm template` uses.
+const DefaultReleaseName = "release-name"
+
+// Options configure both renderers.
+type Options struct {
+	WorkDir     string              // findings' paths are relative to it
+	RepoRoot    string              // nothing is read outside it: the git work tree, else WorkDir
+	Namespace   string              // the release namespace (--namespace); default "default"
+	KubeVersion string              // .Capabilities.KubeVersion; default DefaultKubeVersion
+	ReleaseName string              // .Release.Name; default DefaultReleaseName
+	Values      []string            // --values files (absolute), applied to every chart after its values.yaml
+	ChartValues map[string][]string // chart root (absolute) → its values files (absolute), from .oomlint.yaml
+	ChartSearch []string            // directories (absolute) whose charts satisfy dependencies by name
+}
+
+// ApplyConfig takes the chart settings of .oomlint.yaml (nil: none), with
+// paths resolved against the file's directory.
+func (opt *Options) ApplyConfig(fc *lint.FileConfig) {
+	if fc == nil {
+		return
+	}
+	if fc.KubeVersion != "" {
+		opt.KubeVersion = fc.KubeVersion
+	}
+	if fc.Charts.ReleaseName != "" {
+		opt.ReleaseName = fc.Charts.ReleaseName
+	}
+	for _, d := range fc.Charts.Search {
+		opt.ChartSearch = append(opt.ChartSearch, fc.Abs(d))
+	}
+	for chart, files := range fc.Charts.Values {
+		if opt.ChartValues == nil {
+			opt.ChartValues = map[string][]string{}
+		}
+		for _, f := range files {
+			opt.ChartValues[fc.Abs(chart)] = append(opt.ChartValues[fc.Abs(chart)], fc.Abs(f))
+		}
+	}
+}
+
+// Renderers returns the renderers of every unit kind, for lint.Config.
+func Renderers(opt Options) map[lint.UnitKind]lint.Renderer {
+	if opt.Namespace == "" {
+		opt.Namespace = lint.DefaultNamespace
+	}
+	if opt.KubeVersion == "" {
+		opt.KubeVersion = DefaultKubeVersion
+	}
+	if opt.ReleaseName == "" {
+		opt.ReleaseName = DefaultReleaseName
+	}
+	if opt.RepoRoot == "" {
+		opt.RepoRoot = opt.WorkDir
+	}
+	return map[lint.UnitKind]lint.Renderer{
+		lint.ChartUnit:     NewHelm(opt),
+		lint.KustomizeUnit: NewKustomize(opt),
+	}
+}
+
+// RepoRoot is the enclosing git work tree of dir (a .git directory or, in
+// worktrees and submodules, a .git file), else dir itself.
+func RepoRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return abs
+		}
+	}
+}

@@ -1,0 +1,5 @@
+{{- define "tricky.config" -}}
+server:
+  port: {{ .Values.port }}
+  name: {{ .Values.name }}
+{{- end }}

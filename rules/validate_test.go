@@ -1,0 +1,81 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/rules"
+)
+
+func TestValidateAll(t *testing.T) {
+	if err := lint.Validate(rules.All); err != nil {
+		t.Errorf("lint.Validate(rules.All):\n%v", err)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	check := func(*lint.Pass) []lint.Diagnostic { return nil }
+	good := func() *lint.Rule {
+		return &lint.Rule{
+			ID: "OOM199", Name: "test-rule", Severity: lint.Warning, Scope: lint.ContainerScope,
+			Summary: "a rule for tests", Doc: "doc", Fix: "fix", Check: check,
+		}
+	}
+	tests := []struct {
+		name   string
+		mutate func(r *lint.Rule)
+	}{
+		{"lower-case ID", func(r *lint.Rule) { r.ID = "oom199" }},
+		{"short ID", func(r *lint.Rule) { r.ID = "OOM19" }},
+		{"letter O for zero", func(r *lint.Rule) { r.ID = "OOM1O9" }},
+		{"user prefix", func(r *lint.Rule) { r.ID = "ACME001" }},
+		{"camelCase name", func(r *lint.Rule) { r.Name = "testRule" }},
+		{"snake_case name", func(r *lint.Rule) { r.Name = "test_rule" }},
+		{"trailing dash", func(r *lint.Rule) { r.Name = "test-" }},
+		{"empty name", func(r *lint.Rule) { r.Name = "" }},
+		{"no severity", func(r *lint.Rule) { r.Severity = 0 }},
+		{"unknown severity", func(r *lint.Rule) { r.Severity = lint.Error + 1 }},
+		{"trailing period", func(r *lint.Rule) { r.Summary = "a rule for tests." }},
+		{"no summary", func(r *lint.Rule) { r.Summary = "" }},
+		{"no doc", func(r *lint.Rule) { r.Doc = "" }},
+		{"no fix", func(r *lint.Rule) { r.Fix = "" }},
+		{"nil Check", func(r *lint.Rule) { r.Check = nil }},
+		{"nil Check on a workload rule", func(r *lint.Rule) { r.Scope, r.Check = lint.WorkloadScope, nil }},
+		{"Check on an engine rule", func(r *lint.Rule) { r.Scope = lint.EngineScope }},
+		{"no scope", func(r *lint.Rule) { r.Scope = 0 }},
+	}
+	if err := lint.Validate([]*lint.Rule{good()}); err != nil {
+		t.Fatalf("the base rule is invalid: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good()
+			tt.mutate(r)
+			if err := lint.Validate([]*lint.Rule{r}); err == nil {
+				t.Errorf("Validate accepted %+v", *r)
+			}
+		})
+	}
+
+	t.Run("duplicate ID", func(t *testing.T) {
+		a, b := good(), good()
+		b.Name = "other-rule"
+		if err := lint.Validate([]*lint.Rule{a, b}); err == nil {
+			t.Error("Validate accepted two rules with one ID")
+		}
+	})
+	t.Run("duplicate name", func(t *testing.T) {
+		a, b := good(), good()
+		b.ID = "OOM198"
+		if err := lint.Validate([]*lint.Rule{a, b}); err == nil {
+			t.Error("Validate accepted two rules with one name")
+		}
+	})
+	t.Run("duplicate of a built-in", func(t *testing.T) {
+		r := good()
+		r.ID = rules.All[0].ID
+		if err := lint.Validate(append([]*lint.Rule{r}, rules.All...)); err == nil {
+			t.Errorf("Validate accepted a second %s", r.ID)
+		}
+	})
+}
