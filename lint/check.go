@@ -3,7 +3,6 @@ package lint
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,6 +52,9 @@ func (c *checker) directivesOf(file string) directives {
 // checkFile runs the rules over one file's objects and applies suppressions.
 func (c *checker) checkFile(d *decoded) []Finding {
 	var out []Finding
+	if d.template > 0 {
+		d.problems = append(d.problems, templateFinding(d))
+	}
 	for _, f := range d.problems {
 		if !c.suppressedByComment(f) {
 			out = append(out, f)
@@ -224,35 +226,14 @@ func (c *checker) badDirectives(d *decoded) []Finding {
 	return out
 }
 
-// templateFindings reports Go-template files outside charts once per directory.
-func (c *checker) templateFindings(decs []*decoded) []Finding {
-	byDir := map[string][]*decoded{}
-	var order []string
-	for _, d := range decs {
-		if d.template == 0 {
-			continue
-		}
-		dir := path.Dir(d.file)
-		if byDir[dir] == nil {
-			order = append(order, dir)
-		}
-		byDir[dir] = append(byDir[dir], d)
+// templateFinding reports a Go-template file outside a chart, once for the
+// file rather than once per line the YAML parser would stumble on.
+func templateFinding(d *decoded) Finding {
+	return Finding{
+		Rule: ParseErrorID, File: d.file, Line: d.template, Column: 1,
+		Message: "this file is a Go/Helm template ({{ … }} outside a Helm chart), not a manifest; it is not linted",
+		Fix:     "put the template in a chart (a directory with Chart.yaml) so oomlint renders it, or list it under ignore: in .oomlint.yaml",
 	}
-	var out []Finding
-	for _, dir := range order {
-		files := byDir[dir]
-		first := files[0]
-		what := "this file is a Go/Helm template"
-		if len(files) > 1 {
-			what = fmt.Sprintf("%d files in %s/ are Go/Helm templates", len(files), dir)
-		}
-		out = append(out, Finding{
-			Rule: ParseErrorID, File: first.file, Line: first.template, Column: 1,
-			Message: what + " ({{ … }} outside a Helm chart), not manifests; they are not linted",
-			Fix:     "put the templates in a chart (a directory with Chart.yaml) so oomlint renders them, or list the directory under ignore: in .oomlint.yaml",
-		})
-	}
-	return out
 }
 
 // stamp fills in rule names and configured severities of engine findings

@@ -43,7 +43,6 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 		return nil, err
 	}
 	all := slices.Concat(perFile...)
-	all = append(all, c.templateFindings(decs)...)
 	all = c.stamp(all)
 	slices.SortFunc(all, compareFindings)
 	// A values file or base shared by several units (chart variants, two

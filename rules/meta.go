@@ -26,7 +26,7 @@ checked. The finding is at the line the YAML parser names; the other
 documents of a multi-document file are still checked. Binary files,
 unreadable files and files over the size cap (settings.maxFileSize,
 default 10Mi) are reported the same way. Go/Helm template files outside a
-chart are reported once per directory, not once per line.`,
+chart are reported once per file, not once per line.`,
 	Fix: "fix the YAML at the reported line, or exclude the file with ignore: in .oomlint.yaml",
 	Example: `resources:
   limits:
