@@ -128,7 +128,7 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 		Message: d.Message, Fix: d.Fix,
 		File: loc.File, Line: loc.Line, Column: loc.Column,
 		Object: &ref, Container: d.Container, Path: d.Path.String(),
-		Related: append(loc.Related, d.Related...),
+		Related: append(append(loc.Related, d.Related...), traceOf(o.Workload, d.Path)...),
 	}
 	if f.Fix == "" {
 		f.Fix = r.Fix
@@ -137,6 +137,23 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 		f.Severity = d.Severity
 	}
 	return f
+}
+
+// traceOf returns the trace of a defaulted value a diagnostic points at:
+// rules name the container's field, the engine adds where its value came from.
+func traceOf(w *Workload, p Path) []Related {
+	if w == nil {
+		return nil
+	}
+	s := p.String()
+	for _, c := range w.Containers {
+		for _, e := range []Effective{c.Limit, c.Request} {
+			if e.Q != nil && len(e.Q.Trace) > 0 && e.Q.Path.String() == s {
+				return e.Q.Trace
+			}
+		}
+	}
+	return nil
 }
 
 func (c *checker) overridden(r *Rule) bool {

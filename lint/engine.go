@@ -93,6 +93,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			d := decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
 			for _, o := range d.objects {
 				o.Unit = src.unit
+				o.Workload = buildWorkload(o)
 			}
 			perTask[i] = []*decoded{d}
 			return nil
@@ -279,6 +280,7 @@ func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
 			if doc.Origin != nil {
 				o.Origin = doc.Origin(o.Node)
 			}
+			o.Workload = buildWorkload(o)
 		}
 		out = append(out, d)
 	}

@@ -48,8 +48,9 @@ type Workload struct {
 	PodPath    Path       // spec.template.spec, spec, …
 	Pod        *yaml.Node // the pod spec mapping
 	Containers []*Container
-	PodLimit   *Quantity // pod-level spec.resources.limits.memory
-	PodRequest *Quantity // pod-level spec.resources.requests.memory
+	PodLimit   *Quantity  // pod-level spec.resources.limits.memory
+	PodRequest *Quantity  // pod-level spec.resources.requests.memory
+	Namespace  *Namespace // facts of the workload's namespace; nil when there are none
 }
 
 // Role tells regular containers from init containers and native sidecars.
@@ -95,6 +96,7 @@ type Quantity struct {
 	Field string // "limits.memory", "pod-level requests.memory": for messages
 	Raw   string
 	Info  quantity.Info
+	Trace []Related // where a defaulted value came from (the LimitRange line)
 }
 
 // Valid reports whether the value parses.
@@ -119,10 +121,11 @@ type Source int
 
 // Sources, in the order admission applies them.
 const (
-	Unset     Source = iota
-	Declared         // set on the container
-	FromLimit        // request defaulted to the container's limit by the API server
-	PodLevel         // pod-level spec.resources (Kubernetes 1.34+)
+	Unset             Source = iota
+	Declared                 // set on the container
+	FromLimit                // request defaulted to the container's limit by the API server
+	PodLevel                 // pod-level spec.resources (Kubernetes 1.34+)
+	LimitRangeDefault        // filled by the namespace's LimitRange at admission
 )
 
 // Effective is a resolved memory value and where it came from.

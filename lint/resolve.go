@@ -20,13 +20,16 @@ var podSpecPaths = map[string][]string{
 	"Rollout":               {"spec", "template", "spec"}, // Argo Rollouts
 }
 
-// resolve computes what rules need for every object: its workload, its
-// containers and their effective memory as the API server would store it.
-// Namespace-wide facts (LimitRange defaults, quotas) join this stage; it
-// runs once all objects of the run are decoded.
+// resolve applies what only the whole run knows: the namespace facts
+// (LimitRange defaults) gathered from every unit. Workloads were built
+// when their files were decoded.
 func resolve(objects []*Object) {
+	nss := namespaces(objects)
 	for _, o := range objects {
-		o.Workload = buildWorkload(o)
+		if w := o.Workload; w != nil {
+			w.Namespace = nss[o.Namespace]
+			applyLimitRanges(w, w.Namespace)
+		}
 	}
 }
 

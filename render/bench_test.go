@@ -186,8 +186,8 @@ func plainKustomizeBuild(dir string) (string, error) {
 
 // benchRepo is what writeBenchRepo wrote.
 type benchRepo struct {
-	charts   []string                      // chart directories
-	overlays []string                      // overlay directories
+	charts   []string                   // chart directories
+	overlays []string                   // overlay directories
 	roots    map[lint.UnitKind][]string // every root the walk finds, sorted, as Plan is given them
 }
 
