@@ -28,6 +28,7 @@ type Config struct {
 	Ignore      []string // globs of paths not to lint
 	MaxFileSize int64    // bytes; larger files are a finding
 	Renderers   map[UnitKind]Renderer
+	Progress    func(Progress) // called after each file or unit, one call at a time; may be nil
 }
 
 // Settings are the thresholds rules read.

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -83,6 +85,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	// One slot per file and per rendered unit: no locks, and the order of
 	// results never depends on scheduling.
 	perTask := make([][]*decoded, len(sources)+len(planned))
+	progress := newProgress(cfg.Progress, len(perTask))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {
@@ -90,7 +93,9 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			start := time.Now()
 			d := decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
+			defer progress.done(src.display, PlainUnit, len(d.objects), start)
 			for _, o := range d.objects {
 				o.Unit = src.unit
 				o.Workload = buildWorkload(o)
@@ -104,7 +109,13 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			start := time.Now()
 			perTask[len(sources)+i] = renderUnit(gctx, cfg, u)
+			n := 0
+			for _, d := range perTask[len(sources)+i] {
+				n += len(d.objects)
+			}
+			progress.done(u.Name, u.Kind, n, start)
 			return nil
 		})
 	}
@@ -285,4 +296,37 @@ func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
 		out = append(out, d)
 	}
 	return out
+}
+
+// Progress reports one finished task of a run: a plain file decoded or a
+// chart or kustomization rendered, for progress bars and --verbose.
+type Progress struct {
+	Done, Total int
+	Name        string   // the file or unit
+	Kind        UnitKind // PlainUnit for a plain file
+	Objects     int
+	Elapsed     time.Duration
+}
+
+// progress serialises reports from the workers.
+type progress struct {
+	mu    sync.Mutex
+	n     int
+	total int
+	fn    func(Progress)
+}
+
+func newProgress(fn func(Progress), total int) *progress {
+	return &progress{fn: fn, total: total}
+}
+
+func (p *progress) done(name string, kind UnitKind, objects int, start time.Time) {
+	if p.fn == nil {
+		return
+	}
+	elapsed := time.Since(start)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.fn(Progress{Done: p.n, Total: p.total, Name: name, Kind: kind, Objects: objects, Elapsed: elapsed})
 }

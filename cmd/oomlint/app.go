@@ -69,13 +69,14 @@ func lintFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (default: .oomlint.yaml in the working directory or the first PATH)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print findings only, no summary"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also NO_COLOR)"},
+		&cli.BoolFlag{Name: "verbose", Usage: "print each rendered unit with its time, and totals, on standard error"},
 		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
 	}
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
-	lintCmd := func(c *cli.Context) error { return lintAction(c, stdout, getenv) }
+	lintCmd := func(c *cli.Context) error { return lintAction(c, stdout, stderr, getenv) }
 	app := &cli.App{
 		Name:            "oomlint",
 		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
@@ -139,7 +140,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 	return app
 }
 
-func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) error {
+func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) string) error {
 	write, err := report.Lookup(c.String("format"))
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
@@ -156,6 +157,11 @@ func lintAction(c *cli.Context, stdout io.Writer, getenv func(string) string) er
 		if failOn, err = parseFailOn(fc.FailOn); err != nil {
 			return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
 		}
+	}
+	if c.Bool("verbose") || (!c.Bool("quiet") && isTerminal(stderr) && getenv("CI") == "") {
+		p := newProgressReporter(stderr, c.Bool("verbose"), isTerminal(stderr))
+		cfg.Progress = p.report
+		defer p.finish()
 	}
 	res, err := lint.Run(c.Context, cfg, rules.All)
 	if err != nil {
