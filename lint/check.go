@@ -122,6 +122,10 @@ func (c *checker) run(r *Rule, p *Pass, out *[]Finding) (diags []Diagnostic) {
 
 func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 	loc := o.Origin.Locate(d.Path)
+	if d.In != nil && d.In != o {
+		loc = d.In.Origin.Locate(d.Path)
+		loc.Related = append(loc.Related, c.objectLine(o, fmt.Sprintf("read by %s %s", o.Kind, o.Name)))
+	}
 	ref := o.Ref()
 	f := Finding{
 		Rule: r.ID, Name: r.Name, Severity: r.Severity,
@@ -137,6 +141,12 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 		f.Severity = d.Severity
 	}
 	return f
+}
+
+// objectLine is a related entry at an object's kind: line.
+func (c *checker) objectLine(o *Object, msg string) Related {
+	l := o.Origin.Locate(Root)
+	return Related{File: l.File, Line: l.Line, Column: l.Column, Message: msg}
 }
 
 // traceOf returns the trace of a defaulted value a diagnostic points at:

@@ -35,6 +35,8 @@ type Config struct {
 type Settings struct {
 	MaxLimitRequestRatio float64 // OOM105
 	MinMemory            int64   // OOM109, bytes
+	HeapFraction         float64 // OOM202, OOM212: the share of the limit a heap may take
+	GoMemLimitFraction   float64 // OOM222: the share of the limit GOMEMLIMIT may take
 }
 
 // Defaults.
@@ -45,7 +47,7 @@ const (
 
 // DefaultSettings are the thresholds when nothing is configured.
 func DefaultSettings() Settings {
-	return Settings{MaxLimitRequestRatio: 4, MinMemory: 16 << 20}
+	return Settings{MaxLimitRequestRatio: 4, MinMemory: 16 << 20, HeapFraction: 0.8, GoMemLimitFraction: 0.9}
 }
 
 // ConfigFileNames are looked for in the working directory, then the first path.
@@ -60,6 +62,8 @@ type FileConfig struct {
 	} `yaml:"rules"`
 	Settings struct {
 		MaxLimitRequestRatio *float64 `yaml:"maxLimitRequestRatio"`
+		HeapFraction         *float64 `yaml:"heapFraction"`
+		GoMemLimitFraction   *float64 `yaml:"goMemLimitFraction"`
 		MinMemory            string   `yaml:"minMemory"`
 		MaxFileSize          string   `yaml:"maxFileSize"`
 	} `yaml:"settings"`
@@ -175,6 +179,11 @@ func (fc *FileConfig) check() error {
 			return fc.errAt("settings.maxFileSize", fmt.Errorf("settings.maxFileSize %q is not a quantity (e.g. 10Mi)", fc.Settings.MaxFileSize))
 		}
 	}
+	for key, f := range map[string]*float64{"heapFraction": fc.Settings.HeapFraction, "goMemLimitFraction": fc.Settings.GoMemLimitFraction} {
+		if f != nil && (*f <= 0 || *f > 1) {
+			return fc.errAt("settings."+key, fmt.Errorf("settings.%s %v must be above 0 and at most 1", key, *f))
+		}
+	}
 	if r := fc.Settings.MaxLimitRequestRatio; r != nil && *r < 1 {
 		return fc.errAt("settings.maxLimitRequestRatio", fmt.Errorf("settings.maxLimitRequestRatio %v must be at least 1", *r))
 	}
@@ -199,6 +208,12 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	}
 	if r := fc.Settings.MaxLimitRequestRatio; r != nil {
 		cfg.Settings.MaxLimitRequestRatio = *r
+	}
+	if f := fc.Settings.HeapFraction; f != nil {
+		cfg.Settings.HeapFraction = *f
+	}
+	if f := fc.Settings.GoMemLimitFraction; f != nil {
+		cfg.Settings.GoMemLimitFraction = *f
 	}
 	if fc.Settings.MinMemory != "" {
 		q := resource.MustParse(fc.Settings.MinMemory)

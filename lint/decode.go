@@ -62,6 +62,9 @@ func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace stri
 		}
 		if err != nil {
 			line := doc.offset + errorLine(err)
+			if strings.HasSuffix(err.Error(), tabIndentProblem) {
+				line = tabLine(data, line)
+			}
 			d.problems = append(d.problems, fileProblem(display, line, firstColumn(data, line), yamlMessage(err)))
 			continue
 		}
@@ -217,6 +220,24 @@ func errorLine(err error) int {
 		n++
 	}
 	return max(n, 1)
+}
+
+// tabIndentProblem is yaml.v3's error for a tab in indentation, which it
+// places at the scalar before the tab, not at the tab's line.
+const tabIndentProblem = "found a tab character that violates indentation"
+
+// tabLine is the first line from line on whose indentation holds a tab,
+// else line.
+func tabLine(data []byte, line int) int {
+	for n, l := range bytes.Split(data, []byte("\n")) {
+		if n+1 < line {
+			continue
+		}
+		if indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]; bytes.IndexByte(indent, '\t') >= 0 {
+			return n + 1
+		}
+	}
+	return line
 }
 
 // yamlMessage trims the parser's "yaml: line N:" prefix: the position is shown separately.

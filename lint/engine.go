@@ -177,6 +177,12 @@ func (cfg *Config) normalize() {
 	if cfg.Settings.MinMemory <= 0 {
 		cfg.Settings.MinMemory = def.MinMemory
 	}
+	if cfg.Settings.HeapFraction <= 0 {
+		cfg.Settings.HeapFraction = def.HeapFraction
+	}
+	if cfg.Settings.GoMemLimitFraction <= 0 {
+		cfg.Settings.GoMemLimitFraction = def.GoMemLimitFraction
+	}
 }
 
 // selectRules applies enable, disable and severity overrides to the

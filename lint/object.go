@@ -88,6 +88,8 @@ type Container struct {
 
 	Limit   Effective // what the API server would store
 	Request Effective
+
+	Process *Process // command lines and environment, for runtime rules
 }
 
 // Quantity is a memory value as written in a manifest.

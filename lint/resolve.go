@@ -25,10 +25,14 @@ var podSpecPaths = map[string][]string{
 // when their files were decoded.
 func resolve(objects []*Object) {
 	nss := namespaces(objects)
+	cms := indexConfigMaps(objects)
 	for _, o := range objects {
 		if w := o.Workload; w != nil {
 			w.Namespace = nss[o.Namespace]
 			applyLimitRanges(w, w.Namespace)
+			for _, c := range w.Containers {
+				c.Process = buildProcess(o, c, cms)
+			}
 		}
 	}
 }

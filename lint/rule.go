@@ -74,6 +74,7 @@ type Rule struct {
 // Path to a position.
 type Diagnostic struct {
 	Path      Path
+	In        *Object // when set, Path is in this object (a ConfigMap the container reads), not the workload
 	Container string
 	Message   string
 	Fix       string
