@@ -2,6 +2,7 @@ package lint
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -57,9 +58,9 @@ func (p *Process) Lookup(name string) (EnvVar, bool) {
 	if p == nil {
 		return EnvVar{}, false
 	}
-	for i := len(p.Env) - 1; i >= 0; i-- {
-		if p.Env[i].Name == name {
-			return p.Env[i], true
+	for _, v := range slices.Backward(p.Env) {
+		if v.Name == name {
+			return v, true
 		}
 	}
 	return EnvVar{}, false
@@ -139,9 +140,9 @@ func buildProcess(o *Object, c *Container, cms map[configMapKey]*Object) *Proces
 func readEnv(o *Object, c *Container, cms map[configMapKey]*Object) []EnvVar {
 	var env []EnvVar
 	lookup := func(name string) (string, bool) {
-		for i := len(env) - 1; i >= 0; i-- {
-			if env[i].Name == name {
-				return env[i].Value, env[i].Known
+		for _, v := range slices.Backward(env) {
+			if v.Name == name {
+				return v.Value, v.Known
 			}
 		}
 		return "", false
