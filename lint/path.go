@@ -27,10 +27,12 @@ func (p Path) Index(i int) Path { return p.with(step{index: i}) }
 
 // Keys descends through several mapping keys.
 func (p Path) Keys(keys ...string) Path {
+	steps := make([]step, len(p.steps), len(p.steps)+len(keys))
+	copy(steps, p.steps)
 	for _, k := range keys {
-		p = p.Key(k)
+		steps = append(steps, step{key: k, index: -1})
 	}
-	return p
+	return Path{steps: steps}
 }
 
 func (p Path) with(s step) Path {
