@@ -19,6 +19,9 @@ const (
 // Objects writes objects as a YAML stream, each annotated with the file and
 // line it traces back to and the unit that produced it: what the rules see.
 func Objects(w io.Writer, objects []*lint.Object) error {
+	if len(objects) == 0 {
+		return nil // an encoder closed without a document is an error
+	}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	for _, o := range objects {
