@@ -16,6 +16,20 @@ var All = []*lint.Rule{
 	memoryDecimalUnit,
 	memoryTooSmall,
 
+	jvmHeapExceedsLimit,
+	jvmHeapHeadroom,
+	jvmRAMPercentageHigh,
+	jvmNotContainerAware,
+
+	nodeHeapExceedsLimit,
+	nodeHeapHeadroom,
+	nodeHeapUnset,
+	goMemLimitExceedsLimit,
+	goMemLimitHeadroom,
+	goMemLimitInvalid,
+	gunicornMaxRequestsMissing,
+	dotnetHeapLimitExceedsLimit,
+
 	renderError,
 	parseError,
 	policyError,

@@ -1,0 +1,150 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/oomlint/oomlint/internal/quantity"
+	"github.com/oomlint/oomlint/internal/runtimeflags"
+	"github.com/oomlint/oomlint/lint"
+)
+
+// The OOM24x family: the .NET GC's heap hard limit.
+
+var dotnetHeapLimitExceedsLimit = &lint.Rule{
+	ID: "OOM241", Name: "dotnet-heap-limit-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Summary: ".NET GC heap hard limit at or above the container memory limit",
+	Doc: `In a container with a memory limit the .NET GC (Core 3.0+) caps its heap at
+75% of the limit by default, and throws OutOfMemoryException, which the
+application can see and log, when a collection cannot get under it.
+DOTNET_GCHeapHardLimit (a byte count) and DOTNET_GCHeapHardLimitPercent (a
+share of the limit, used only when no byte count is set and only when it is
+1–99) replace that cap. Set at or above limits.memory, or above 90% of it,
+the GC heap may fill the container while the runtime itself, JIT-compiled
+code, thread stacks and native allocations need memory too: the kernel
+OOM-kills the process (exit 137) before the GC reports anything.
+
+Both variables are hexadecimal, as the runtime reads every DOTNET_ and
+COMPlus_ setting, with or without 0x: DOTNET_GCHeapHardLimit=0x40000000 and
+=40000000 are both 1GiB, =1073741824 is 0x1073741824 (65.8GiB), and
+DOTNET_GCHeapHardLimitPercent=5A is 90% while =90 is 0x90, 144, which the
+runtime ignores. Reading stops at the first character that is not a hex
+digit (1Gi reads as 1). DOTNET_ wins over the older COMPlus_ prefix.`,
+	Fix: "set DOTNET_GCHeapHardLimit to about 75% of limits.memory in hex (0x30000000 for 1Gi), or remove it and keep the 75% default",
+	Example: `env:
+  - name: DOTNET_GCHeapHardLimit
+    value: "0x40000000"
+resources:
+  limits:
+    memory: 1Gi`,
+	Good: `env:
+  - name: DOTNET_GCHeapHardLimit
+    value: "0x30000000"
+resources:
+  limits:
+    memory: 1Gi`,
+	Check: checkDotnetHeapLimitExceedsLimit,
+}
+
+// dotnetMaxPercent is the highest DOTNET_GCHeapHardLimitPercent that leaves
+// the runtime room outside the GC heap.
+const dotnetMaxPercent = 90
+
+func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
+	c := p.Container
+	if c.Process == nil || !c.Limit.Usable() || c.Limit.Bytes() <= 0 {
+		return nil
+	}
+	limit := c.Limit.Bytes()
+	target, share := heapTarget(limit, p.Settings.HeapFraction)
+	field := fmt.Sprintf("%s %s", c.Limit.Q.Field, c.Limit.Q.Raw)
+	if v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimit"); ok {
+		if !v.Known {
+			return nil // a byte count we cannot see overrides the percentage too
+		}
+		n, parsed := runtimeflags.ParseDotnetHex(v.Value)
+		if !parsed || n == 0 {
+			return nil // unset, as far as the runtime is concerned; the percentage does not apply either
+		}
+		if !atLeast(n, limit) {
+			return nil // the percentage is ignored when a byte count is set
+		}
+		size := quantity.Format(float64(n))
+		fix := fmt.Sprintf("set %s=0x%X (%s, %s of %s) or raise the limit to %s",
+			name, target, quantity.Format(float64(target)), sharePercent(share), field, raiseTo(int64(min(n, 1<<62)), share))
+		if d, ok := decimalReading(v.Value); ok && atLeast(d, limit/4) && !atLeast(d, limit) { // a plausible heap, had it been decimal
+			fix = fmt.Sprintf("if %s bytes (%s) was meant, write it in hex: %s=0x%X; otherwise set %s=0x%X (%s, %s of %s)",
+				strings.TrimSpace(v.Value), quantity.Format(float64(d)), name, d, name, target, quantity.Format(float64(target)), sharePercent(share), field)
+		}
+		return []lint.Diagnostic{{
+			Path: v.At.Path, In: v.At.Object, Container: c.Name,
+			Message: fmt.Sprintf("%s=%s%s is %s, %s of %s: the GC heap may fill the container and the runtime's own memory pushes it over, so it is OOM-killed",
+				name, v.Value, hexNote(v.Value, n), size, quantity.Percent(float64(n), float64(limit)), field),
+			Fix:     fix,
+			Related: comparedWithLimit(p),
+		}}
+	}
+	v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimitPercent")
+	if !ok || !v.Known {
+		return nil
+	}
+	pct, parsed := runtimeflags.ParseDotnetHex(v.Value)
+	if !parsed || pct <= dotnetMaxPercent || pct >= 100 {
+		return nil // 0 and 100 or more are ignored: the 75% default applies
+	}
+	heap := int64(pct) * limit / 100
+	fix := fmt.Sprintf("set %s=0x%X (%s) or remove it: the default in a container is 75%% of the limit",
+		name, int(share*100), sharePercent(share))
+	if d, ok := decimalReading(v.Value); ok && d > 0 && d <= dotnetMaxPercent {
+		fix = fmt.Sprintf("if %d%% was meant, write it in hex: %s=0x%X; otherwise set 0x%X (%s) or remove it (the default in a container is 75%% of the limit)",
+			d, name, d, int(share*100), sharePercent(share))
+	}
+	return []lint.Diagnostic{{
+		Path: v.At.Path, In: v.At.Object, Container: c.Name,
+		Message: fmt.Sprintf("%s=%s%s is %d%% of %s (%s): above %d%%, the GC heap leaves too little for the runtime's own memory, so the container is OOM-killed",
+			name, v.Value, hexNote(v.Value, pct), pct, field, quantity.Format(float64(heap)), dotnetMaxPercent),
+		Fix:     fix,
+		Related: comparedWithLimit(p),
+	}}
+}
+
+// atLeast reports whether a value the runtime read as uint64 is at least
+// limit bytes.
+func atLeast(v uint64, limit int64) bool {
+	if v > math.MaxInt64 {
+		return true
+	}
+	return int64(v) >= limit
+}
+
+// decimalReading is what a hex value without 0x would be read as decimal:
+// what the person who wrote it probably meant.
+func decimalReading(raw string) (uint64, bool) {
+	if !runtimeflags.HexWithoutPrefix(raw) {
+		return 0, false
+	}
+	d, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(raw), "+"), 10, 64)
+	return d, err == nil
+}
+
+// dotnetSetting looks a GC setting up under DOTNET_ first, then COMPlus_,
+// as the runtime does. Callers leave a value they cannot see (Known false)
+// alone.
+func dotnetSetting(proc *lint.Process, name string) (lint.EnvVar, string, bool) {
+	for _, prefix := range []string{"DOTNET_", "COMPlus_"} {
+		if v, ok := proc.Lookup(prefix + name); ok {
+			return v, prefix + name, true
+		}
+	}
+	return lint.EnvVar{}, "", false
+}
+
+// hexNote says how a value without 0x was read: " (hexadecimal 0x90 = 144)".
+func hexNote(raw string, n uint64) string {
+	if !runtimeflags.HexWithoutPrefix(raw) {
+		return ""
+	}
+	return fmt.Sprintf(" (read as hexadecimal 0x%s = %d)", strings.TrimPrefix(strings.TrimSpace(raw), "+"), n)
+}

@@ -1,0 +1,262 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/oomlint/oomlint/internal/quantity"
+	"github.com/oomlint/oomlint/internal/runtimeflags"
+	"github.com/oomlint/oomlint/lint"
+)
+
+// The OOM22x family: Go's GOMEMLIMIT against the container's effective
+// memory limit. Only containers that set GOMEMLIMIT are looked at: a Go
+// program without it ignores the cgroup limit entirely, but nothing in a
+// manifest says that a container runs Go.
+
+const goMemLimitDoc = `GOMEMLIMIT (Go 1.19+) is a soft limit on the memory the Go runtime
+manages: heap, goroutine stacks and runtime metadata, not cgo or other
+non-Go memory. As the total nears it the garbage collector runs more often,
+but it never refuses an allocation: a live heap larger than the limit simply
+grows past it. Set at or near limits.memory, the GC starts working hard only
+when the kernel is about to OOM-kill the container (exit 137), and anything
+outside the Go runtime's count (cgo, mmapped files, the binary) is already
+over. Leave headroom: about 85–90% of the limit.`
+
+var goMemLimitExceedsLimit = &lint.Rule{
+	ID: "OOM221", Name: "go-memlimit-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Summary: "GOMEMLIMIT at or above the container memory limit",
+	Doc: goMemLimitDoc + `
+
+A GOMEMLIMIT from valueFrom.resourceFieldRef (resource: limits.memory) is
+the whole limit, in bytes, so it is always 100%; and a divisor does not
+help, since it changes the number (1024 for 1Gi with divisor 1Mi) that Go
+then reads as bytes.`,
+	Fix: "set GOMEMLIMIT to about 85% of limits.memory as a literal (e.g. 870MiB for 1Gi)",
+	Example: `containers:
+  - name: api
+    image: example/go-api:1.2
+    env:
+      - name: GOMEMLIMIT
+        valueFrom:
+          resourceFieldRef:
+            resource: limits.memory
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Good: `containers:
+  - name: api
+    image: example/go-api:1.2
+    env:
+      - name: GOMEMLIMIT
+        value: 870MiB
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Check: checkGoMemLimitExceedsLimit,
+}
+
+func checkGoMemLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
+	return checkGoMemLimit(p, func(v, limit int64) bool { return v >= limit },
+		"%s is %s of %s %s: GOMEMLIMIT is a soft limit, so the GC only works hard once memory is already at the container's limit, and the kernel OOM-kills it first")
+}
+
+var goMemLimitHeadroom = &lint.Rule{
+	ID: "OOM222", Name: "go-memlimit-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Summary: "GOMEMLIMIT leaves little of the memory limit for memory Go does not count",
+	Doc: goMemLimitDoc + `
+
+This rule fires above goMemLimitFraction (default 0.9) of the limit.`,
+	Fix: "set GOMEMLIMIT to about 85% of limits.memory",
+	Example: `env:
+  - name: GOMEMLIMIT
+    value: 980MiB
+resources:
+  limits:
+    memory: 1Gi`,
+	Good: `env:
+  - name: GOMEMLIMIT
+    value: 870MiB
+resources:
+  limits:
+    memory: 1Gi`,
+	Check: checkGoMemLimitHeadroom,
+}
+
+func checkGoMemLimitHeadroom(p *lint.Pass) []lint.Diagnostic {
+	frac := p.Settings.GoMemLimitFraction
+	return checkGoMemLimit(p, func(v, limit int64) bool { return v < limit && float64(v) > frac*float64(limit) },
+		"%s is %s of %s %s (above goMemLimitFraction "+trimFloat(frac)+"): GOMEMLIMIT is a soft limit that does not count cgo or other non-Go memory, so the container can reach its limit before the GC reacts")
+}
+
+// checkGoMemLimit compares the container's GOMEMLIMIT with its limit;
+// format takes the setting, the percentage and the limit's field and value.
+func checkGoMemLimit(p *lint.Pass, fires func(v, limit int64) bool, format string) []lint.Diagnostic {
+	c := p.Container
+	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 {
+		return nil
+	}
+	limit := c.Limit.Bytes()
+	var out []lint.Diagnostic
+	for _, s := range goMemLimitSettings(c) {
+		v, ok := s.bytes(c)
+		if !ok || !fires(v, limit) {
+			continue
+		}
+		target, share := heapTarget(limit, p.Settings.GoMemLimitFraction)
+		pct := quantity.Percent(float64(v), float64(limit))
+		msg := fmt.Sprintf(format, s.what(c), pct, c.Limit.Q.Field, c.Limit.Q.Raw)
+		fix := fmt.Sprintf("set GOMEMLIMIT=%s (%s of %s %s) or raise the limit to %s",
+			runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(v, share))
+		if s.field != "" {
+			fix = fmt.Sprintf("replace the resourceFieldRef with value: %s (%s of %s %s): a resourceFieldRef gives the whole value and cannot take a share of it",
+				runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw)
+		}
+		out = append(out, lint.Diagnostic{
+			Path: s.at.Path, In: s.at.Object, Container: c.Name,
+			Message: msg, Fix: fix,
+			Related: comparedWithLimit(p),
+		})
+	}
+	return out
+}
+
+var goMemLimitInvalid = &lint.Rule{
+	ID: "OOM223", Name: "go-memlimit-invalid", Severity: lint.Error, Scope: lint.ContainerScope,
+	Summary: "GOMEMLIMIT in a syntax the Go runtime rejects",
+	Doc: `The Go runtime reads GOMEMLIMIT at start-up and aborts with "malformed
+GOMEMLIMIT; see go doc runtime/debug.SetMemoryLimit" when it does not parse,
+so the container crash-loops before main runs. Go accepts "off", or a whole,
+non-negative number of bytes with an optional suffix B, KiB, MiB, GiB or TiB
+(1024-based, case-sensitive). Kubernetes quantities (512Mi, 1Gi), decimal
+units (512MB, 2G), fractions (1.5GiB), lowercase units (512mib) and spaces
+(512 MiB) are all rejected.`,
+	Fix: "write GOMEMLIMIT as a whole number with B, KiB, MiB, GiB or TiB: 512Mi → 512MiB, 2G → 2GiB, 1.5GiB → 1536MiB",
+	Example: `env:
+  - name: GOMEMLIMIT
+    value: 512Mi`,
+	Good: `env:
+  - name: GOMEMLIMIT
+    value: 512MiB`,
+	Check: checkGoMemLimitInvalid,
+}
+
+func checkGoMemLimitInvalid(p *lint.Pass) []lint.Diagnostic {
+	c := p.Container
+	var out []lint.Diagnostic
+	for _, s := range goMemLimitSettings(c) {
+		if s.field != "" {
+			continue // the kubelet writes a plain integer
+		}
+		_, _, err := runtimeflags.ParseGoMemLimit(s.raw)
+		if !errors.Is(err, runtimeflags.ErrGoMemLimit) {
+			continue
+		}
+		fix := "write a whole number with B, KiB, MiB, GiB or TiB (e.g. 512MiB), or off"
+		if sug := runtimeflags.SuggestGoMemLimit(s.raw); sug != "" {
+			fix = "write GOMEMLIMIT=" + sug + " (Go accepts a whole number with B, KiB, MiB, GiB or TiB, or off)"
+			if b, _, err := runtimeflags.ParseGoMemLimit(sug); err == nil && c.Limit.Usable() && c.Limit.Bytes() > 0 &&
+				float64(b) > p.Settings.GoMemLimitFraction*float64(c.Limit.Bytes()) {
+				target, share := heapTarget(c.Limit.Bytes(), p.Settings.GoMemLimitFraction)
+				fix += fmt.Sprintf("; %s is %s of %s %s, so use %s (%s)", sug,
+					quantity.Percent(float64(b), float64(c.Limit.Bytes())), c.Limit.Q.Field, c.Limit.Q.Raw,
+					runtimeflags.FormatGoMemLimit(target), sharePercent(share))
+			}
+		}
+		out = append(out, lint.Diagnostic{
+			Path: s.at.Path, In: s.at.Object, Container: c.Name,
+			Message: fmt.Sprintf("GOMEMLIMIT=%s is not in Go's syntax: the Go runtime aborts at start with \"malformed GOMEMLIMIT\" and the container crash-loops", s.raw),
+			Fix:     fix,
+		})
+	}
+	return out
+}
+
+// goMemLimit is a GOMEMLIMIT a Go process sees and where it was written.
+type goMemLimit struct {
+	raw     string // a literal value
+	field   string // or a resourceFieldRef: "limits.memory"
+	divisor string
+	at      lint.Place
+}
+
+func (s goMemLimit) what(c *lint.Container) string {
+	if s.field == "" {
+		return "GOMEMLIMIT=" + s.raw
+	}
+	v, _ := s.bytes(c)
+	if s.divisor == "" || s.divisor == "1" {
+		return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s (%d bytes: the whole value)", s.field, v)
+	}
+	return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s with divisor %s (%d, read by Go as bytes)", s.field, s.divisor, v)
+}
+
+// bytes is the value Go reads. A resourceFieldRef is what the kubelet
+// writes: the container's value divided by the divisor, rounded up.
+func (s goMemLimit) bytes(c *lint.Container) (int64, bool) {
+	if s.field == "" {
+		v, off, err := runtimeflags.ParseGoMemLimit(s.raw)
+		return v, err == nil && !off
+	}
+	var e lint.Effective
+	switch s.field {
+	case "limits.memory":
+		e = c.Limit
+	case "requests.memory":
+		e = c.Request
+	default:
+		return 0, false
+	}
+	if !e.Usable() {
+		return 0, false
+	}
+	div := int64(1)
+	if s.divisor != "" {
+		q, err := resource.ParseQuantity(s.divisor)
+		if err != nil || q.Value() <= 0 {
+			return 0, false
+		}
+		div = q.Value()
+	}
+	return int64(math.Ceil(float64(e.Bytes()) / float64(div))), true
+}
+
+// goMemLimitSettings returns the GOMEMLIMIT of each command line that sets
+// it inline (GOMEMLIMIT=… ./server, env GOMEMLIMIT=… ./server), or else
+// the container's environment variable; a value from a ConfigMap that is
+// not in the repo is left alone.
+func goMemLimitSettings(c *lint.Container) []goMemLimit {
+	if c.Process == nil {
+		return nil
+	}
+	var out []goMemLimit
+	for _, cmd := range c.Process.Commands {
+		_, rest := cmd.Program()
+		for _, w := range cmd[:len(cmd)-len(rest)] {
+			if v, ok := strings.CutPrefix(w.Value, "GOMEMLIMIT="); ok {
+				out = append(out, goMemLimit{raw: v, at: w.At})
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	v, ok := c.Process.Lookup("GOMEMLIMIT")
+	switch {
+	case !ok:
+		return nil
+	case v.ResourceField != "":
+		return []goMemLimit{{field: v.ResourceField, divisor: v.Divisor, at: v.At}}
+	case v.Known:
+		return []goMemLimit{{raw: v.Value, at: v.At}}
+	}
+	return nil
+}

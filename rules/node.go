@@ -1,0 +1,402 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"mvdan.cc/sh/v3/shell"
+
+	"github.com/oomlint/oomlint/internal/quantity"
+	"github.com/oomlint/oomlint/internal/runtimeflags"
+	"github.com/oomlint/oomlint/lint"
+)
+
+// The OOM21x family: Node.js's --max-old-space-size against the
+// container's effective memory limit.
+
+var nodeHeapExceedsLimit = &lint.Rule{
+	ID: "OOM211", Name: "node-heap-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Summary: "Node.js --max-old-space-size at or above the container memory limit",
+	Doc: `--max-old-space-size caps V8's old generation, which is only part of a
+Node.js process: the young generation (semi-spaces), code space, Buffers and
+other off-heap memory, native addons, thread stacks and libuv's thread pool
+come on top. With the old space allowed to grow to the memory limit, V8 never
+feels pressure to collect before the kernel does: the container is
+OOM-killed (exit 137) instead of failing with a JavaScript heap out of
+memory error, and without a heap snapshot to tell why. The flag is read from
+the node command line (before the script) and from NODE_OPTIONS; a flag on
+the command line overrides NODE_OPTIONS, and the last one wins.`,
+	Fix: "keep --max-old-space-size at or below 75% of limits.memory (in MiB)",
+	Example: `containers:
+  - name: web
+    image: node:20-alpine
+    command: ["node", "--max-old-space-size=1024", "server.js"]
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Good: `containers:
+  - name: web
+    image: node:20-alpine
+    command: ["node", "--max-old-space-size=768", "server.js"]
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Check: checkNodeHeapExceedsLimit,
+}
+
+func checkNodeHeapExceedsLimit(p *lint.Pass) []lint.Diagnostic {
+	return checkNodeHeap(p, func(heap, limit int64) bool { return heap >= limit },
+		"%s is %s of %s %s: the old space alone may fill the container, and the rest of the process (young generation, Buffers, native memory) pushes it over the limit, so it is OOM-killed")
+}
+
+var nodeHeapHeadroom = &lint.Rule{
+	ID: "OOM212", Name: "node-heap-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Summary: "Node.js --max-old-space-size leaves little of the memory limit for the rest of the process",
+	Doc: `--max-old-space-size caps only V8's old generation. The young generation,
+code space, Buffers and ArrayBuffers (kept outside the JavaScript heap),
+native addons and thread stacks need memory of their own, typically a few
+hundred MiB under load. An old space above heapFraction (default 0.8) of the
+memory limit leaves too little for them: under load the container reaches
+the limit before V8 collects, and it is OOM-killed (exit 137).`,
+	Fix: "keep --max-old-space-size at or below 75% of limits.memory (in MiB)",
+	Example: `containers:
+  - name: web
+    image: node:20-alpine
+    env:
+      - name: NODE_OPTIONS
+        value: --max-old-space-size=900
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Good: `containers:
+  - name: web
+    image: node:20-alpine
+    env:
+      - name: NODE_OPTIONS
+        value: --max-old-space-size=768
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Check: checkNodeHeapHeadroom,
+}
+
+func checkNodeHeapHeadroom(p *lint.Pass) []lint.Diagnostic {
+	frac := p.Settings.HeapFraction
+	return checkNodeHeap(p, func(heap, limit int64) bool {
+		return heap < limit && float64(heap) > frac*float64(limit)
+	}, "%s is %s of %s %s (above heapFraction "+trimFloat(frac)+"): too little is left for the young generation, Buffers and native memory, so under load the container is OOM-killed")
+}
+
+// checkNodeHeap compares each --max-old-space-size that reaches a node
+// process with the limit; format takes the flag, the percentage and the
+// limit's field and value.
+func checkNodeHeap(p *lint.Pass, fires func(heap, limit int64) bool, format string) []lint.Diagnostic {
+	c := p.Container
+	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 {
+		return nil
+	}
+	var out []lint.Diagnostic
+	for _, s := range nodeHeapSettings(c.Process) {
+		if !s.heap.Valid || !fires(s.heap.Bytes(), c.Limit.Bytes()) {
+			continue
+		}
+		limit := c.Limit.Bytes()
+		target, share := heapTarget(limit, p.Settings.HeapFraction)
+		out = append(out, lint.Diagnostic{
+			Path: s.at.Path, In: s.at.Object, Container: c.Name,
+			Message: fmt.Sprintf(format, s.what(), quantity.Percent(float64(s.heap.Bytes()), float64(limit)), c.Limit.Q.Field, c.Limit.Q.Raw),
+			Fix: fmt.Sprintf("set --max-old-space-size=%d (%s of %s %s) or raise the limit to %s",
+				target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(s.heap.Bytes(), share)),
+			Related: comparedWithLimit(p),
+		})
+	}
+	return out
+}
+
+var nodeHeapUnset = &lint.Rule{
+	ID: "OOM213", Name: "node-heap-unset", Severity: lint.Info, Scope: lint.ContainerScope,
+	Summary: "Node.js container with a memory limit and no --max-old-space-size",
+	Doc: `Without --max-old-space-size, V8 picks the old-space limit itself. Node.js 12
+and later size it from the memory they can see, the cgroup limit included,
+but the old space is only part of the heap, and the default share differs
+between Node.js versions: on some the old space alone may approach the
+container limit, on others it is capped far below it, wasting the memory you
+pay for. Either way the process does not know that Buffers, the young
+generation and native memory share the same limit, so a heap that grows
+meets the kernel's OOM killer (exit 137) rather than a JavaScript heap out
+of memory error. Setting the flag at about 75% of limits.memory makes the
+behaviour explicit and the same on every Node.js version. A container is
+Node.js when a command runs node, nodejs, npm, npx, yarn or pnpm, or its
+image is a node image (node:20-alpine, bitnami/node, …/node).`,
+	Fix: "set --max-old-space-size to about 75% of limits.memory in MiB, in NODE_OPTIONS or on the node command line",
+	Example: `containers:
+  - name: web
+    image: node:20-alpine
+    command: ["node", "server.js"]
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Good: `containers:
+  - name: web
+    image: node:20-alpine
+    command: ["node", "server.js"]
+    env:
+      - name: NODE_OPTIONS
+        value: --max-old-space-size=768
+    resources:
+      requests:
+        memory: 512Mi
+      limits:
+        memory: 1Gi`,
+	Check: checkNodeHeapUnset,
+}
+
+func checkNodeHeapUnset(p *lint.Pass) []lint.Diagnostic {
+	c := p.Container
+	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 || len(nodeHeapSettings(c.Process)) > 0 {
+		return nil
+	}
+	if v, ok := c.Process.Lookup("NODE_OPTIONS"); ok && !v.Known {
+		return nil // set from a ConfigMap we cannot see: say nothing rather than guess
+	}
+	at, what, ok := nodeEvidence(p)
+	if !ok {
+		return nil
+	}
+	if unresolvedEnvFrom(c) {
+		return nil // NODE_OPTIONS may come from a ConfigMap or Secret we cannot see
+	}
+	target, share := heapTarget(c.Limit.Bytes(), p.Settings.HeapFraction)
+	return []lint.Diagnostic{{
+		Path: at.Path, In: at.Object, Container: c.Name,
+		Message: fmt.Sprintf("%s %q runs Node.js (%s) with %s %s and no --max-old-space-size: V8 sizes its old space on its own, which is only part of the process's memory",
+			c.Role, c.Name, what, c.Limit.Q.Field, c.Limit.Q.Raw),
+		Fix: fmt.Sprintf("set NODE_OPTIONS=--max-old-space-size=%d (%s of %s %s)",
+			target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw),
+		Related: comparedWithLimit(p),
+	}}
+}
+
+// nodeSetting is a --max-old-space-size that reaches a node process, and
+// where it was written.
+type nodeSetting struct {
+	heap   runtimeflags.NodeHeap
+	at     lint.Place
+	source string // "NODE_OPTIONS" or "" for a command line
+}
+
+func (s nodeSetting) what() string {
+	flag := fmt.Sprintf("--max-old-space-size=%s (%s)", s.heap.Raw, quantity.FormatBytes(s.heap.Bytes()))
+	if s.source != "" {
+		return s.source + " " + flag
+	}
+	return flag
+}
+
+// nodePrograms start Node.js.
+var nodePrograms = map[string]bool{"node": true, "nodejs": true, "npm": true, "npx": true, "yarn": true, "pnpm": true}
+
+// nodeHeapSettings returns the --max-old-space-size of each command line
+// and of NODE_OPTIONS. A node command line reads flags only before its
+// script; npm, npx, yarn and pnpm do not pass their own flags to node; other
+// commands (a wrapper such as nodemon or ts-node) are read whole. NODE_OPTIONS counts only when no command line
+// sets the flag, since the command line overrides it.
+func nodeHeapSettings(proc *lint.Process) []nodeSetting {
+	if proc == nil {
+		return nil
+	}
+	var out []nodeSetting
+	for _, cmd := range proc.Commands {
+		prog, rest := cmd.Program()
+		if prog == "" {
+			continue
+		}
+		if shellPrograms[prog] {
+			continue // sh -c "node …": the script's own commands are read on their own
+		}
+		if nodePrograms[prog] && prog != "node" && prog != "nodejs" {
+			continue // npm start --max-old-space-size=… is npm's config, not node's flag: only NODE_OPTIONS reaches node
+		}
+		if prog == "node" || prog == "nodejs" {
+			rest = rest[:runtimeflags.NodeOptionsEnd(wordValues(rest))]
+		}
+		if h, ok := runtimeflags.FindNodeHeap(wordValues(rest)); ok {
+			out = append(out, nodeSetting{heap: h, at: rest[h.Index].At})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	v, ok := proc.Lookup("NODE_OPTIONS")
+	if !ok || !v.Known {
+		return nil
+	}
+	words, err := shell.Fields(v.Value, func(string) string { return "" })
+	if err != nil {
+		return nil
+	}
+	if h, ok := runtimeflags.FindNodeHeap(words); ok {
+		out = append(out, nodeSetting{heap: h, at: v.At, source: "NODE_OPTIONS"})
+	}
+	return out
+}
+
+// shellPrograms are the programs whose -c script the process model splits
+// into commands of its own.
+var shellPrograms = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "zsh": true, "ksh": true}
+
+// nodeEvidence says why a container is Node.js and where to point: the
+// command word that starts node, else the image.
+func nodeEvidence(p *lint.Pass) (lint.Place, string, bool) {
+	c := p.Container
+	if c.Process != nil {
+		for _, cmd := range c.Process.Commands {
+			prog, rest := cmd.Program()
+			if nodePrograms[prog] {
+				w := cmd[len(cmd)-len(rest)-1]
+				return w.At, "its command runs " + prog, true
+			}
+		}
+	}
+	if isNodeImage(c.Image) {
+		return lint.Place{Object: p.Object, Path: c.Path.Key("image")}, "image " + c.Image, true
+	}
+	return lint.Place{}, "", false
+}
+
+// isNodeImage reports whether an image reference names a Node.js image:
+// node:20-alpine, docker.io/library/node, bitnami/node, cgr.dev/chainguard/node,
+// registry.access.redhat.com/ubi9/nodejs-20.
+func isNodeImage(image string) bool {
+	name, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		name = name[:i]
+	}
+	last := path.Base(strings.ToLower(name))
+	return last == "node" || last == "nodejs" || strings.HasPrefix(last, "nodejs-")
+}
+
+func wordValues(ws []lint.Word) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.Value
+	}
+	return out
+}
+
+// Shared by the runtime families (OOM21x, OOM22x, OOM24x).
+
+// comparedWithLimit is the related location of the limit a heap setting is
+// compared with: the limit's own line, or the LimitRange that defaulted it.
+func comparedWithLimit(p *lint.Pass) []lint.Related {
+	q := p.Container.Limit.Q
+	msg := fmt.Sprintf("compared with %s %s", q.Field, q.Raw)
+	if len(q.Trace) > 0 {
+		t := q.Trace[0]
+		return []lint.Related{{File: t.File, Line: t.Line, Column: t.Column, Message: msg}}
+	}
+	l := p.Object.Origin.Locate(q.Path)
+	return []lint.Related{{File: l.File, Line: l.Line, Column: l.Column, Message: msg}}
+}
+
+// heapTarget is the heap size a fix suggests, and its share of the limit:
+// five points below the allowed fraction (75% for heapFraction 0.8, 85% for
+// Go's 0.9), rounded down to whole MiB.
+func heapTarget(limit int64, fraction float64) (int64, float64) {
+	share := math.Round((fraction-0.05)*1e4) / 1e4
+	if share <= 0 {
+		share = fraction
+	}
+	exact := int64(float64(limit) * share)
+	if target := exact >> 20 << 20; target > 0 {
+		return target, share
+	}
+	return exact, share
+}
+
+// sharePercent renders a share as a percentage: 75%, 85%.
+func sharePercent(share float64) string {
+	return quantity.Percent(math.Round(share*1e4)/100, 100)
+}
+
+// raiseTo is the limit at which heap would be share of it, rounded up to
+// whole Mi.
+func raiseTo(heap int64, share float64) string {
+	return roundUp(int64(math.Ceil(float64(heap) / share)))
+}
+
+// unresolvedEnvFrom reports whether the container takes variables from a
+// Secret or from a ConfigMap that is not in the repo: a runtime setting may
+// hide there, so rules about a missing setting stay silent.
+func unresolvedEnvFrom(c *lint.Container) bool {
+	seq := mapValue(c.Node, "envFrom")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return false
+	}
+	var env []lint.EnvVar
+	if c.Process != nil {
+		env = c.Process.Env
+	}
+	for _, n := range seq.Content {
+		if mapValue(n, "secretRef") != nil {
+			return true
+		}
+		ref := mapValue(n, "configMapRef")
+		if ref == nil {
+			continue
+		}
+		name := ""
+		if v := mapValue(ref, "name"); v != nil {
+			name = v.Value
+		}
+		found := false
+		for _, e := range env {
+			if o := e.At.Object; o != nil && o.Kind == "ConfigMap" && o.Name == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
+}
+
+// mapValue returns the value of key in a mapping node, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			for v != nil && v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// trimFloat renders a threshold as written in the config: 0.8, 0.9.
+func trimFloat(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
