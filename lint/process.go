@@ -132,7 +132,9 @@ func buildProcess(o *Object, c *Container, cms map[configMapKey]*Object) *Proces
 	}
 	p.Commands = append(p.Commands, line)
 	if script, ok := shellScript(line); ok {
-		p.Commands = append(p.Commands, scriptCommands(script, lookup)...)
+		cmds, env := scriptCommands(script, lookup)
+		p.Commands = append(p.Commands, cmds...)
+		p.Env = append(p.Env, env...)
 	}
 	return p
 }
@@ -258,32 +260,56 @@ func shellScript(line Command) (Word, bool) {
 // scriptCommands parses a shell script with a real shell parser and returns
 // each simple command, its words expanded against the container's
 // environment (unknown variables expand to nothing, as in a shell where
-// they are unset). A script that does not parse yields nothing.
-func scriptCommands(script Word, lookup func(string) (string, bool)) []Command {
+// they are unset), and the variables the script sets: `export X=…`,
+// `X=… cmd` and plain `X=…` assignments, which later commands see. A
+// script that does not parse yields nothing.
+func scriptCommands(script Word, lookup func(string) (string, bool)) ([]Command, []EnvVar) {
 	f, err := syntax.NewParser().Parse(strings.NewReader(script.Value), "")
 	if err != nil {
-		return nil
+		return nil, nil
 	}
+	set := map[string]string{}
 	cfg := &expand.Config{Env: expand.FuncEnviron(func(name string) string {
+		if v, ok := set[name]; ok {
+			return v
+		}
 		v, _ := lookup(name)
 		return v
 	})}
-	var out []Command
+	var cmds []Command
+	var env []EnvVar
+	assign := func(as []*syntax.Assign) {
+		for _, a := range as {
+			if a.Name == nil || a.Naked || a.Array != nil || a.Index != nil {
+				continue
+			}
+			v := ""
+			if a.Value != nil {
+				if lit, err := expand.Literal(cfg, a.Value); err == nil {
+					v = lit
+				}
+			}
+			set[a.Name.Value] = v
+			env = append(env, EnvVar{Name: a.Name.Value, Value: v, Known: true, At: script.At})
+		}
+	}
 	syntax.Walk(f, func(n syntax.Node) bool {
-		call, ok := n.(*syntax.CallExpr)
-		if !ok {
-			return true
+		switch n := n.(type) {
+		case *syntax.DeclClause:
+			assign(n.Args)
+		case *syntax.CallExpr:
+			assign(n.Assigns)
+			fields, err := expand.Fields(cfg, n.Args...)
+			if err != nil || len(fields) == 0 {
+				return true
+			}
+			cmd := make(Command, len(fields))
+			for i, v := range fields {
+				cmd[i] = Word{Value: v, At: script.At, Script: true}
+			}
+			cmds = append(cmds, cmd)
 		}
-		fields, err := expand.Fields(cfg, call.Args...)
-		if err != nil || len(fields) == 0 {
-			return true
-		}
-		cmd := make(Command, len(fields))
-		for i, v := range fields {
-			cmd[i] = Word{Value: v, At: script.At, Script: true}
-		}
-		out = append(out, cmd)
 		return true
 	})
-	return out
+	return cmds, env
 }

@@ -130,7 +130,7 @@ func TestScriptCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		at := Place{Path: Root.Key("command").Index(2)}
-		cmds := scriptCommands(Word{Value: tt.script, At: at}, lookup)
+		cmds, _ := scriptCommands(Word{Value: tt.script, At: at}, lookup)
 		var got [][]string
 		for _, c := range cmds {
 			got = append(got, values(c))
@@ -142,6 +142,29 @@ func TestScriptCommands(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("scriptCommands(%q) (-want +got):\n%s", tt.script, diff)
+		}
+	}
+}
+
+func TestScriptEnv(t *testing.T) {
+	lookup := func(string) (string, bool) { return "", false }
+	tests := []struct {
+		script string
+		want   map[string]string
+	}{
+		{"export NODE_OPTIONS=--max-old-space-size=4096; exec node server.js", map[string]string{"NODE_OPTIONS": "--max-old-space-size=4096"}},
+		{"GOMEMLIMIT=1GiB exec ./server", map[string]string{"GOMEMLIMIT": "1GiB"}},
+		{"HEAP=2g; export JAVA_TOOL_OPTIONS=\"-Xmx$HEAP\"; java -jar a.jar", map[string]string{"HEAP": "2g", "JAVA_TOOL_OPTIONS": "-Xmx2g"}},
+		{"exec java -jar a.jar", map[string]string{}},
+	}
+	for _, tt := range tests {
+		_, env := scriptCommands(Word{Value: tt.script}, lookup)
+		got := map[string]string{}
+		for _, v := range env {
+			got[v.Name] = v.Value
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("scriptCommands(%q) env (-want +got):\n%s", tt.script, diff)
 		}
 	}
 }
