@@ -14,6 +14,7 @@ type Pass struct {
 	Object    *Object
 	Workload  *Workload
 	Container *Container // nil for WorkloadScope rules
+	Namespace *Namespace // set for NamespaceScope rules (and via Workload.Namespace for the others)
 	Settings  Settings
 }
 
@@ -85,7 +86,7 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 			}
 		case WorkloadScope:
 			diags = c.run(r, &Pass{Object: o, Workload: w, Settings: c.cfg.Settings}, &out)
-		case EngineScope:
+		case EngineScope, NamespaceScope:
 		}
 		seen := map[string]bool{}
 		for _, d := range diags {
@@ -96,6 +97,47 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 			}
 			seen[k] = true
 			f := c.finding(o, r, d)
+			if !c.suppressedByComment(f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// checkNamespace runs the namespace rules over one namespace. Each
+// diagnostic names the object it is about (Diagnostic.In): a quota, a
+// LimitRange, an autoscaler or a workload; that object's ignore
+// annotation applies.
+func (c *checker) checkNamespace(ns *Namespace) (out []Finding) {
+	for _, r := range c.active {
+		if r.Scope != NamespaceScope || r.Check == nil {
+			continue
+		}
+		var diags []Diagnostic
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					f := Finding{Rule: RenderErrorID, Line: 1, Column: 1,
+						Message: fmt.Sprintf("rule %s failed on namespace %s (internal error: %v); please report it", r.ID, ns.Name, e)}
+					if len(ns.Workloads) > 0 {
+						loc := ns.Workloads[0].Object.Origin.Locate(Root)
+						f.File, f.Line = loc.File, loc.Line
+					}
+					out = append(out, f)
+					diags = nil
+				}
+			}()
+			diags = r.Check(&Pass{Namespace: ns, Settings: c.cfg.Settings})
+		}()
+		for _, d := range diags {
+			if d.In == nil {
+				continue // a namespace finding must name its object
+			}
+			if v, ok := d.In.Annotations[IgnoreAnnotation]; ok && listCovers(splitList(v), r) {
+				continue
+			}
+			f := c.finding(d.In, r, d)
 			if !c.suppressedByComment(f) {
 				out = append(out, f)
 			}

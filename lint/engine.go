@@ -44,7 +44,23 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	all := slices.Concat(perFile...)
+	nss := sortedNamespaces(l.namespaces)
+	perNS := make([][]Finding, len(nss))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Jobs)
+	for i, ns := range nss {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			perNS[i] = c.checkNamespace(ns)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	all := slices.Concat(slices.Concat(perFile...), slices.Concat(perNS...))
 	all = c.stamp(all)
 	slices.SortFunc(all, compareFindings)
 	// A values file or base shared by several units (chart variants, two
@@ -67,10 +83,11 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 
 // loaded is everything discovered, rendered and decoded in one run.
 type loaded struct {
-	decs    []*decoded
-	objects []*Object
-	dirs    map[string]directives
-	sum     Summary
+	decs       []*decoded
+	objects    []*Object
+	namespaces map[string]*Namespace
+	dirs       map[string]directives
+	sum        Summary
 }
 
 // load discovers, renders and decodes cfg.Paths, and resolves every object.
@@ -137,7 +154,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		}
 	}
 	l.sum.Objects = len(l.objects)
-	resolve(l.objects)
+	l.namespaces = resolve(l.objects)
 	return l, nil
 }
 

@@ -16,6 +16,14 @@ import (
 type Namespace struct {
 	Name        string
 	LimitRanges []*LimitRangeItem // type Container items with a memory setting
+
+	// The namespace's objects by role, in the engine's stable order
+	// (file, then position), for namespace rules.
+	Workloads         []*Workload
+	LimitRangeObjects []*Object
+	ResourceQuotas    []*Object
+	HPAs              []*Object // HorizontalPodAutoscaler
+	VPAs              []*Object // VerticalPodAutoscaler
 }
 
 // LimitRangeItem is the memory part of one `type: Container` item of a
@@ -34,16 +42,38 @@ type LimitRangeItem struct {
 func namespaces(objects []*Object) map[string]*Namespace {
 	out := map[string]*Namespace{}
 	for _, o := range objects {
-		if o.Kind != "LimitRange" {
-			continue
+		var ns *Namespace
+		get := func() *Namespace {
+			if ns = out[o.Namespace]; ns == nil {
+				ns = &Namespace{Name: o.Namespace}
+				out[o.Namespace] = ns
+			}
+			return ns
 		}
-		ns := out[o.Namespace]
-		if ns == nil {
-			ns = &Namespace{Name: o.Namespace}
-			out[o.Namespace] = ns
+		switch {
+		case o.Workload != nil:
+			get().Workloads = append(get().Workloads, o.Workload)
+		case o.Kind == "LimitRange":
+			get().LimitRangeObjects = append(get().LimitRangeObjects, o)
+			ns.LimitRanges = append(ns.LimitRanges, limitRangeItems(o)...)
+		case o.Kind == "ResourceQuota":
+			get().ResourceQuotas = append(get().ResourceQuotas, o)
+		case o.Kind == "HorizontalPodAutoscaler":
+			get().HPAs = append(get().HPAs, o)
+		case o.Kind == "VerticalPodAutoscaler":
+			get().VPAs = append(get().VPAs, o)
 		}
-		ns.LimitRanges = append(ns.LimitRanges, limitRangeItems(o)...)
 	}
+	return out
+}
+
+// sortedNamespaces lists namespaces by name, for a stable order.
+func sortedNamespaces(m map[string]*Namespace) []*Namespace {
+	out := make([]*Namespace, 0, len(m))
+	for _, ns := range m {
+		out = append(out, ns)
+	}
+	slices.SortFunc(out, func(a, b *Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

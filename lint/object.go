@@ -152,3 +152,10 @@ func (e Effective) Comparable() bool {
 
 // Bytes is the value in bytes; only meaningful when Set and valid.
 func (e Effective) Bytes() int64 { return e.Q.Info.Bytes() }
+
+// Get returns the node at keys below the object's root, or nil: rules read
+// fields the engine does not model (spec.replicas, spec.hard) through it.
+func (o *Object) Get(keys ...string) *yaml.Node { return get(o.Node, keys...) }
+
+// Str returns the scalar at keys below the object's root, or "".
+func (o *Object) Str(keys ...string) string { return str(o.Node, keys...) }

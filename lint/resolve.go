@@ -23,7 +23,7 @@ var podSpecPaths = map[string][]string{
 // resolve applies what only the whole run knows: the namespace facts
 // (LimitRange defaults) gathered from every unit. Workloads were built
 // when their files were decoded.
-func resolve(objects []*Object) {
+func resolve(objects []*Object) map[string]*Namespace {
 	nss := namespaces(objects)
 	cms := indexConfigMaps(objects)
 	for _, o := range objects {
@@ -35,6 +35,7 @@ func resolve(objects []*Object) {
 			}
 		}
 	}
+	return nss
 }
 
 func buildWorkload(o *Object) *Workload {

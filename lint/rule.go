@@ -52,6 +52,7 @@ type Scope int
 const (
 	ContainerScope Scope = iota + 1 // once per container, Pass.Container set
 	WorkloadScope                   // once per workload, Pass.Container nil
+	NamespaceScope                  // once per namespace, Pass.Namespace set, Pass.Object nil: diagnostics name their object in Diagnostic.In
 	EngineScope                     // emitted by the engine itself (OOM9xx); no Check
 )
 
