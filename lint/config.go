@@ -33,10 +33,13 @@ type Config struct {
 
 // Settings are the thresholds rules read.
 type Settings struct {
-	MaxLimitRequestRatio float64 // OOM105
-	MinMemory            int64   // OOM109, bytes
-	HeapFraction         float64 // OOM202, OOM212: the share of the limit a heap may take
-	GoMemLimitFraction   float64 // OOM222: the share of the limit GOMEMLIMIT may take
+	MaxLimitRequestRatio float64  // OOM105
+	MinMemory            int64    // OOM109, bytes
+	HeapFraction         float64  // OOM202, OOM212: the share of the limit a heap may take
+	GoMemLimitFraction   float64  // OOM222: the share of the limit GOMEMLIMIT may take
+	NodeMemory           int64    // OOM305: allocatable memory of a node, bytes; 0 turns the rule off
+	Nodes                int      // OOM404: nodes a DaemonSet runs on; 0 leaves DaemonSets out of quota sums
+	Sidecars             []string // OOM304: extra sidecar container or image names, beside the built-in list
 }
 
 // Defaults.
@@ -64,6 +67,9 @@ type FileConfig struct {
 		MaxLimitRequestRatio *float64 `yaml:"maxLimitRequestRatio"`
 		HeapFraction         *float64 `yaml:"heapFraction"`
 		GoMemLimitFraction   *float64 `yaml:"goMemLimitFraction"`
+		NodeMemory           string   `yaml:"nodeMemory"`
+		Nodes                int      `yaml:"nodes"`
+		Sidecars             []string `yaml:"sidecars"`
 		MinMemory            string   `yaml:"minMemory"`
 		MaxFileSize          string   `yaml:"maxFileSize"`
 	} `yaml:"settings"`
@@ -174,6 +180,14 @@ func (fc *FileConfig) check() error {
 			return fc.errAt("settings.minMemory", fmt.Errorf("settings.minMemory %q is not a quantity (e.g. 16Mi)", fc.Settings.MinMemory))
 		}
 	}
+	if fc.Settings.NodeMemory != "" {
+		if _, err := resource.ParseQuantity(fc.Settings.NodeMemory); err != nil {
+			return fc.errAt("settings.nodeMemory", fmt.Errorf("settings.nodeMemory %q is not a quantity (e.g. 15Gi)", fc.Settings.NodeMemory))
+		}
+	}
+	if fc.Settings.Nodes < 0 {
+		return fc.errAt("settings.nodes", fmt.Errorf("settings.nodes %d must not be negative", fc.Settings.Nodes))
+	}
 	if fc.Settings.MaxFileSize != "" {
 		if _, err := resource.ParseQuantity(fc.Settings.MaxFileSize); err != nil {
 			return fc.errAt("settings.maxFileSize", fmt.Errorf("settings.maxFileSize %q is not a quantity (e.g. 10Mi)", fc.Settings.MaxFileSize))
@@ -209,6 +223,14 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	if r := fc.Settings.MaxLimitRequestRatio; r != nil {
 		cfg.Settings.MaxLimitRequestRatio = *r
 	}
+	if fc.Settings.NodeMemory != "" {
+		q := resource.MustParse(fc.Settings.NodeMemory)
+		cfg.Settings.NodeMemory = q.Value()
+	}
+	if fc.Settings.Nodes > 0 {
+		cfg.Settings.Nodes = fc.Settings.Nodes
+	}
+	cfg.Settings.Sidecars = append(cfg.Settings.Sidecars, fc.Settings.Sidecars...)
 	if f := fc.Settings.HeapFraction; f != nil {
 		cfg.Settings.HeapFraction = *f
 	}
