@@ -365,3 +365,37 @@ spec:
 		t.Errorf("no command: commands = %q, want none", got)
 	}
 }
+
+// FuzzScript feeds arbitrary shell scripts through the parser the runtime
+// rules rely on: it must never panic, and every word it yields is placed at
+// the script.
+func FuzzScript(f *testing.F) {
+	for _, s := range []string{
+		"exec java -Xmx1g -jar app.jar",
+		"cd /app && ./migrate.sh; java $JAVA_OPTS -jar \"$APP\"",
+		"export NODE_OPTIONS=--max-old-space-size=4096; exec node server.js",
+		"GOMEMLIMIT=1GiB exec ./server",
+		"if true; then\n  exec java -Xmx1g -jar a.jar\nfi",
+		"java $(cat opts) `id` ${X:-2g} ~root",
+		"java 'unterminated",
+	} {
+		f.Add(s)
+	}
+	lookup := func(name string) (string, bool) { return "-Xmx512m", name == "JAVA_OPTS" }
+	f.Fuzz(func(t *testing.T, script string) {
+		at := Place{Path: Root.Key("args").Index(1)}
+		cmds, env := scriptCommands(Word{Value: script, At: at}, lookup)
+		for _, c := range cmds {
+			for _, w := range c {
+				if !w.Script || w.At.Path.String() != "args[1]" {
+					t.Fatalf("word %q not placed at the script", w.Value)
+				}
+			}
+		}
+		for _, v := range env {
+			if v.Name == "" {
+				t.Fatalf("empty variable name from %q", script)
+			}
+		}
+	})
+}
