@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 			sum.Info++
 		}
 	}
-	return &Result{Findings: all, Summary: sum, Rules: active}, nil
+	return &Result{Findings: all, Summary: sum, Rules: active, Files: l.files}, nil
 }
 
 // loaded is everything discovered, rendered and decoded in one run.
@@ -88,6 +88,7 @@ type loaded struct {
 	namespaces map[string]*Namespace
 	dirs       map[string]directives
 	sum        Summary
+	files      []string // display paths of every file read, sorted
 }
 
 // load discovers, renders and decodes cfg.Paths, and resolves every object.
@@ -146,6 +147,14 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		plainUnits[src.unit] = true
 	}
 	l.sum.Units += len(plainUnits)
+	for _, src := range sources {
+		l.files = append(l.files, src.display)
+	}
+	for abs := range consumed {
+		l.files = append(l.files, displayPath(cfg.WorkDir, abs))
+	}
+	slices.Sort(l.files)
+	l.files = slices.Compact(l.files)
 	for _, d := range l.decs {
 		l.objects = append(l.objects, d.objects...)
 		l.sum.Skipped += d.skipped

@@ -38,13 +38,17 @@ type Summary struct {
 	Error   int
 	Warning int
 	Info    int
+	// Baselined counts findings left out because a baseline lists them
+	// (Result.ApplyBaseline); they are not in Error, Warning or Info.
+	Baselined int
 }
 
 // Result is the outcome of a run.
 type Result struct {
 	Findings []Finding
 	Summary  Summary
-	Rules    []*Rule // the rules that ran, with configured severities
+	Rules    []*Rule  // the rules that ran, with configured severities
+	Files    []string // every file read, as displayed (relative to the working directory), sorted
 }
 
 // compareFindings orders findings by file, line, column, rule, then the rest,

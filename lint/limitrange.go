@@ -55,7 +55,12 @@ func namespaces(objects []*Object) map[string]*Namespace {
 			get().Workloads = append(get().Workloads, o.Workload)
 		case o.Kind == "LimitRange":
 			get().LimitRangeObjects = append(get().LimitRangeObjects, o)
-			ns.LimitRanges = append(ns.LimitRanges, limitRangeItems(o)...)
+			items := limitRangeItems(o)
+			// The API server refuses a LimitRange that contradicts
+			// itself (OOM402), so it defaults nothing.
+			if !slices.ContainsFunc(items, (*LimitRangeItem).contradicts) {
+				ns.LimitRanges = append(ns.LimitRanges, items...)
+			}
 		case o.Kind == "ResourceQuota":
 			get().ResourceQuotas = append(get().ResourceQuotas, o)
 		case o.Kind == "HorizontalPodAutoscaler":
@@ -109,6 +114,14 @@ func limitRangeItems(o *Object) []*LimitRangeItem {
 		}
 	}
 	return out
+}
+
+// contradicts reports the pairs the API server's validation refuses:
+// min ≤ defaultRequest ≤ default ≤ max must hold where set.
+func (it *LimitRangeItem) contradicts() bool {
+	less := func(a, b *Quantity) bool { return a != nil && b != nil && a.Info.Exact() < b.Info.Exact() }
+	return less(it.Max, it.Min) || less(it.Default, it.DefaultRequest) || less(it.Max, it.Default) ||
+		less(it.DefaultRequest, it.Min) || less(it.Max, it.DefaultRequest) || less(it.Default, it.Min)
 }
 
 func cmpOr(qs ...*Quantity) *Quantity {

@@ -51,6 +51,9 @@ type Workload struct {
 	PodLimit   *Quantity  // pod-level spec.resources.limits.memory
 	PodRequest *Quantity  // pod-level spec.resources.requests.memory
 	Namespace  *Namespace // facts of the workload's namespace; nil when there are none
+	// RuntimeClass is the RuntimeClass object named by spec.runtimeClassName,
+	// when the run has it (cluster-scoped: from any unit).
+	RuntimeClass *Object
 }
 
 // Role tells regular containers from init containers and native sidecars.

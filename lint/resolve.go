@@ -26,9 +26,18 @@ var podSpecPaths = map[string][]string{
 func resolve(objects []*Object) map[string]*Namespace {
 	nss := namespaces(objects)
 	cms := indexConfigMaps(objects)
+	runtimeClasses := map[string]*Object{}
+	for _, o := range objects {
+		if o.Kind == "RuntimeClass" && runtimeClasses[o.Name] == nil {
+			runtimeClasses[o.Name] = o
+		}
+	}
 	for _, o := range objects {
 		if w := o.Workload; w != nil {
 			w.Namespace = nss[o.Namespace]
+			if name := str(w.Pod, "runtimeClassName"); name != "" {
+				w.RuntimeClass = runtimeClasses[name]
+			}
 			applyLimitRanges(w, w.Namespace)
 			for _, c := range w.Containers {
 				c.Process = buildProcess(o, c, cms)

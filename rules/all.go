@@ -30,6 +30,22 @@ var All = []*lint.Rule{
 	gunicornMaxRequestsMissing,
 	dotnetHeapLimitExceedsLimit,
 
+	tmpfsSizeLimitMissing,
+	tmpfsExceedsLimit,
+	memoryBudgetExceeded,
+	sidecarMemoryLimitMissing,
+	podExceedsNodeMemory,
+	terminationMessagePolicy,
+
+	limitRangeViolation,
+	limitRangeInconsistent,
+	quotaRequiresMemory,
+	quotaExceeded,
+	vpaBoundsConflict,
+	vpaAutoMode,
+	hpaMemoryWithoutRequest,
+	vpaHPAMemoryConflict,
+
 	renderError,
 	parseError,
 	policyError,

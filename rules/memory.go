@@ -22,7 +22,8 @@ container, or an innocent neighbour) and the kubelet evicts pods to
 recover. The limit is what turns "the node is out of memory" into "this
 container used more than it was allowed", which is visible, attributable
 and fixable. No limit set, no LimitRange default and no pod-level limit
-means there is nothing to stop it.`,
+means there is nothing to stop it. Sidecars (native sidecars and known
+proxies and agents) without a limit are reported by OOM304 instead.`,
 	Fix: "set resources.limits.memory from the container's observed peak plus headroom",
 	Example: `containers:
   - name: api
@@ -43,8 +44,8 @@ means there is nothing to stop it.`,
 
 func checkMemoryLimitMissing(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	if c.Limit.Set() {
-		return nil
+	if c.Limit.Set() || sidecarReason(p.Settings, c) != "" {
+		return nil // a sidecar without a limit is OOM304's
 	}
 	fix := "set resources.limits.memory from the container's observed peak plus headroom"
 	if c.Request.Usable() {
@@ -120,6 +121,9 @@ func checkMemoryLimitBelowRequest(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
 	if !c.Limit.Usable() || !c.Request.Usable() || c.Limit.Bytes() >= c.Request.Bytes() {
 		return nil
+	}
+	if c.Limit.Source == lint.LimitRangeDefault {
+		return nil // a request above a LimitRange default is OOM401's
 	}
 	return []lint.Diagnostic{{
 		Path:      c.Limit.Q.Path,
