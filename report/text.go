@@ -94,6 +94,9 @@ func describeObject(f lint.Finding) string {
 func summaryLine(s lint.Summary) string {
 	line := fmt.Sprintf("%s, %s, %d info in %s, %s",
 		plural(s.Error, "error"), plural(s.Warning, "warning"), s.Info, plural(s.Files, "file"), plural(s.Objects, "object"))
+	if s.Baselined > 0 {
+		line += fmt.Sprintf(" (%d baselined not shown)", s.Baselined)
+	}
 	if s.Skipped > 0 {
 		line += fmt.Sprintf(" (%s skipped: not Kubernetes objects)", plural(s.Skipped, "document"))
 	}

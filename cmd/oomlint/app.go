@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -60,7 +61,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 func lintFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: " + strings.Join(report.Names(), ", ")},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` instead of standard output"},
+		&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the --format report to `FILE` instead of standard output, or FORMAT=FILE another format (repeatable: --output sarif=oomlint.sarif --output github=-; - is standard output)"},
+		&cli.StringFlag{Name: "sarif-category", Usage: "write `NAME`/ as SARIF's automationDetails.id (off by default: upload-sarif's category input decides)"},
+		&cli.StringFlag{Name: "baseline", Usage: "report only findings not recorded in baseline `FILE` (written by --write-baseline)"},
+		&cli.StringFlag{Name: "write-baseline", Usage: "record today's findings in baseline `FILE` and exit 0"},
+		&cli.StringSliceFlag{Name: "only-files", Usage: "lint as usual, then keep only findings located in or related to `FILE` (repeatable; after --only-files every further non-flag argument is such a file; paths to lint go before it or after --)"},
 		&cli.StringFlag{Name: "fail-on", Value: "warning", Usage: "exit 1 when a finding is at or above this severity: error, warning, info or none"},
 		&cli.StringSliceFlag{Name: "enable", Usage: "turn on rules by `ID`, name or glob (repeatable, comma-separated)"},
 		&cli.StringSliceFlag{Name: "disable", Usage: "turn off rules by `ID`, name or glob (repeatable, comma-separated)"},
@@ -141,9 +146,9 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 }
 
 func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) string) error {
-	write, err := report.Lookup(c.String("format"))
+	outputs, err := parseOutputs(c.String("format"), c.StringSlice("output"))
 	if err != nil {
-		return fmt.Errorf("--format: %w", err)
+		return err
 	}
 	failOn, err := parseFailOn(c.String("fail-on"))
 	if err != nil {
@@ -158,6 +163,12 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 			return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
 		}
 	}
+	var baseline *lint.Baseline
+	if name := c.String("baseline"); name != "" {
+		if baseline, err = readBaseline(name); err != nil {
+			return fmt.Errorf("--baseline: %w", err)
+		}
+	}
 	if c.Bool("verbose") || (!c.Bool("quiet") && isTerminal(stderr) && getenv("CI") == "") {
 		p := newProgressReporter(stderr, c.Bool("verbose"), isTerminal(stderr))
 		cfg.Progress = p.report
@@ -168,19 +179,123 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 		return err
 	}
 
-	opt := report.Options{Quiet: c.Bool("quiet")}
-	if name := c.String("output"); name != "" && name != "-" {
-		if err := writeFile(name, write, res, opt); err != nil {
-			return fmt.Errorf("--output: %w", err)
+	dir := repoDir(cfg.WorkDir, getenv)
+	if name := c.String("write-baseline"); name != "" {
+		if err := writeBaseline(name, lint.NewBaseline(res.Findings, dir)); err != nil {
+			return fmt.Errorf("--write-baseline: %w", err)
 		}
-	} else {
-		opt.Color = useColor(c.Bool("no-color"), getenv, isTerminal(stdout))
-		if err := write(stdout, res, opt); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		failOn = 0 // today's findings are accepted
+	}
+	if baseline != nil {
+		res.ApplyBaseline(baseline, dir)
+	}
+	if files := c.StringSlice("only-files"); len(files) > 0 {
+		res.KeepFiles(displayPaths(cfg.WorkDir, files))
+	}
+
+	opt := report.Options{
+		Quiet: c.Bool("quiet"), RepoDir: dir, Version: buildVersion(),
+		SARIFCategory: c.String("sarif-category"), FailOn: failOn, Warnings: stderr,
+	}
+	for _, o := range outputs {
+		if err := writeOutput(o, res, opt, c.Bool("no-color"), stdout, getenv); err != nil {
+			return err
 		}
 	}
 	if failOn != 0 && slices.ContainsFunc(res.Findings, func(f lint.Finding) bool { return f.Severity >= failOn }) {
 		return errFindings
+	}
+	return nil
+}
+
+// output is one report of a run: a format and where it goes ("-" is
+// standard output).
+type output struct {
+	format string
+	write  report.Writer
+	file   string
+}
+
+// parseOutputs reads --format and the --output values. FORMAT=FILE writes
+// that format to FILE; a plain FILE takes the --format report. Unless a
+// report goes to standard output already, or a plain FILE takes it, the
+// --format report is printed there.
+func parseOutputs(format string, values []string) ([]output, error) {
+	write, err := report.Lookup(format)
+	if err != nil {
+		return nil, fmt.Errorf("--format: %w", err)
+	}
+	var outs []output
+	plain := false
+	for _, v := range values {
+		if name, file, ok := strings.Cut(v, "="); ok && isFormatName(name) {
+			w, err := report.Lookup(name)
+			if err != nil {
+				return nil, fmt.Errorf("--output: %w", err)
+			}
+			if file == "" {
+				return nil, fmt.Errorf("--output %s: no file after = (use %s=- for standard output)", v, name)
+			}
+			outs = append(outs, output{format: name, write: w, file: file})
+			continue
+		}
+		if v == "" {
+			return nil, errors.New("--output: empty file name")
+		}
+		plain = true
+		outs = append(outs, output{format: format, write: write, file: v})
+	}
+	toStdout := 0
+	for _, o := range outs {
+		if o.file == "-" {
+			toStdout++
+		}
+	}
+	if toStdout == 0 && !plain {
+		outs = append([]output{{format: format, write: write, file: "-"}}, outs...)
+		toStdout++
+	}
+	if toStdout > 1 {
+		return nil, errors.New("--output: more than one report to standard output")
+	}
+	return outs, nil
+}
+
+// isFormatName reports whether s looks like the FORMAT of FORMAT=FILE: a
+// lower-case word, so "dir/a=b.json" stays a file name. An unknown word is
+// still an error from Lookup.
+func isFormatName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func writeOutput(o output, res *lint.Result, opt report.Options, noColor bool, stdout io.Writer, getenv func(string) string) error {
+	if o.format == "github" {
+		if name := getenv("GITHUB_STEP_SUMMARY"); name != "" {
+			f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+			}
+			defer f.Close()
+			opt.StepSummary = f
+		}
+	}
+	if o.file == "-" {
+		opt.Color = o.format == "text" && useColor(noColor, getenv, isTerminal(stdout))
+		if err := o.write(stdout, res, opt); err != nil {
+			return fmt.Errorf("write %s report: %w", o.format, err)
+		}
+		return nil
+	}
+	if err := writeFile(o.file, o.write, res, opt); err != nil {
+		return fmt.Errorf("--output: %w", err)
 	}
 	return nil
 }
@@ -197,6 +312,78 @@ func writeFile(name string, write report.Writer, res *lint.Result, opt report.Op
 		return err
 	}
 	return f.Close()
+}
+
+func readBaseline(name string) (*lint.Baseline, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := lint.ReadBaseline(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b, nil
+}
+
+func writeBaseline(name string, b *lint.Baseline) error {
+	return writeFile(name, func(w io.Writer, _ *lint.Result, _ report.Options) error { return b.Write(w) }, nil, report.Options{})
+}
+
+// repoDir is the working directory relative to the repository root, with
+// /, "" at the root: the enclosing git work tree (a .git directory or
+// file), else $GITHUB_WORKSPACE when the working directory is inside it,
+// else the working directory itself. Symlinks are resolved first, so
+// `oomlint k8s/` from the root and `cd k8s && oomlint .` agree.
+func repoDir(wd string, getenv func(string) string) string {
+	wd = realPath(wd)
+	root := realPath(render.RepoRoot(wd))
+	if _, err := os.Lstat(filepath.Join(root, ".git")); err != nil {
+		root = wd
+		if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
+			if ws = realPath(ws); within(ws, wd) {
+				root = ws
+			}
+		}
+	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil || rel == "." {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+func realPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	if resolved, err := filepath.EvalSymlinks(p); err == nil {
+		return resolved
+	}
+	return p
+}
+
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// displayPaths makes --only-files arguments look like findings' paths:
+// relative to the working directory, with /.
+func displayPaths(wd string, files []string) []string {
+	out := make([]string, 0, len(files))
+	for _, f := range files {
+		abs := f
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(wd, f)
+		}
+		if rel, err := filepath.Rel(wd, abs); err == nil {
+			f = rel
+		}
+		out = append(out, filepath.ToSlash(f))
+	}
+	return out
 }
 
 // useColor decides whether text output is coloured: only on a terminal, and
@@ -350,8 +537,44 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
 	}
-	return "dev"
+	return versionFrom(bi)
 }
+
+// versionFrom is the module version of a `go install`ed build; for a local
+// `go build` in a git checkout, the VCS revision (short, "-dirty" when the
+// tree had changes) unless the checkout is exactly at a tag; "dev" when
+// neither is known (-buildvcs=false, as .ci sets, or no git).
+func versionFrom(bi *debug.BuildInfo) string {
+	var rev string
+	var dirty bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	v := bi.Main.Version
+	known := v != "" && v != "(devel)"
+	// Go 1.24+ stamps local builds with a pseudo-version (+dirty when
+	// modified); the revision says the same, shorter.
+	if known && (rev == "" || (!pseudoVersion.MatchString(v) && !strings.HasSuffix(v, "+dirty"))) {
+		return v
+	}
+	if rev == "" {
+		return "dev"
+	}
+	rev = rev[:min(len(rev), 12)]
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// pseudoVersion matches the time-and-revision part of a Go pseudo-version.
+var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}(\+|$)`)

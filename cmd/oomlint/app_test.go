@@ -138,7 +138,7 @@ func TestCLI(t *testing.T) {
 
 		// Usage errors.
 		{name: "format json", args: []string{"--format", "json", "findings"}, wantExit: 1, check: validJSON},
-		{name: "unknown format", args: []string{"--format", "xml", "findings"}, wantExit: 2, stderr: `--format: unknown format "xml" (valid: json, text)`},
+		{name: "unknown format", args: []string{"--format", "xml", "findings"}, wantExit: 2, stderr: `--format: unknown format "xml" (valid: checkstyle, github, json, junit, sarif, text)`},
 		{name: "unknown flag", args: []string{"--bogus", "findings"}, wantExit: 2, stderr: "unknown flag: --bogus"},
 		{name: "unknown flag after path", args: []string{"findings", "--bogus"}, wantExit: 2, stderr: "unknown flag: --bogus"},
 		{name: "unknown flag on rules", args: []string{"rules", "--bogus"}, wantExit: 2, stderr: "unknown flag: --bogus"},

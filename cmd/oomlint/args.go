@@ -9,6 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// noFiles stands for an empty --only-files list, which keeps no findings.
+const noFiles = "\x00"
+
 // normalizeArgs rewrites the command line into the shape urfave/cli parses:
 //
 //   - `oomlint [flags] PATH...` becomes `oomlint lint [flags] -- PATH...`, so
@@ -16,6 +19,9 @@ import (
 //   - flags after paths move in front of them (`oomlint ./k8s --format json`
 //     works as in kube-linter and conftest), since the standard flag parser
 //     stops at the first argument; everything after "--" stays an argument;
+//   - a bare `--only-files` takes every later non-flag argument before "--"
+//     as its value (`--only-files a b` is `--only-files=a --only-files=b`),
+//     so a pre-commit hook can append file names;
 //   - `help [COMMAND]` becomes `[COMMAND] --help`.
 //
 // app must be set up (app.Setup) so its commands are known.
@@ -50,12 +56,18 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		}
 	}
 	var flags, positional []string
+	onlyFiles, onlyFilesGiven := false, false
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		switch {
 		case a == "--":
 			positional = append(positional, rest[i+1:]...)
 			i = len(rest)
+		case (a == "--only-files" || a == "-only-files") && cmd.Name == "lint":
+			// Every later argument that is not a flag is a file to keep
+			// findings for, as pre-commit appends them: `oomlint lint
+			// --only-files [hook args] FILE...`.
+			onlyFiles = true
 		case len(a) > 1 && a[0] == '-':
 			flags = append(flags, a)
 			name := strings.TrimLeft(a, "-")
@@ -67,9 +79,16 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			}
 			i++
 			flags = append(flags, rest[i])
+		case onlyFiles:
+			flags = append(flags, "--only-files="+a)
+			onlyFilesGiven = true
 		default:
 			positional = append(positional, a)
 		}
+	}
+	if onlyFiles && !onlyFilesGiven {
+		// No files (a commit that only deletes): keep no findings.
+		flags = append(flags, "--only-files="+noFiles)
 	}
 	out := append([]string{prog, cmd.Name}, flags...)
 	if len(positional) > 0 {
