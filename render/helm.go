@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -245,7 +244,7 @@ func (r *chartRender) result(p, lines *pass) *lint.Rendered {
 			seen[d.name]++
 		}
 		marks := readMarks(content, strings.Count(d.content, "\n"))
-		data := markerRE.ReplaceAllString(d.content, "")
+		data := stripMarkers(d.content)
 		ref := p.refs[d.name]
 		org := &helmOrigin{r: r, ref: ref, refs: p.refs, tmpls: tmpls, marks: marks}
 		out.Docs = append(out.Docs, lint.RenderedDoc{
@@ -267,14 +266,12 @@ func readMarks(content string, lines int) map[int]mark {
 		return nil
 	}
 	marks := map[int]mark{}
-	for i, l := range strings.Split(content, "\n") {
-		m := markerRE.FindStringSubmatch(l)
-		if m == nil {
-			continue
+	for i := 1; content != ""; i++ {
+		l, rest, _ := strings.Cut(content, "\n")
+		if start, _, m := findMarker(l); start >= 0 {
+			marks[i] = m
 		}
-		id, _ := strconv.Atoi(m[1])
-		line, _ := strconv.Atoi(m[2])
-		marks[i+1] = mark{id, line}
+		content = rest
 	}
 	return marks
 }

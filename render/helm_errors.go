@@ -74,7 +74,7 @@ func requiredValue(ref *templateRef, line int) string {
 
 // cleanHelmError drops the markers and the noise of helm's wrapped errors.
 func cleanHelmError(msg string) string {
-	msg = markerRE.ReplaceAllString(msg, "")
+	msg = stripMarkers(msg)
 	msg = strings.ReplaceAll(msg, "HELM_ERR_START", "")
 	msg = strings.ReplaceAll(msg, "HELM_ERR_END", "")
 	return strings.TrimSpace(msg)

@@ -16,10 +16,63 @@ import (
 // a `{{-` on the next line glues more output onto it.
 const markerPrefix = " #oomlint:"
 
-var markerRE = regexp.MustCompile(` #oomlint:(\d+):(\d+)~`)
-
 func marker(id, line int) string {
 	return markerPrefix + strconv.Itoa(id) + ":" + strconv.Itoa(line) + "~"
+}
+
+// findMarker finds the first marker in s (` #oomlint:ID:LINE~`, as marker
+// writes it): its start and end, or -1.
+func findMarker(s string) (start, end int, m mark) {
+	for off := 0; ; {
+		i := strings.Index(s[off:], markerPrefix)
+		if i < 0 {
+			return -1, -1, mark{}
+		}
+		start = off + i
+		if end, m, ok := parseMarker(s, start+len(markerPrefix)); ok {
+			return start, end, m
+		}
+		off = start + len(markerPrefix)
+	}
+}
+
+// parseMarker reads `ID:LINE~` at s[i:].
+func parseMarker(s string, i int) (end int, m mark, ok bool) {
+	idEnd := skipDigits(s, i)
+	if idEnd == i || idEnd >= len(s) || s[idEnd] != ':' {
+		return 0, mark{}, false
+	}
+	lineEnd := skipDigits(s, idEnd+1)
+	if lineEnd == idEnd+1 || lineEnd >= len(s) || s[lineEnd] != '~' {
+		return 0, mark{}, false
+	}
+	m.id, _ = strconv.Atoi(s[i:idEnd])
+	m.line, _ = strconv.Atoi(s[idEnd+1 : lineEnd])
+	return lineEnd + 1, m, true
+}
+
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// stripMarkers removes every marker from s.
+func stripMarkers(s string) string {
+	start, end, _ := findMarker(s)
+	if start < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for start >= 0 {
+		b.WriteString(s[:start])
+		s = s[end:]
+		start, end, _ = findMarker(s)
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // tmplAction is one {{ … }} of a template.

@@ -17,7 +17,11 @@ import (
 // Kustomize builds kustomizations with sigs.k8s.io/kustomize/api/krusty,
 // in process and offline, and traces each field to the line that set it.
 //
-// How: the top kustomization is read through a filesystem that adds
+// How: each object's resource file or generator entry is found by matching
+// the plain build against the documents and generator entries the
+// kustomizations list (kind, and the longest source name the object's name
+// contains; see plainSources). When that match is not certain, the build is
+// run again with the top kustomization read through a filesystem that adds
 // buildMetadata [originAnnotations, transformerAnnotations], so every object
 // names its resource file or generator; the annotations are removed before
 // rules see the object. A field is then looked up, latest overlay first, in
@@ -115,11 +119,25 @@ func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendere
 	if err := ctx.Err(); err != nil {
 		return &lint.Rendered{Problems: []lint.Finding{k.problem(top.file, 1, 1, err.Error())}}
 	}
-	m, err := k.build(top, u.Dir)
+	tr := newKTracer(k, u, top)
+	if kPlainTraceable(top, chain) {
+		// Plain build first: the guard has then vetted every file the
+		// sources are read from.
+		if m, err := k.build(top, u.Dir, false); err == nil {
+			if srcs, ok := tr.plainSources(m); ok {
+				return k.docs(tr, top, m, srcs, false)
+			}
+		}
+	}
+	m, err := k.build(top, u.Dir, true)
 	if err != nil {
 		return &lint.Rendered{Problems: []lint.Finding{k.buildError(top, chain, err)}}
 	}
-	return k.docs(u, top, m)
+	srcs := make([]kSource, m.Size())
+	for i, res := range m.Resources() {
+		srcs[i] = tr.source(res)
+	}
+	return k.docs(tr, top, m, srcs, true)
 }
 
 // kOpenAPI guards kyaml's global OpenAPI schema: a kustomization with its
@@ -127,7 +145,10 @@ func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendere
 // such a build runs alone and resets it afterwards.
 var kOpenAPI sync.RWMutex
 
-func (k *Kustomize) build(top *kfile, dir string) (resmap.ResMap, error) {
+// build runs krusty on dir. With meta, the top kustomization asks for
+// buildMetadata (origin annotations on every object, and krusty records
+// every transformer on every object); without, it is `kustomize build`.
+func (k *Kustomize) build(top *kfile, dir string, meta bool) (resmap.ResMap, error) {
 	if len(top.k.OpenAPI) > 0 {
 		kOpenAPI.Lock()
 		defer kOpenAPI.Unlock()
@@ -136,7 +157,7 @@ func (k *Kustomize) build(top *kfile, dir string) (resmap.ResMap, error) {
 		kOpenAPI.RLock()
 		defer kOpenAPI.RUnlock()
 	}
-	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(newKFS(k.opt.RepoRoot, top.file), dir)
+	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(newKFS(k.opt.RepoRoot, top.file).withMeta(meta), dir)
 }
 
 // refuse lists the entries krusty must never see: remote bases and files
@@ -178,20 +199,18 @@ func (k *Kustomize) problem(file string, line, col int, msg string) lint.Finding
 
 func (k *Kustomize) display(p string) string { return lint.DisplayPath(k.opt.WorkDir, p) }
 
-// docs turns the build into one document per object, with the origin
-// annotations read and then removed, so rules see what `kustomize build` prints.
-func (k *Kustomize) docs(u *lint.Unit, top *kfile, m resmap.ResMap) *lint.Rendered {
-	tr := newKTracer(k, u, top)
-	srcs := make([]kSource, m.Size())
-	for i, res := range m.Resources() {
-		srcs[i] = tr.source(res)
-	}
+// docs turns the build into one document per object, srcs[i] the source of
+// the i-th. A build with buildMetadata has its origin annotations removed,
+// so rules see what `kustomize build` prints.
+func (k *Kustomize) docs(tr *kTracer, top *kfile, m resmap.ResMap, srcs []kSource, meta bool) *lint.Rendered {
 	out := &lint.Rendered{}
-	if err := m.RemoveOriginAnnotations(); err != nil {
-		out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
-	}
-	if err := m.RemoveTransformerAnnotations(); err != nil {
-		out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+	if meta {
+		if err := m.RemoveOriginAnnotations(); err != nil {
+			out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+		}
+		if err := m.RemoveTransformerAnnotations(); err != nil {
+			out.Problems = append(out.Problems, k.problem(top.file, 1, 1, err.Error()))
+		}
 	}
 	for i, res := range m.Resources() {
 		data, err := res.AsYAML()

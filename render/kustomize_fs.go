@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
@@ -22,19 +25,30 @@ var errKustReadOnly = errors.New("oomlint never writes while building: refused")
 // kBuildMetadata is what krusty needs to keep origins on every object.
 var kBuildMetadata = []string{types.OriginAnnotations, types.TransformerAnnotations}
 
-// kFS is the real disk, read-only, confined to the repository, and with
-// buildMetadata added to the top kustomization as krusty reads it.
+// kFS is the real disk, read-only, confined to the repository, and (with
+// meta) with buildMetadata added to the top kustomization as krusty reads it.
+// One kFS serves one build.
 type kFS struct {
 	disk filesys.FileSystem
 	repo string // absolute, symlinks resolved
 	top  string // the top kustomization file, absolute
+	meta bool   // add buildMetadata to the top kustomization
+
+	mu   sync.Mutex
+	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
 }
 
 func newKFS(repo, top string) *kFS {
 	if r, err := filepath.EvalSymlinks(repo); err == nil {
 		repo = r
 	}
-	return &kFS{disk: filesys.MakeFsOnDisk(), repo: repo, top: filepath.Clean(top)}
+	return &kFS{disk: filesys.MakeFsOnDisk(), repo: repo, top: filepath.Clean(top), meta: true, dirs: map[string]string{}}
+}
+
+// withMeta sets whether the top kustomization gets buildMetadata.
+func (f *kFS) withMeta(meta bool) *kFS {
+	f.meta = meta
+	return f
 }
 
 // check refuses p when it, or what its symlinks point to, leaves the repository.
@@ -43,13 +57,47 @@ func (f *kFS) check(p string) error {
 	if err != nil {
 		return err
 	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	if !kWithin(f.repo, abs) {
+	if !kWithin(f.repo, f.resolve(abs)) {
 		return fmt.Errorf("%s: %w", p, errKustOutsideRepo)
 	}
 	return nil
+}
+
+// resolve is filepath.EvalSymlinks(abs), or abs when that fails, with each
+// directory resolved once per build: only the last element is lstat'ed.
+func (f *kFS) resolve(abs string) string {
+	dir, base := filepath.Split(abs)
+	if base == "" { // the root
+		return abs
+	}
+	rdir := f.resolveDir(filepath.Clean(dir))
+	if rdir == "" {
+		return abs // a directory missing: EvalSymlinks fails
+	}
+	full := filepath.Join(rdir, base)
+	st, err := os.Lstat(full)
+	switch {
+	case err != nil:
+		return abs
+	case st.Mode()&fs.ModeSymlink != 0:
+		r, err := filepath.EvalSymlinks(full)
+		if err != nil {
+			return abs
+		}
+		return r
+	}
+	return full
+}
+
+func (f *kFS) resolveDir(dir string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.dirs[dir]
+	if !ok {
+		r, _ = filepath.EvalSymlinks(dir)
+		f.dirs[dir] = r
+	}
+	return r
 }
 
 func (f *kFS) Create(string) (filesys.File, error) { return nil, errKustReadOnly }
@@ -103,7 +151,7 @@ func (f *kFS) ReadFile(p string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := f.disk.ReadFile(p)
-	if err != nil || filepath.Clean(p) != f.top {
+	if err != nil || !f.meta || filepath.Clean(p) != f.top {
 		return data, err
 	}
 	return kWithBuildMetadata(data), nil

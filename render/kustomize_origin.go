@@ -55,9 +55,9 @@ type kSource struct {
 	generator             string // ConfigMapGenerator, SecretGenerator; "" for resources
 }
 
+// source reads the object's origin annotation (a build with buildMetadata).
 func (tr *kTracer) source(res *resource.Resource) kSource {
-	src := kSource{kind: res.GetKind(), name: res.GetName(), namespace: res.GetNamespace(),
-		gvk: res.GetGvk(), labels: res.GetLabels(), annotations: res.GetAnnotations(), file: tr.top.file}
+	src := tr.sourceOf(res)
 	delete(src.annotations, kOriginAnnotation)
 	delete(src.annotations, kTransformationAnnotation)
 	o, err := res.GetOrigin()
@@ -70,6 +70,12 @@ func (tr *kTracer) source(res *resource.Resource) kSource {
 		src.generator = o.ConfiguredBy.Kind
 	}
 	return src
+}
+
+// sourceOf is what the object says of itself; its file is the top kustomization.
+func (tr *kTracer) sourceOf(res *resource.Resource) kSource {
+	return kSource{kind: res.GetKind(), name: res.GetName(), namespace: res.GetNamespace(),
+		gvk: res.GetGvk(), labels: res.GetLabels(), annotations: res.GetAnnotations(), file: tr.top.file}
 }
 
 // origin returns the Origin of a rendered object from src.
