@@ -24,6 +24,8 @@ type checker struct {
 	catalogue []*Rule               // every rule, for suppressions that name a disabled one
 	dirs      map[string]directives // ignore comments of the plain files
 
+	namespaces map[string]*Namespace // for ObjectScope rules
+
 	mu     sync.Mutex
 	loaded map[string]directives // of values files, templates, bases: read when a finding lands there
 }
@@ -71,11 +73,8 @@ func (c *checker) checkFile(d *decoded) []Finding {
 func (c *checker) checkObject(o *Object) (out []Finding) {
 	ignore := c.objectIgnores(o, &out)
 	w := o.Workload
-	if w == nil {
-		return out
-	}
 	for _, r := range c.active {
-		if r.Check == nil || listCovers(ignore, r) {
+		if r.Check == nil || listCovers(ignore, r) || (w == nil && r.Scope != ObjectScope) {
 			continue
 		}
 		var diags []Diagnostic
@@ -86,6 +85,8 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 			}
 		case WorkloadScope:
 			diags = c.run(r, &Pass{Object: o, Workload: w, Settings: c.cfg.Settings}, &out)
+		case ObjectScope:
+			diags = c.run(r, &Pass{Object: o, Workload: w, Namespace: c.namespaces[o.Namespace], Settings: c.cfg.Settings}, &out)
 		case EngineScope, NamespaceScope:
 		}
 		seen := map[string]bool{}
@@ -181,6 +182,19 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 	}
 	if d.Severity > f.Severity && !c.overridden(r) {
 		f.Severity = d.Severity
+	}
+	if d.At != nil {
+		f.File, f.Line, f.Column = d.At.File, max(d.At.Line, 1), max(d.At.Column, 1)
+		f.Related = append(append([]Related{}, d.At.Related...), c.objectLine(o, fmt.Sprintf("evaluating %s %s", o.Kind, o.Name)))
+		f.Related = append(f.Related, d.Related...)
+	}
+	if d.Rule != "" && d.Rule != r.ID {
+		// Reported as an engine rule: stamp gives it that rule's name,
+		// severity and fix.
+		f.Rule, f.Name, f.Severity = d.Rule, "", 0
+		if d.Fix == "" {
+			f.Fix = ""
+		}
 	}
 	return f
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -29,6 +30,10 @@ type Config struct {
 	MaxFileSize int64    // bytes; larger files are a finding
 	Renderers   map[UnitKind]Renderer
 	Progress    func(Progress) // called after each file or unit, one call at a time; may be nil
+	// Extra are findings made before the run (Rego policies that did not
+	// compile: OOM902); they are disabled, re-ranked, suppressed by
+	// comment, sorted and counted like the run's own.
+	Extra []Finding
 }
 
 // Settings are the thresholds rules read.
@@ -82,6 +87,13 @@ type FileConfig struct {
 		Search      []string            `yaml:"search"`      // directories whose charts satisfy dependencies by name
 		ReleaseName string              `yaml:"releaseName"` // .Release.Name
 	} `yaml:"charts"`
+
+	// Rego policies (package policy); paths are relative to this file.
+	Policies       []string `yaml:"policies"`       // policy directories, as --policy
+	PolicyData     []string `yaml:"policyData"`     // data documents, as --data
+	PolicyPackages []string `yaml:"policyPackages"` // only these packages; empty: all
+	RegoVersion    string   `yaml:"regoVersion"`    // v1 (default) or v0, as --rego-version
+	PolicyTimeout  string   `yaml:"policyTimeout"`  // per object and rule set, e.g. 2s
 
 	path  string
 	lines map[string]int // where each setting was written, for errors
@@ -200,6 +212,16 @@ func (fc *FileConfig) check() error {
 	}
 	if r := fc.Settings.MaxLimitRequestRatio; r != nil && *r < 1 {
 		return fc.errAt("settings.maxLimitRequestRatio", fmt.Errorf("settings.maxLimitRequestRatio %v must be at least 1", *r))
+	}
+	switch fc.RegoVersion {
+	case "", "v0", "v1":
+	default:
+		return fc.errAt("regoVersion", fmt.Errorf("regoVersion %q must be v0 or v1", fc.RegoVersion))
+	}
+	if fc.PolicyTimeout != "" {
+		if d, err := time.ParseDuration(fc.PolicyTimeout); err != nil || d <= 0 {
+			return fc.errAt("policyTimeout", fmt.Errorf("policyTimeout %q is not a positive duration (e.g. 2s)", fc.PolicyTimeout))
+		}
 	}
 	if fc.FailOn != "" && fc.FailOn != "none" {
 		if _, err := ParseSeverity(fc.FailOn); err != nil {

@@ -28,7 +28,7 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	}
 	decs, sum := l.decs, l.sum
 
-	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: l.dirs, loaded: map[string]directives{}}
+	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: l.dirs, namespaces: l.namespaces, loaded: map[string]directives{}}
 	perFile := make([][]Finding, len(decs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
@@ -60,7 +60,8 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	all := slices.Concat(slices.Concat(perFile...), slices.Concat(perNS...))
+	all := slices.Concat(slices.Concat(perFile...), slices.Concat(perNS...),
+		slices.DeleteFunc(slices.Clone(cfg.Extra), c.suppressedByComment))
 	all = c.stamp(all)
 	slices.SortFunc(all, compareFindings)
 	// A values file or base shared by several units (chart variants, two

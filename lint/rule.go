@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,11 @@ const (
 	WorkloadScope                   // once per workload, Pass.Container nil
 	NamespaceScope                  // once per namespace, Pass.Namespace set, Pass.Object nil: diagnostics name their object in Diagnostic.In
 	EngineScope                     // emitted by the engine itself (OOM9xx); no Check
+	// ObjectScope runs once per object of any kind — workloads, LimitRanges,
+	// quotas, autoscalers, ConfigMaps —: Pass.Object set, Pass.Workload when
+	// the object runs pods, Pass.Namespace the facts of its namespace (may be
+	// nil). User Rego policies run in this scope.
+	ObjectScope
 )
 
 // Rule is one check: its identity, its documentation and its code.
@@ -81,6 +87,13 @@ type Diagnostic struct {
 	Fix       string
 	Severity  Severity // zero: the rule's; set when a finding is worse than the rule's default
 	Related   []Related
+	// Rule, when set, reports the finding under that engine rule instead of
+	// the rule that ran (a Rego policy that failed to evaluate is
+	// PolicyErrorID); its name and severity are the engine rule's.
+	Rule string
+	// At, when set, places the finding there (a policy file line) instead
+	// of at Path in the object.
+	At *Location
 }
 
 // Related is a further location behind a finding.
@@ -96,9 +109,38 @@ var (
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 )
 
+// UserIDPattern is what the ID of a user (Rego) rule must match: letters,
+// digits, dots, dashes and underscores; IDs that start with OOM are
+// oomlint's own.
+var UserIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
 // Validate checks a rule set: ID and name shape, uniqueness, severities,
 // docs and code present.
-func Validate(rules []*Rule) error {
+func Validate(rules []*Rule) error { return validate(rules, nil) }
+
+// ValidateUser checks user rules (loaded Rego) beside the built-in ones:
+// every user ID matches UserIDPattern and does not start with OOM, and IDs
+// and names are unique across both sets.
+func ValidateUser(builtins, user []*Rule) error {
+	isUser := map[*Rule]bool{}
+	for _, r := range user {
+		isUser[r] = true
+	}
+	return validate(append(slices.Clone(builtins), user...), isUser)
+}
+
+// UserIDProblem says what is wrong with a user rule ID, or "".
+func UserIDProblem(id string) string {
+	switch {
+	case len(id) >= 3 && strings.EqualFold(id[:3], "OOM"):
+		return fmt.Sprintf("ID %q starts with OOM, which is reserved for oomlint's built-in rules", id)
+	case !UserIDPattern.MatchString(id):
+		return fmt.Sprintf("ID %q must match %s", id, UserIDPattern)
+	}
+	return ""
+}
+
+func validate(rules []*Rule, isUser map[*Rule]bool) error {
 	var errs []error
 	ids := map[string]bool{}
 	names := map[string]bool{}
@@ -106,19 +148,24 @@ func Validate(rules []*Rule) error {
 		bad := func(format string, args ...any) {
 			errs = append(errs, fmt.Errorf("rule %s: %s", r.ID, fmt.Sprintf(format, args...)))
 		}
-		if !idPattern.MatchString(r.ID) {
+		switch {
+		case isUser[r]:
+			if p := UserIDProblem(r.ID); p != "" {
+				bad("%s", p)
+			}
+		case !idPattern.MatchString(r.ID):
 			bad("ID must match %s", idPattern)
 		}
 		if !namePattern.MatchString(r.Name) {
 			bad("name %q is not kebab-case", r.Name)
 		}
-		if ids[r.ID] {
+		if ids[strings.ToUpper(r.ID)] {
 			bad("duplicate ID")
 		}
 		if names[r.Name] {
 			bad("duplicate name %q", r.Name)
 		}
-		ids[r.ID], names[r.Name] = true, true
+		ids[strings.ToUpper(r.ID)], names[r.Name] = true, true
 		if r.Severity < Info || r.Severity > Error {
 			bad("invalid severity %d", r.Severity)
 		}
@@ -133,7 +180,7 @@ func Validate(rules []*Rule) error {
 			bad("engine-scope rules have no Check")
 		case r.Scope != EngineScope && r.Check == nil:
 			bad("Check is nil")
-		case r.Scope < ContainerScope || r.Scope > EngineScope:
+		case r.Scope < ContainerScope || r.Scope > ObjectScope:
 			bad("invalid scope")
 		}
 	}

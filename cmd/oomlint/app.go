@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 func lintFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: " + strings.Join(report.Names(), ", ")},
 		&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the --format report to `FILE` instead of standard output, or FORMAT=FILE another format (repeatable: --output sarif=oomlint.sarif --output github=-; - is standard output)"},
 		&cli.StringFlag{Name: "sarif-category", Usage: "write `NAME`/ as SARIF's automationDetails.id (off by default: upload-sarif's category input decides)"},
@@ -77,7 +77,7 @@ func lintFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Usage: "print each rendered unit with its time, and totals, on standard error"},
 		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
-	}
+	}, policyFlags()...)
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
@@ -106,23 +106,34 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 			},
 			{
 				Name: "rules", Usage: "list the rules: ID, name, severity, summary",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or markdown"}},
+				Flags: append([]cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or markdown"},
+					&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE`"}}, policyFlags()...),
 				Action: func(c *cli.Context) error {
 					if c.NArg() > 0 {
 						return fmt.Errorf("rules takes no arguments, got %q", c.Args().First())
 					}
-					return listRules(stdout, c.String("format"))
+					all, err := cliCatalogue(c)
+					if err != nil {
+						return err
+					}
+					return listRules(stdout, c.String("format"), all)
 				},
 			},
 			{
 				Name: "explain", Usage: "explain a rule: what happens at run time, why, how to fix", ArgsUsage: "ID|NAME",
+				Flags: append([]cli.Flag{&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE`"}}, policyFlags()...),
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return errors.New("explain takes one rule ID or name, e.g. oomlint explain OOM107")
 					}
-					return explain(stdout, c.Args().First())
+					all, err := cliCatalogue(c)
+					if err != nil {
+						return err
+					}
+					return explain(stdout, c.Args().First(), all)
 				},
 			},
+			policyCommand(),
 			{
 				Name: "version", Usage: "print the version",
 				Action: func(c *cli.Context) error {
@@ -174,7 +185,12 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 		cfg.Progress = p.report
 		defer p.finish()
 	}
-	res, err := lint.Run(c.Context, cfg, rules.All)
+	all, problems, err := catalogue(c, fc, cfg.WorkDir)
+	if err != nil {
+		return err
+	}
+	cfg.Extra = problems
+	res, err := lint.Run(c.Context, cfg, all)
 	if err != nil {
 		return err
 	}
@@ -505,12 +521,12 @@ func loadConfig(explicit, wd string, paths []string) (*lint.FileConfig, error) {
 	return nil, nil
 }
 
-func listRules(w io.Writer, format string) error {
+func listRules(w io.Writer, format string, all []*lint.Rule) error {
 	switch format {
 	case "text":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tSEVERITY\tSUMMARY")
-		for _, r := range rules.All {
+		for _, r := range all {
 			sev := r.Severity.String()
 			if r.Off {
 				sev += " (off)"
@@ -519,13 +535,13 @@ func listRules(w io.Writer, format string) error {
 		}
 		return tw.Flush()
 	case "markdown":
-		return rules.Markdown(w, rules.All)
+		return rules.Markdown(w, all)
 	}
 	return fmt.Errorf("rules --format: unknown format %q (valid: text, markdown)", format)
 }
 
-func explain(w io.Writer, name string) error {
-	for _, r := range rules.All {
+func explain(w io.Writer, name string, all []*lint.Rule) error {
+	for _, r := range all {
 		if strings.EqualFold(name, r.ID) || name == r.Name {
 			return rules.Explain(w, r)
 		}

@@ -1,0 +1,571 @@
+package policy
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"mvdan.cc/sh/v3/shell"
+
+	"github.com/oomlint/oomlint/internal/jvmflags"
+	"github.com/oomlint/oomlint/internal/quantity"
+	"github.com/oomlint/oomlint/internal/runtimeflags"
+	"github.com/oomlint/oomlint/lint"
+)
+
+// Facts returns what oomlint resolved about one object, as policies see it
+// at data.oomlint.facts: JSON-shaped (maps, slices, strings, int64, float64,
+// bools, nil). Sizes are in bytes. docs/rego.md documents every field.
+func Facts(o *lint.Object, ns *lint.Namespace) map[string]any {
+	loc := o.Origin.Locate(lint.Root)
+	src := map[string]any{"file": loc.File, "line": int64(loc.Line)}
+	if u := o.Unit; u != nil {
+		src["unit"] = u.Name
+		src["unitKind"] = unitKind(u.Kind)
+		if u.Variant != "" {
+			src["variant"] = u.Variant
+		}
+	}
+	f := map[string]any{
+		"unit":      "bytes",
+		"object":    map[string]any{"apiVersion": o.APIVersion, "kind": o.Kind, "namespace": o.Namespace, "name": o.Name},
+		"source":    src,
+		"namespace": namespaceFacts(ns, o.Namespace),
+		"workload":  nil,
+	}
+	if w := o.Workload; w != nil {
+		f["workload"] = workloadFacts(w, ns)
+	}
+	return f
+}
+
+func unitKind(k lint.UnitKind) string {
+	switch k {
+	case lint.ChartUnit:
+		return "chart"
+	case lint.KustomizeUnit:
+		return "kustomize"
+	case lint.PlainUnit:
+	}
+	return "plain"
+}
+
+func workloadFacts(w *lint.Workload, ns *lint.Namespace) map[string]any {
+	o := w.Object
+	replicas := replicasOf(o)
+	hpa := hpaFor(o, ns)
+	maxReplicas := replicas
+	if hpa != nil {
+		if m, ok := hpa["maxReplicas"].(int64); ok {
+			maxReplicas = m
+		}
+	}
+	vols := memoryVolumes(w)
+	containers := make([]any, 0, len(w.Containers))
+	for _, c := range w.Containers {
+		containers = append(containers, containerFacts(c, w, ns, vols))
+	}
+	volList := make([]any, 0, len(vols))
+	for _, v := range vols {
+		var by []any
+		for _, c := range w.Containers {
+			if mounts(c, v.name) {
+				by = append(by, c.Name)
+			}
+		}
+		vv := v.fact()
+		vv["mountedBy"] = orEmpty(by)
+		volList = append(volList, vv)
+	}
+	out := map[string]any{
+		"podPath":       w.PodPath.String(),
+		"replicas":      nilIfNeg(replicas),
+		"hpa":           nilMap(hpa),
+		"maxReplicas":   nilIfNeg(maxReplicas),
+		"podLimit":      quantityFact(w.PodLimit, ""),
+		"podRequest":    quantityFact(w.PodRequest, ""),
+		"containers":    containers,
+		"memoryVolumes": volList,
+	}
+	return out
+}
+
+func nilIfNeg(n int64) any {
+	if n < 0 {
+		return nil
+	}
+	return n
+}
+
+func nilMap(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func orEmpty(s []any) []any {
+	if s == nil {
+		return []any{}
+	}
+	return s
+}
+
+// replicasOf is spec.replicas, the API default (1) for kinds that have the
+// field, or -1 when the kind has no replica count (DaemonSet, Pod: 1).
+func replicasOf(o *lint.Object) int64 {
+	switch o.Kind {
+	case "Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout":
+		if n, err := strconv.ParseInt(o.Str("spec", "replicas"), 10, 64); err == nil {
+			return n
+		}
+		return 1
+	case "Pod", "Job", "CronJob":
+		return 1
+	}
+	return -1
+}
+
+// hpaFor is the HorizontalPodAutoscaler of the namespace that targets o.
+func hpaFor(o *lint.Object, ns *lint.Namespace) map[string]any {
+	if ns == nil {
+		return nil
+	}
+	for _, h := range ns.HPAs {
+		if h.Str("spec", "scaleTargetRef", "kind") != o.Kind || h.Str("spec", "scaleTargetRef", "name") != o.Name {
+			continue
+		}
+		out := map[string]any{"name": h.Name, "minReplicas": int64(1), "maxReplicas": nil}
+		if n, err := strconv.ParseInt(h.Str("spec", "minReplicas"), 10, 64); err == nil {
+			out["minReplicas"] = n
+		}
+		if n, err := strconv.ParseInt(h.Str("spec", "maxReplicas"), 10, 64); err == nil {
+			out["maxReplicas"] = n
+		}
+		return out
+	}
+	return nil
+}
+
+func containerFacts(c *lint.Container, w *lint.Workload, ns *lint.Namespace, vols []memVolume) map[string]any {
+	var mounted []any
+	var total int64
+	for _, v := range vols {
+		if mounts(c, v.name) {
+			mounted = append(mounted, v.fact())
+			if v.size.Valid() {
+				total += v.size.Info.Bytes()
+			}
+		}
+	}
+	return map[string]any{
+		"name":                c.Name,
+		"role":                roleName(c.Role),
+		"path":                c.Path.String(),
+		"image":               c.Image,
+		"limit":               effectiveFact(c.Limit, c.Path.Keys("resources", "limits", "memory"), ns, true),
+		"request":             effectiveFact(c.Request, c.Path.Keys("resources", "requests", "memory"), ns, false),
+		"heap":                heapFacts(c),
+		"memoryVolumes":       orEmpty(mounted),
+		"memoryVolumeBytes":   total,
+		"declaredLimitPath":   c.Path.Keys("resources", "limits", "memory").String(),
+		"declaredRequestPath": c.Path.Keys("resources", "requests", "memory").String(),
+		"podLevelLimit":       w.PodLimit != nil,
+	}
+}
+
+func roleName(r lint.Role) string {
+	switch r {
+	case lint.Init:
+		return "init"
+	case lint.Sidecar:
+		return "sidecar"
+	case lint.Regular:
+	}
+	return "container"
+}
+
+func sourceName(s lint.Source) string {
+	switch s {
+	case lint.Declared:
+		return "declared"
+	case lint.FromLimit:
+		return "from-limit"
+	case lint.PodLevel:
+		return "pod-level"
+	case lint.LimitRangeDefault:
+		return "limitrange-default"
+	case lint.Unset:
+	}
+	return "unset"
+}
+
+// quantityFact is a memory value: its text, bytes (nil when it does not
+// parse) and where it is written.
+func quantityFact(q *lint.Quantity, source string) any {
+	if q == nil {
+		return nil
+	}
+	f := map[string]any{"raw": q.Raw, "valid": q.Valid(), "bytes": nil, "path": q.Path.String()}
+	if q.Valid() {
+		f["bytes"] = q.Info.Bytes()
+		f["unitMistake"] = q.UnitMistake()
+	}
+	if source != "" {
+		f["source"] = source
+	}
+	return f
+}
+
+func effectiveFact(e lint.Effective, at lint.Path, ns *lint.Namespace, limit bool) any {
+	if !e.Set() {
+		return nil
+	}
+	f := quantityFact(e.Q, sourceName(e.Source)).(map[string]any)
+	f["path"] = at.String()
+	if e.Source == lint.LimitRangeDefault && ns != nil {
+		for _, it := range ns.LimitRanges {
+			v := it.DefaultRequest
+			if limit {
+				v = it.Default
+			}
+			if v != nil && v.Raw == e.Q.Raw {
+				f["limitRange"] = it.Object.Name
+				f["limitRangePath"] = v.Path.String()
+				break
+			}
+		}
+	}
+	return f
+}
+
+// heapFacts are the runtime heap settings oomlint reads from the
+// container's command line and environment.
+func heapFacts(c *lint.Container) map[string]any {
+	return map[string]any{
+		"jvm":    jvmFacts(c),
+		"node":   nodeFacts(c.Process),
+		"go":     goFacts(c),
+		"dotnet": dotnetFacts(c.Process),
+	}
+}
+
+func jvmFacts(c *lint.Container) any {
+	proc := c.Process
+	if proc == nil {
+		return nil
+	}
+	var java lint.Command
+	explicit := false
+	for _, cmd := range proc.Commands {
+		if prog, args := cmd.Program(); prog == "java" {
+			java, explicit = args, true
+		}
+	}
+	set := func(name string) bool {
+		v, ok := proc.Lookup(name)
+		return ok && v.Known
+	}
+	var sources []jvmflags.Source
+	var places []func(word int) string
+	for i := range jvmflags.Vars {
+		v := &jvmflags.Vars[i]
+		if (explicit && v.Phase == jvmflags.CommandLine) || !set(v.Name) || !v.Applies(c.Image, set) {
+			continue
+		}
+		env, _ := proc.Lookup(v.Name)
+		sources = append(sources, jvmflags.Source{Var: v, Value: env.Value})
+		places = append(places, func(int) string { return env.At.Path.String() })
+	}
+	if !explicit && len(sources) == 0 && !jvmflags.IsJVMImage(c.Image) {
+		return nil
+	}
+	if explicit {
+		args := make([]string, len(java))
+		for i, w := range java {
+			args[i] = w.Value
+		}
+		sources = append(sources, jvmflags.Source{Args: args})
+		places = append(places, func(word int) string {
+			if word >= 0 && word < len(java) {
+				return java[word].At.Path.String()
+			}
+			return ""
+		})
+	}
+	return jvmSettingsFacts(c, jvmflags.Resolve(sources), places)
+}
+
+// jvmSettingsFacts reports the winning JVM settings, each with its text,
+// value and the field it was written in.
+func jvmSettingsFacts(c *lint.Container, s jvmflags.Settings, places []func(word int) string) map[string]any {
+	setting := func(st *jvmflags.Setting, value any) any {
+		if st == nil {
+			return nil
+		}
+		return map[string]any{"text": st.Text, "value": value, "path": places[st.Source](st.Word)}
+	}
+	out := map[string]any{
+		"maxHeap":              nil,
+		"initialHeap":          nil,
+		"maxRAMPercentage":     nil,
+		"initialRAMPercentage": nil,
+		"maxRAMFraction":       nil,
+		"containerSupport":     nil,
+		"maxHeapBytes":         nil,
+	}
+	if st := s.MaxHeap; st != nil {
+		out["maxHeap"] = setting(st, st.Bytes)
+		out["maxHeapBytes"] = st.Bytes
+	}
+	if st := s.InitialHeap; st != nil {
+		out["initialHeap"] = setting(st, st.Bytes)
+	}
+	if st := s.MaxRAMPercentage; st != nil {
+		out["maxRAMPercentage"] = setting(st, st.Percent)
+		if l := c.Limit; l.Comparable() && s.MaxHeap == nil {
+			out["maxHeapBytes"] = int64(float64(l.Bytes()) * st.Percent / 100)
+		}
+	}
+	if st := s.InitialRAMPercentage; st != nil {
+		out["initialRAMPercentage"] = setting(st, st.Percent)
+	}
+	if st := s.MaxRAMFraction; st != nil {
+		out["maxRAMFraction"] = setting(st, st.Divisor)
+		if l := c.Limit; l.Comparable() && s.MaxHeap == nil && s.MaxRAMPercentage == nil && st.Divisor > 0 {
+			out["maxHeapBytes"] = l.Bytes() / st.Divisor
+		}
+	}
+	if st := s.ContainerSupport; st != nil {
+		out["containerSupport"] = setting(st, st.On)
+	}
+	return out
+}
+
+var nodePrograms = map[string]bool{"node": true, "nodejs": true}
+
+func nodeFacts(proc *lint.Process) any {
+	if proc == nil {
+		return nil
+	}
+	for _, cmd := range proc.Commands {
+		prog, rest := cmd.Program()
+		if !nodePrograms[prog] {
+			continue
+		}
+		words := make([]string, len(rest))
+		for i, w := range rest {
+			words[i] = w.Value
+		}
+		words = words[:runtimeflags.NodeOptionsEnd(words)]
+		if h, ok := runtimeflags.FindNodeHeap(words); ok {
+			return nodeHeap(h, rest[h.Index].At.Path.String(), "command")
+		}
+	}
+	v, ok := proc.Lookup("NODE_OPTIONS")
+	if !ok || !v.Known {
+		return nil
+	}
+	words, err := shell.Fields(v.Value, func(string) string { return "" })
+	if err != nil {
+		return nil
+	}
+	if h, ok := runtimeflags.FindNodeHeap(words); ok {
+		return nodeHeap(h, v.At.Path.String(), "NODE_OPTIONS")
+	}
+	return nil
+}
+
+func nodeHeap(h runtimeflags.NodeHeap, path, from string) map[string]any {
+	f := map[string]any{"maxOldSpaceSize": h.Raw, "valid": h.Valid, "bytes": nil, "path": path, "from": from}
+	if h.Valid {
+		f["bytes"] = h.Bytes()
+	}
+	return f
+}
+
+func goFacts(c *lint.Container) any {
+	if c.Process == nil {
+		return nil
+	}
+	v, ok := c.Process.Lookup("GOMEMLIMIT")
+	if !ok {
+		return nil
+	}
+	f := map[string]any{"memLimit": v.Value, "bytes": nil, "valid": false, "off": false, "path": v.At.Path.String()}
+	switch {
+	case v.ResourceField != "":
+		f["resourceField"] = v.ResourceField
+		e := c.Request
+		if v.ResourceField == "limits.memory" {
+			e = c.Limit
+		}
+		if e.Comparable() {
+			div := int64(1)
+			if v.Divisor != "" {
+				if d := quantity.Classify(v.Divisor); d.Class != quantity.Invalid && d.Bytes() > 0 {
+					div = d.Bytes()
+				}
+			}
+			f["bytes"], f["valid"] = int64(math.Ceil(float64(e.Bytes())/float64(div))), true
+		}
+	case v.Known:
+		b, off, err := runtimeflags.ParseGoMemLimit(v.Value)
+		f["valid"], f["off"] = err == nil, off
+		if err == nil && !off {
+			f["bytes"] = b
+		}
+	}
+	return f
+}
+
+func dotnetFacts(proc *lint.Process) any {
+	if proc == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for _, name := range []string{"GCHeapHardLimit", "GCHeapHardLimitPercent"} {
+		for _, prefix := range []string{"DOTNET_", "COMPlus_"} {
+			v, ok := proc.Lookup(prefix + name)
+			if !ok || !v.Known {
+				continue
+			}
+			n, parsed := runtimeflags.ParseDotnetHex(v.Value)
+			f := map[string]any{"variable": prefix + name, "raw": v.Value, "value": nil, "path": v.At.Path.String()}
+			if parsed && n <= math.MaxInt64 {
+				f["value"] = int64(n)
+			}
+			out[strings.ToLower(name[:1])+name[1:]] = f
+			break
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// memVolume is an emptyDir with medium: Memory.
+type memVolume struct {
+	name string
+	path lint.Path
+	size *lint.Quantity
+}
+
+func (v memVolume) fact() map[string]any {
+	f := map[string]any{"name": v.name, "path": v.path.String(), "sizeLimit": nil, "sizeLimitBytes": nil}
+	if v.size != nil {
+		f["sizeLimit"] = v.size.Raw
+		if v.size.Valid() {
+			f["sizeLimitBytes"] = v.size.Info.Bytes()
+		}
+	}
+	return f
+}
+
+func memoryVolumes(w *lint.Workload) []memVolume {
+	seq := mapValue(w.Pod, "volumes")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []memVolume
+	for i, n := range seq.Content {
+		ed := mapValue(n, "emptyDir")
+		if m := mapValue(ed, "medium"); m == nil || m.Value != "Memory" {
+			continue
+		}
+		v := memVolume{path: w.PodPath.Key("volumes").Index(i)}
+		if nm := mapValue(n, "name"); nm != nil {
+			v.name = nm.Value
+		}
+		if s := mapValue(ed, "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
+			v.size = &lint.Quantity{Path: v.path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Classify(s.Value)}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func mounts(c *lint.Container, volume string) bool {
+	seq := mapValue(c.Node, "volumeMounts")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return false
+	}
+	for _, m := range seq.Content {
+		if n := mapValue(m, "name"); n != nil && n.Value == volume {
+			return true
+		}
+	}
+	return false
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			for v != nil && v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// namespaceFacts are the namespace's LimitRanges, ResourceQuotas and
+// autoscalers.
+func namespaceFacts(ns *lint.Namespace, name string) map[string]any {
+	out := map[string]any{"name": name, "limitRanges": []any{}, "resourceQuotas": []any{}, "hpas": []any{}, "vpas": []any{}}
+	if ns == nil {
+		return out
+	}
+	var lrs []any
+	for _, o := range ns.LimitRangeObjects {
+		var items []any
+		for _, it := range ns.LimitRanges {
+			if it.Object != o {
+				continue
+			}
+			items = append(items, map[string]any{
+				"path":           it.Path.String(),
+				"max":            quantityFact(it.Max, ""),
+				"min":            quantityFact(it.Min, ""),
+				"default":        quantityFact(it.Default, ""),
+				"defaultRequest": quantityFact(it.DefaultRequest, ""),
+			})
+		}
+		lrs = append(lrs, map[string]any{"name": o.Name, "file": o.Origin.Locate(lint.Root).File, "containerItems": orEmpty(items), "applied": len(items) > 0})
+	}
+	out["limitRanges"] = orEmpty(lrs)
+	var quotas []any
+	for _, o := range ns.ResourceQuotas {
+		hard := map[string]any{}
+		if h := o.Get("spec", "hard"); h != nil && h.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(h.Content); i += 2 {
+				k, v := h.Content[i].Value, h.Content[i+1]
+				if !strings.Contains(k, "memory") || v.Kind != yaml.ScalarNode {
+					continue
+				}
+				hard[k] = quantityFact(&lint.Quantity{Path: lint.Root.Keys("spec", "hard", k), Raw: v.Value, Info: quantity.Classify(v.Value)}, "")
+			}
+		}
+		quotas = append(quotas, map[string]any{"name": o.Name, "file": o.Origin.Locate(lint.Root).File, "hard": hard})
+	}
+	out["resourceQuotas"] = orEmpty(quotas)
+	var hpas, vpas []any
+	for _, o := range ns.HPAs {
+		hpas = append(hpas, map[string]any{"name": o.Name, "targetKind": o.Str("spec", "scaleTargetRef", "kind"), "targetName": o.Str("spec", "scaleTargetRef", "name")})
+	}
+	for _, o := range ns.VPAs {
+		vpas = append(vpas, map[string]any{"name": o.Name, "targetKind": o.Str("spec", "targetRef", "kind"), "targetName": o.Str("spec", "targetRef", "name"), "updateMode": o.Str("spec", "updatePolicy", "updateMode")})
+	}
+	out["hpas"], out["vpas"] = orEmpty(hpas), orEmpty(vpas)
+	return out
+}

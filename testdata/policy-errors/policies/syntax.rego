@@ -1,0 +1,5 @@
+package broken.syntax
+
+deny contains msg if {
+	msg := "unterminated # want-policy: OOM902
+}
