@@ -175,7 +175,7 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 		Message: d.Message, Fix: d.Fix,
 		File: loc.File, Line: loc.Line, Column: loc.Column,
 		Object: &ref, Container: d.Container, Path: d.Path.String(),
-		Related: append(append(loc.Related, d.Related...), traceOf(o.Workload, d.Path)...),
+		Related: append(append(loc.Related, d.Related...), traceOf(o.Workload, d)...),
 	}
 	if f.Fix == "" {
 		f.Fix = r.Fix
@@ -196,6 +196,13 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 			f.Fix = ""
 		}
 	}
+	// A rule may name the trace of a defaulted value the engine adds too.
+	seen := map[Related]bool{}
+	f.Related = slices.DeleteFunc(f.Related, func(r Related) bool {
+		dup := seen[r]
+		seen[r] = true
+		return dup
+	})
 	return f
 }
 
@@ -207,19 +214,25 @@ func (c *checker) objectLine(o *Object, msg string) Related {
 
 // traceOf returns the trace of a defaulted value a diagnostic points at:
 // rules name the container's field, the engine adds where its value came from.
-func traceOf(w *Workload, p Path) []Related {
+func traceOf(w *Workload, d Diagnostic) []Related {
 	if w == nil {
 		return nil
 	}
-	s := p.String()
+	s := d.Path.String()
+	var out []Related
 	for _, c := range w.Containers {
 		for _, e := range []Effective{c.Limit, c.Request} {
-			if e.Q != nil && len(e.Q.Trace) > 0 && e.Q.Path.String() == s {
-				return e.Q.Trace
+			if e.Q == nil || len(e.Q.Trace) == 0 {
+				continue
+			}
+			// The value the finding points at, or a defaulted value of the
+			// same container its message talks about.
+			if e.Q.Path.String() == s || (c.Name == d.Container && strings.Contains(d.Message, e.Q.Field+" "+e.Q.Raw)) {
+				out = append(out, e.Q.Trace...)
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 func (c *checker) overridden(r *Rule) bool {
