@@ -133,6 +133,35 @@ func BenchmarkRepo(b *testing.B) {
 
 // benchEach runs fn for 0..n-1 on GOMAXPROCS workers and fails b on the
 // first error.
+// BenchmarkBigRepo lints a repo of 100 charts and 200 base+overlay pairs
+// end to end, in parallel, origins included: the size of a large company
+// GitOps repository.
+//
+//	go test ./render -run '^$' -bench BenchmarkBigRepo -benchtime 3x
+func BenchmarkBigRepo(b *testing.B) {
+	dir := b.TempDir()
+	writeSizedRepo(b, dir, 100, 200)
+	cfg := lint.Config{Paths: []string{dir}, WorkDir: dir}
+	opt := Options{WorkDir: dir, RepoRoot: dir}
+	run := func() *lint.Result {
+		cfg.Renderers = Renderers(opt)
+		res, err := lint.Run(b.Context(), cfg, rules.All)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	run()
+	var res *lint.Result
+	for b.Loop() {
+		res = run()
+	}
+	if res.Summary.Units != 300 {
+		b.Fatalf("linted %d units, want 300", res.Summary.Units)
+	}
+	b.ReportMetric(float64(res.Summary.Units)*float64(b.N)/b.Elapsed().Seconds(), "units/s")
+}
+
 func benchEach(b *testing.B, n int, fn func(ctx context.Context, i int) error) {
 	b.Helper()
 	g, ctx := errgroup.WithContext(b.Context())
@@ -196,15 +225,20 @@ type benchRepo struct {
 // set from values or a patch, with a mistake in one unit in five.
 func writeBenchRepo(b *testing.B, dir string) benchRepo {
 	b.Helper()
+	return writeSizedRepo(b, dir, benchCharts, benchOverlays)
+}
+
+func writeSizedRepo(b *testing.B, dir string, charts, overlays int) benchRepo {
+	b.Helper()
 	repo := benchRepo{roots: map[lint.UnitKind][]string{}}
-	for i := range benchCharts {
+	for i := range charts {
 		name := fmt.Sprintf("svc-%03d", i)
 		d := filepath.Join(dir, "charts", name)
 		benchWrite(b, d, benchChart(name, i))
 		repo.charts = append(repo.charts, d)
 		repo.roots[lint.ChartUnit] = append(repo.roots[lint.ChartUnit], d)
 	}
-	for i := range benchOverlays {
+	for i := range overlays {
 		name := fmt.Sprintf("app-%03d", i)
 		d := filepath.Join(dir, "kustomize", name)
 		benchWrite(b, d, benchKustomization(name, i))
