@@ -48,9 +48,11 @@ type Workload struct {
 	PodPath    Path       // spec.template.spec, spec, …
 	Pod        *yaml.Node // the pod spec mapping
 	Containers []*Container
-	PodLimit   *Quantity  // pod-level spec.resources.limits.memory
-	PodRequest *Quantity  // pod-level spec.resources.requests.memory
-	Namespace  *Namespace // facts of the workload's namespace; nil when there are none
+	PodLimit   *Quantity // pod-level spec.resources.limits.memory
+	PodRequest *Quantity // pod-level spec.resources.requests.memory
+	// MemoryVolumes are the pod's emptyDir volumes with medium: Memory.
+	MemoryVolumes []MemoryVolume
+	Namespace     *Namespace // facts of the workload's namespace; nil when there are none
 	// RuntimeClass is the RuntimeClass object named by spec.runtimeClassName,
 	// when the run has it (cluster-scoped: from any unit).
 	RuntimeClass *Object
@@ -162,3 +164,46 @@ func (o *Object) Get(keys ...string) *yaml.Node { return get(o.Node, keys...) }
 
 // Str returns the scalar at keys below the object's root, or "".
 func (o *Object) Str(keys ...string) string { return str(o.Node, keys...) }
+
+// MemoryVolume is an emptyDir volume with medium: Memory (tmpfs): its files
+// live in RAM and count against the memory limit of the containers that
+// write them.
+type MemoryVolume struct {
+	Name      string
+	Path      Path      // spec.template.spec.volumes[i]
+	SizeLimit *Quantity // emptyDir.sizeLimit, nil when absent
+}
+
+// Mounts reports whether the container mounts the named volume.
+func (c *Container) Mounts(volume string) bool {
+	seq := get(c.Node, "volumeMounts")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return false
+	}
+	for _, m := range seq.Content {
+		if str(m, "name") == volume {
+			return true
+		}
+	}
+	return false
+}
+
+// memoryVolumes lists the pod's in-memory emptyDir volumes.
+func memoryVolumes(pod *yaml.Node, podPath Path) []MemoryVolume {
+	seq := get(pod, "volumes")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []MemoryVolume
+	for i, n := range seq.Content {
+		if str(n, "emptyDir", "medium") != "Memory" {
+			continue
+		}
+		v := MemoryVolume{Name: str(n, "name"), Path: podPath.Key("volumes").Index(i)}
+		if s := get(n, "emptyDir", "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
+			v.SizeLimit = &Quantity{Path: v.Path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Classify(s.Value)}
+		}
+		out = append(out, v)
+	}
+	return out
+}

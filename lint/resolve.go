@@ -57,6 +57,7 @@ func buildWorkload(o *Object) *Workload {
 		return nil
 	}
 	w := &Workload{Object: o, PodPath: Root.Keys(keys...), Pod: pod}
+	w.MemoryVolumes = memoryVolumes(pod, w.PodPath)
 	w.PodLimit = readQuantity(pod, w.PodPath, "limits", "pod-level ")
 	w.PodRequest = readQuantity(pod, w.PodPath, "requests", "pod-level ")
 	for _, list := range []struct {

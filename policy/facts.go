@@ -465,59 +465,14 @@ func (v memVolume) fact() map[string]any {
 }
 
 func memoryVolumes(w *lint.Workload) []memVolume {
-	seq := mapValue(w.Pod, "volumes")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	var out []memVolume
-	for i, n := range seq.Content {
-		ed := mapValue(n, "emptyDir")
-		if m := mapValue(ed, "medium"); m == nil || m.Value != "Memory" {
-			continue
-		}
-		v := memVolume{path: w.PodPath.Key("volumes").Index(i)}
-		if nm := mapValue(n, "name"); nm != nil {
-			v.name = nm.Value
-		}
-		if s := mapValue(ed, "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
-			v.size = &lint.Quantity{Path: v.path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Classify(s.Value)}
-		}
-		out = append(out, v)
+	out := make([]memVolume, len(w.MemoryVolumes))
+	for i, v := range w.MemoryVolumes {
+		out[i] = memVolume{name: v.Name, path: v.Path, size: v.SizeLimit}
 	}
 	return out
 }
 
-func mounts(c *lint.Container, volume string) bool {
-	seq := mapValue(c.Node, "volumeMounts")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return false
-	}
-	for _, m := range seq.Content {
-		if n := mapValue(m, "name"); n != nil && n.Value == volume {
-			return true
-		}
-	}
-	return false
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			v := n.Content[i+1]
-			for v != nil && v.Kind == yaml.AliasNode {
-				v = v.Alias
-			}
-			return v
-		}
-	}
-	return nil
-}
+func mounts(c *lint.Container, volume string) bool { return c.Mounts(volume) }
 
 // namespaceFacts are the namespace's LimitRanges, ResourceQuotas and
 // autoscalers.

@@ -378,22 +378,8 @@ func unresolvedEnvFrom(c *lint.Container) bool {
 
 // mapValue returns the value of key in a mapping node, or nil.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			v := n.Content[i+1]
-			for v != nil && v.Kind == yaml.AliasNode {
-				v = v.Alias
-			}
-			return v
-		}
-	}
-	return nil
+	_, v := lint.Lookup(n, key)
+	return v
 }
 
 // trimFloat renders a threshold as written in the config: 0.8, 0.9.

@@ -405,42 +405,15 @@ func (v memVolume) bytes() int64 { return v.size.Info.Bytes() }
 
 // memoryVolumes lists the pod's in-memory emptyDir volumes.
 func memoryVolumes(w *lint.Workload) []memVolume {
-	seq := mapValue(w.Pod, "volumes")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	var out []memVolume
-	for i, n := range seq.Content {
-		ed := mapValue(n, "emptyDir")
-		medium := mapValue(ed, "medium")
-		if medium == nil || medium.Value != "Memory" {
-			continue
-		}
-		v := memVolume{path: w.PodPath.Key("volumes").Index(i)}
-		if nm := mapValue(n, "name"); nm != nil {
-			v.name = nm.Value
-		}
-		if s := mapValue(ed, "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
-			v.size = &lint.Quantity{Path: v.path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Classify(s.Value)}
-		}
-		out = append(out, v)
+	out := make([]memVolume, len(w.MemoryVolumes))
+	for i, v := range w.MemoryVolumes {
+		out[i] = memVolume{name: v.Name, path: v.Path, size: v.SizeLimit}
 	}
 	return out
 }
 
 // mounts reports whether a container mounts the named volume.
-func mounts(c *lint.Container, volume string) bool {
-	seq := mapValue(c.Node, "volumeMounts")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return false
-	}
-	for _, m := range seq.Content {
-		if n := mapValue(m, "name"); n != nil && n.Value == volume {
-			return true
-		}
-	}
-	return false
-}
+func mounts(c *lint.Container, volume string) bool { return c.Mounts(volume) }
 
 var sidecarMemoryLimitMissing = &lint.Rule{
 	ID: "OOM304", Name: "sidecar-memory-limit-missing", Severity: lint.Warning, Scope: lint.WorkloadScope,
