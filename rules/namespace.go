@@ -855,11 +855,11 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 		pc.at = loc(lint.Root, fmt.Sprintf("%s %s: 1 replica (spec.replicas not set)", o.Kind, o.Name))
 		if n, ok := intAt(o.Get("spec", "replicas")); ok {
 			pc.pods, pc.why = n, "replicas"
-			pc.at = loc(lint.Root.Keys("spec", "replicas"), fmt.Sprintf("%s %s: %d replicas", o.Kind, o.Name, n))
+			pc.at = loc(lint.Root.Keys("spec", "replicas"), fmt.Sprintf("%s %s: %s", o.Kind, o.Name, plural(n, "replica")))
 		}
 		if h, n := hpaFor(ns, o); h != nil {
 			pc.pods, pc.why = n, "HPA "+h.Name+" maxReplicas"
-			pc.at = objectRelated(h, lint.Root.Keys("spec", "maxReplicas"), fmt.Sprintf("HorizontalPodAutoscaler %s scales %s %s up to %d replicas", h.Name, o.Kind, o.Name, n))
+			pc.at = objectRelated(h, lint.Root.Keys("spec", "maxReplicas"), fmt.Sprintf("HorizontalPodAutoscaler %s scales %s %s up to %s", h.Name, o.Kind, o.Name, plural(n, "replica")))
 		}
 	}
 	switch o.Kind {
