@@ -188,6 +188,9 @@ func (c *checker) finding(o *Object, r *Rule, d Diagnostic) Finding {
 		f.Related = append(append([]Related{}, d.At.Related...), c.objectLine(o, fmt.Sprintf("evaluating %s %s", o.Kind, o.Name)))
 		f.Related = append(f.Related, d.Related...)
 	}
+	for _, a := range o.Also {
+		f.Related = append(f.Related, c.objectLine(a, "the same object, also deployed by "+a.Unit.Name))
+	}
 	if d.Rule != "" && d.Rule != r.ID {
 		// Reported as an engine rule: stamp gives it that rule's name,
 		// severity and fix.

@@ -28,7 +28,10 @@ type Config struct {
 	Settings    Settings
 	Ignore      []string // globs of paths not to lint
 	MaxFileSize int64    // bytes; larger files are a finding
-	Renderers   map[UnitKind]Renderer
+	Renderers   []Renderer // in order: a directory that is a root of several kinds belongs to the first
+	// Standalone lints the charts and directories that GitOps controller
+	// objects build on their own as well, with their defaults.
+	Standalone bool
 	Progress    func(Progress) // called after each file or unit, one call at a time; may be nil
 	// Extra are findings made before the run (Rego policies that did not
 	// compile: OOM902); they are disabled, re-ranked, suppressed by
@@ -79,6 +82,9 @@ type FileConfig struct {
 		MaxFileSize          string   `yaml:"maxFileSize"`
 	} `yaml:"settings"`
 	Ignore      []string `yaml:"ignore"`
+	// Standalone also lints the charts and directories a Flux or Argo CD
+	// object builds on their own, with their defaults.
+	Standalone bool `yaml:"standalone"`
 	Namespace   string   `yaml:"namespace"`
 	FailOn      string   `yaml:"failOn"`
 	KubeVersion string   `yaml:"kubeVersion"`
@@ -279,6 +285,9 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	}
 	if fc.Namespace != "" {
 		cfg.Namespace = fc.Namespace
+	}
+	if fc.Standalone {
+		cfg.Standalone = true
 	}
 }
 

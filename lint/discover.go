@@ -26,8 +26,8 @@ type source struct {
 // discover walks every path argument. A missing path or an unreadable file
 // argument is an error (exit 2); anything wrong below a directory argument
 // is a finding on that file.
-func discover(cfg *Config) ([]source, []*Unit, map[UnitKind][]string, error) {
-	w := walker{cfg: cfg, seen: map[string]bool{}, roots: map[UnitKind][]string{}}
+func discover(cfg *Config) ([]source, []*Unit, map[string][]string, error) {
+	w := walker{cfg: cfg, seen: map[string]bool{}, roots: map[string][]string{}}
 	var units []*Unit
 	for _, arg := range cfg.Paths {
 		unit, err := w.walkArg(arg)
@@ -48,18 +48,12 @@ type walker struct {
 	cfg     *Config
 	seen    map[string]bool
 	sources []source
-	roots   map[UnitKind][]string // chart and kustomization roots, for their renderers
+	roots   map[string][]string // root directories by renderer name, for their planners
 }
 
-// Files that make a directory a unit root of their kind.
-var (
-	chartFiles         = []string{"Chart.yaml"}
-	kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-)
-
-// root records dir when it is a chart or kustomization root that a renderer
-// builds; a chart's directory is not walked further (its charts/ are its
-// dependencies).
+// root records dir when it is a root of a file planner (a Chart.yaml, a
+// kustomization.yaml); an opaque root's directory (a chart's) is not walked
+// further: its charts/ are its dependencies.
 func (w *walker) root(dir string) (skip bool) {
 	has := func(names []string) bool {
 		return slices.ContainsFunc(names, func(n string) bool {
@@ -67,12 +61,15 @@ func (w *walker) root(dir string) (skip bool) {
 			return err == nil && !st.IsDir()
 		})
 	}
-	if w.cfg.Renderers[ChartUnit] != nil && has(chartFiles) {
-		w.roots[ChartUnit] = append(w.roots[ChartUnit], dir)
-		return true
-	}
-	if w.cfg.Renderers[KustomizeUnit] != nil && has(kustomizationFiles) {
-		w.roots[KustomizeUnit] = append(w.roots[KustomizeUnit], dir)
+	for _, r := range w.cfg.Renderers {
+		fp, ok := r.(FilePlanner)
+		if !ok || !has(fp.RootFiles()) {
+			continue
+		}
+		w.roots[r.Name()] = append(w.roots[r.Name()], dir)
+		if fp.Opaque() {
+			return true
+		}
 	}
 	return false
 }

@@ -92,19 +92,30 @@ type loaded struct {
 	files      []string // display paths of every file read, sorted
 }
 
+// maxWaves bounds how deep units may plan units (a Flux Kustomization that
+// builds one that builds another…); keys already stop cycles.
+const maxWaves = 32
+
 // load discovers, renders and decodes cfg.Paths, and resolves every object.
+//
+// Plain files decode first; the controller objects among them (a Flux
+// Kustomization, an Argo CD Application) plan units, which render together
+// with the charts and kustomizations found on disk. What those units render
+// may hold further controller objects, which plan the next wave, until no
+// object plans anything new. A directory unit or plain file that a
+// controller object builds is dropped: the object decides what it deploys.
 func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	sources, _, roots, err := discover(cfg)
 	if err != nil {
 		return nil, err
 	}
-	planned, consumed := plan(cfg, roots)
+	fileUnits, consumed := plan(cfg, roots)
 	sources = slices.DeleteFunc(sources, func(s source) bool { return consumed[s.abs] })
 
+	progress := newProgress(cfg.Progress, len(sources)+len(fileUnits))
 	// One slot per file and per rendered unit: no locks, and the order of
 	// results never depends on scheduling.
-	perTask := make([][]*decoded, len(sources)+len(planned))
-	progress := newProgress(cfg.Progress, len(perTask))
+	plain := make([]*decoded, len(sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {
@@ -119,43 +130,99 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 				o.Unit = src.unit
 				o.Workload = buildWorkload(o)
 			}
-			perTask[i] = []*decoded{d}
-			return nil
-		})
-	}
-	for i, u := range planned {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			start := time.Now()
-			perTask[len(sources)+i] = renderUnit(gctx, cfg, u)
-			n := 0
-			for _, d := range perTask[len(sources)+i] {
-				n += len(d.objects)
-			}
-			progress.done(u.Name, u.Kind, n, start)
+			plain[i] = d
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	l := &loaded{decs: slices.Concat(perTask...), dirs: map[string]directives{}}
-	l.sum = Summary{Files: len(sources) + len(consumed), Units: len(planned)}
-	plainUnits := map[*Unit]bool{}
-	for _, src := range sources {
-		plainUnits[src.unit] = true
+
+	w := newWaves(cfg)
+	var fresh []*Object
+	for _, d := range plain {
+		fresh = append(fresh, d.objects...)
 	}
-	l.sum.Units += len(plainUnits)
-	for _, src := range sources {
+	var units []*Unit
+	var perUnit [][]*decoded
+	pending := fileUnits
+	for wave := 0; ; wave++ {
+		planned, problems := w.plan(fresh)
+		if len(problems) > 0 {
+			units = append(units, nil)
+			perUnit = append(perUnit, []*decoded{{problems: problems}})
+		}
+		pending = append(pending, planned...)
+		pending = slices.DeleteFunc(pending, w.ownedUnit)
+		if len(pending) == 0 || wave == maxWaves {
+			break
+		}
+		progress.grow(len(planned))
+		out := make([][]*decoded, len(pending))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(cfg.Jobs)
+		for i, u := range pending {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				start := time.Now()
+				out[i] = renderUnit(gctx, cfg, u)
+				n := 0
+				for _, d := range out[i] {
+					n += len(d.objects)
+				}
+				progress.done(u.Name, u.Kind, n, start)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		fresh = fresh[:0]
+		for _, ds := range out {
+			for _, d := range ds {
+				fresh = append(fresh, d.objects...)
+			}
+		}
+		units = append(units, pending...)
+		perUnit = append(perUnit, out...)
+		pending = nil
+	}
+
+	// Units and plain files a later wave found to be owned by a controller
+	// object give way to it.
+	l := &loaded{dirs: map[string]directives{}}
+	for i, d := range plain {
+		if w.ownedFile(sources[i].abs) {
+			continue
+		}
+		l.decs = append(l.decs, d)
+	}
+	plainUnits := map[*Unit]bool{}
+	for i, src := range sources {
+		if plain[i] != nil && !w.ownedFile(src.abs) {
+			plainUnits[src.unit] = true
+		}
 		l.files = append(l.files, src.display)
 	}
+	for i, u := range units {
+		if u != nil && w.ownedUnit(u) {
+			continue
+		}
+		if u != nil {
+			l.sum.Units++
+		}
+		l.decs = append(l.decs, perUnit[i]...)
+	}
+	l.sum.Files = len(sources) + len(consumed)
+	l.sum.Units += len(plainUnits)
 	for abs := range consumed {
 		l.files = append(l.files, displayPath(cfg.WorkDir, abs))
 	}
 	slices.Sort(l.files)
 	l.files = slices.Compact(l.files)
+	dedupe(l.decs)
 	for _, d := range l.decs {
 		l.objects = append(l.objects, d.objects...)
 		l.sum.Skipped += d.skipped
@@ -282,17 +349,17 @@ func ruleMatches(pattern string, r *Rule) bool {
 // RuleMatches is ruleMatches for callers outside the engine (explain).
 func RuleMatches(pattern string, r *Rule) bool { return ruleMatches(pattern, r) }
 
-// plan asks each renderer for the units under the roots the walk found and
-// the files they read.
-func plan(cfg *Config, roots map[UnitKind][]string) ([]*Unit, map[string]bool) {
+// plan asks each file planner for the units under the roots the walk found
+// and the files they read.
+func plan(cfg *Config, roots map[string][]string) ([]*Unit, map[string]bool) {
 	var units []*Unit
 	consumed := map[string]bool{}
-	for _, kind := range []UnitKind{ChartUnit, KustomizeUnit} {
-		r := cfg.Renderers[kind]
-		if r == nil || len(roots[kind]) == 0 {
+	for _, r := range cfg.Renderers {
+		fp, ok := r.(FilePlanner)
+		if !ok || len(roots[r.Name()]) == 0 {
 			continue
 		}
-		us, files := r.Plan(roots[kind])
+		us, files := fp.Plan(roots[r.Name()])
 		units = append(units, us...)
 		for _, f := range files {
 			consumed[f] = true
@@ -301,23 +368,39 @@ func plan(cfg *Config, roots map[UnitKind][]string) ([]*Unit, map[string]bool) {
 	return units, consumed
 }
 
-// renderUnit renders one chart or kustomization and decodes its output.
-// A panic in a rendering library becomes a finding on the unit.
+// renderer returns the renderer of a unit kind.
+func (cfg *Config) renderer(kind string) Renderer {
+	for _, r := range cfg.Renderers {
+		if r.Name() == kind {
+			return r
+		}
+	}
+	return nil
+}
+
+// renderUnit renders one unit and decodes its output. A panic in a
+// rendering library becomes a finding on the unit.
 func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = []*decoded{{file: u.Name, problems: []Finding{{
-				Rule: RenderErrorID, File: u.Name, Line: 1, Column: 1,
-				Message: fmt.Sprintf("rendering %s failed (internal error: %v); please report it", u.Name, r),
-			}}}}
+			out = []*decoded{{file: u.Name, problems: []Finding{unitProblem(u,
+				fmt.Sprintf("rendering %s failed (internal error: %v); please report it", u.Name, r))}}}
 		}
 	}()
-	r := cfg.Renderers[u.Kind].Render(ctx, u)
+	rd := cfg.renderer(u.Kind)
+	if rd == nil {
+		return nil
+	}
+	r := rd.Render(ctx, u)
 	if len(r.Problems) > 0 {
 		out = append(out, &decoded{file: u.Name, problems: r.Problems})
 	}
+	ns := cfg.Namespace
+	if u.Namespace != "" {
+		ns = u.Namespace
+	}
 	for _, doc := range r.Docs {
-		d := decodeBytes(doc.Data, doc.Name, false, cfg.Namespace)
+		d := decodeBytes(doc.Data, doc.Name, false, ns)
 		d.directives, d.template = nil, 0 // suppressions come from the source files
 		for _, o := range d.objects {
 			o.Unit = u
@@ -331,12 +414,23 @@ func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
 	return out
 }
 
+// unitProblem is an OOM900 finding on a unit: at its controller object when
+// it has one, else at its directory.
+func unitProblem(u *Unit, msg string) Finding {
+	f := Finding{Rule: RenderErrorID, File: u.Name, Line: 1, Column: 1, Message: msg}
+	if u.Source != nil && u.Source.Origin != nil {
+		loc := u.Source.Origin.Locate(Root)
+		f.File, f.Line, f.Column = loc.File, loc.Line, loc.Column
+	}
+	return f
+}
+
 // Progress reports one finished task of a run: a plain file decoded or a
 // chart or kustomization rendered, for progress bars and --verbose.
 type Progress struct {
 	Done, Total int
 	Name        string   // the file or unit
-	Kind        UnitKind // PlainUnit for a plain file
+	Kind        string // the renderer's name; PlainUnit for a plain file
 	Objects     int
 	Elapsed     time.Duration
 }
@@ -353,7 +447,14 @@ func newProgress(fn func(Progress), total int) *progress {
 	return &progress{fn: fn, total: total}
 }
 
-func (p *progress) done(name string, kind UnitKind, objects int, start time.Time) {
+// grow adds tasks found during the run (units planned from objects).
+func (p *progress) grow(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total += n
+}
+
+func (p *progress) done(name, kind string, objects int, start time.Time) {
 	if p.fn == nil {
 		return
 	}

@@ -17,6 +17,9 @@ type Object struct {
 	Origin      Origin     // maps field paths to the file and line a person edits
 	Workload    *Workload  // set for kinds that carry a pod template
 	Unit        *Unit
+	// Also are the same object rendered alike by other units, dropped so
+	// namespace sums count it once and named in this object's findings.
+	Also []*Object
 }
 
 // Ref is the object's identity as findings name it.
@@ -33,13 +36,24 @@ type ObjectRef struct {
 }
 
 // Unit is a set of objects linted together: the plain manifests under one
-// path argument, one chart rendered with one set of values, or one
-// kustomization build.
+// path argument, one chart rendered with one set of values, one
+// kustomization build, or what one GitOps controller object deploys.
 type Unit struct {
-	Name    string   // as displayed: the path argument, chart or overlay directory
-	Kind    UnitKind //
-	Dir     string   // absolute root directory (chart or kustomization)
-	Variant string   // a chart's extra values file (values-prod.yaml), shown in output
+	Name    string // as displayed: the path argument, chart or overlay directory, or controller object
+	Kind    string // the renderer's Name, or PlainUnit
+	Dir     string // absolute root directory (chart or kustomization); "" for units planned from objects
+	Variant string // a chart's extra values file (values-prod.yaml), shown in output
+	// Key identifies a unit planned from an object (the kind, namespace and
+	// name of the controller object), so an object met twice plans once.
+	Key string
+	// Namespace is the namespace of the unit's objects that set none (a
+	// targetNamespace, a destination namespace); "" means the run's default.
+	Namespace string
+	// Source is the controller object that planned the unit, nil for units
+	// rooted in directories.
+	Source *Object
+	// Plan is the renderer's own description of the unit.
+	Plan any
 }
 
 // Workload is an object that runs pods: its pod spec and containers.

@@ -22,7 +22,7 @@ func Facts(o *lint.Object, ns *lint.Namespace) map[string]any {
 	src := map[string]any{"file": loc.File, "line": int64(loc.Line)}
 	if u := o.Unit; u != nil {
 		src["unit"] = u.Name
-		src["unitKind"] = unitKind(u.Kind)
+		src["unitKind"] = u.Kind
 		if u.Variant != "" {
 			src["variant"] = u.Variant
 		}
@@ -38,17 +38,6 @@ func Facts(o *lint.Object, ns *lint.Namespace) map[string]any {
 		f["workload"] = workloadFacts(w, ns)
 	}
 	return f
-}
-
-func unitKind(k lint.UnitKind) string {
-	switch k {
-	case lint.ChartUnit:
-		return "chart"
-	case lint.KustomizeUnit:
-		return "kustomize"
-	case lint.PlainUnit:
-	}
-	return "plain"
 }
 
 func workloadFacts(w *lint.Workload, ns *lint.Namespace) map[string]any {

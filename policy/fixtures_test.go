@@ -13,6 +13,7 @@ import (
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/policy"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -87,7 +88,7 @@ func lintWithPolicies(t *testing.T, root, dir string) *lint.Result {
 	}
 	cfg := lint.Config{Paths: paths, WorkDir: root, Jobs: 4, Extra: problems}
 	ropt := render.Options{WorkDir: root, RepoRoot: root}
-	cfg.Renderers = render.Renderers(ropt)
+	cfg.Renderers = renderers.All(ropt)
 	res, err := lint.Run(t.Context(), cfg, append(slices.Clone(rules.All), prs...))
 	if err != nil {
 		t.Fatal(err)

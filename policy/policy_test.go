@@ -17,6 +17,7 @@ import (
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/policy"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -58,7 +59,7 @@ func run(t *testing.T, dir string, opts policy.Options) ([]*lint.Rule, []lint.Fi
 		t.Fatal(err)
 	}
 	cfg := lint.Config{Paths: []string{filepath.Join(dir, "manifests")}, WorkDir: dir, Jobs: 4, Extra: problems}
-	cfg.Renderers = render.Renderers(render.Options{WorkDir: dir, RepoRoot: dir})
+	cfg.Renderers = renderers.All(render.Options{WorkDir: dir, RepoRoot: dir})
 	meta := slices.DeleteFunc(slices.Clone(rules.All), func(r *lint.Rule) bool { return r.Scope != lint.EngineScope })
 	res, err := lint.Run(t.Context(), cfg, append(meta, prs...))
 	if err != nil {

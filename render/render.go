@@ -1,6 +1,8 @@
-// Package render builds Helm charts and kustomizations in process, offline,
-// with the helm and kustomize libraries, and traces every rendered field
-// back to the values file, template, base or patch line that set it.
+// Package render holds what every source renderer shares: the options of a
+// render and the origin mechanism that traces a rendered field back to the
+// values file, template, base, patch or controller object line that set it.
+// The renderers themselves live in one subpackage per source (helm,
+// kustomize, flux, argocd); package renderers lists them.
 package render
 
 import (
@@ -55,8 +57,8 @@ func (opt *Options) ApplyConfig(fc *lint.FileConfig) {
 	}
 }
 
-// Renderers returns the renderers of every unit kind, for lint.Config.
-func Renderers(opt Options) map[lint.UnitKind]lint.Renderer {
+// Normalize fills the defaults of unset options.
+func (opt *Options) Normalize() {
 	if opt.Namespace == "" {
 		opt.Namespace = lint.DefaultNamespace
 	}
@@ -69,9 +71,8 @@ func Renderers(opt Options) map[lint.UnitKind]lint.Renderer {
 	if opt.RepoRoot == "" {
 		opt.RepoRoot = opt.WorkDir
 	}
-	return map[lint.UnitKind]lint.Renderer{
-		lint.ChartUnit:     NewHelm(opt),
-		lint.KustomizeUnit: NewKustomize(opt),
+	if abs, err := filepath.Abs(opt.RepoRoot); err == nil {
+		opt.RepoRoot = abs
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
 	"github.com/oomlint/oomlint/report"
 	"github.com/oomlint/oomlint/rules"
 )
@@ -437,7 +438,7 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
 	if err != nil {
 		return cfg, fc, err
 	}
-	cfg.Renderers = render.Renderers(ropt)
+	cfg.Renderers = renderers.All(ropt)
 	return cfg, fc, nil
 }
 

@@ -51,8 +51,7 @@ func (p *progressReporter) report(ev lint.Progress) {
 		p.plainTime += ev.Elapsed
 		return
 	}
-	kind := map[lint.UnitKind]string{lint.ChartUnit: "chart", lint.KustomizeUnit: "kustomization"}[ev.Kind]
-	fmt.Fprintf(p.w, "rendered %s %s in %s (%d objects)\n", kind, ev.Name, round(ev.Elapsed), ev.Objects)
+	fmt.Fprintf(p.w, "rendered %s %s in %s (%d objects)\n", ev.Kind, ev.Name, round(ev.Elapsed), ev.Objects)
 }
 
 // finish clears the bar and, with --verbose, prints the totals.

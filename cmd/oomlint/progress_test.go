@@ -28,7 +28,7 @@ func TestVerbose(t *testing.T) {
 func TestProgressReporter(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgressReporter(&buf, true, false)
-	p.report(lint.Progress{Done: 1, Total: 2, Name: "charts/api", Kind: lint.ChartUnit, Objects: 3, Elapsed: 12 * time.Millisecond})
+	p.report(lint.Progress{Done: 1, Total: 2, Name: "charts/api", Kind: "helm", Objects: 3, Elapsed: 12 * time.Millisecond})
 	p.report(lint.Progress{Done: 2, Total: 2, Name: "a.yaml", Kind: lint.PlainUnit, Objects: 1, Elapsed: time.Millisecond})
 	p.finish()
 	got := buf.String()

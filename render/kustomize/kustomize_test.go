@@ -1,4 +1,4 @@
-package render
+package kustomize
 
 import (
 	"errors"
@@ -19,9 +19,10 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 )
 
-const kustomizeTestdata = "testdata/kustomize"
+const kustomizeTestdata = "testdata"
 
 // offline makes any connection or plugin lookup fail the test.
 func offline(t *testing.T) {
@@ -47,12 +48,12 @@ func testdataKustomize(t *testing.T) (string, *Kustomize) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, NewKustomize(Options{WorkDir: dir, RepoRoot: dir})
+	return dir, New(render.Options{WorkDir: dir, RepoRoot: dir})
 }
 
-func render(t *testing.T, k *Kustomize, dir string) *lint.Rendered {
+func build(t *testing.T, k *Kustomize, dir string) *lint.Rendered {
 	t.Helper()
-	return k.Render(t.Context(), &lint.Unit{Name: lint.DisplayPath(k.opt.WorkDir, dir), Kind: lint.KustomizeUnit, Dir: dir})
+	return k.Render(t.Context(), &lint.Unit{Name: lint.DisplayPath(k.opt.WorkDir, dir), Kind: Name, Dir: dir})
 }
 
 func TestKustomizePlan(t *testing.T) {
@@ -66,7 +67,7 @@ func TestKustomizePlan(t *testing.T) {
 	var names []string
 	for _, u := range units {
 		names = append(names, u.Name)
-		if u.Kind != lint.KustomizeUnit || u.Dir != filepath.Join(root, u.Name) {
+		if u.Kind != Name || u.Dir != filepath.Join(root, u.Name) {
 			t.Errorf("unit %+v: wrong kind or dir", u)
 		}
 	}
@@ -107,7 +108,7 @@ func TestKustomizePlanCycle(t *testing.T) {
 	offline(t)
 	repo := t.TempDir()
 	writeTree(t, repo, map[string]string{"a/kustomization.yaml": "resources:\n  - ../b\n", "b/kustomization.yaml": "resources:\n  - ../a\n"})
-	k := NewKustomize(Options{WorkDir: repo, RepoRoot: repo})
+	k := New(render.Options{WorkDir: repo, RepoRoot: repo})
 	units, _ := k.Plan([]string{filepath.Join(repo, "a"), filepath.Join(repo, "b")})
 	if len(units) != 2 {
 		t.Fatalf("Plan = %d units, want both kustomizations of the cycle", len(units))
@@ -125,7 +126,7 @@ func TestKustomizeFidelity(t *testing.T) {
 	for _, leaf := range []string{"base", "overlays/smp", "overlays/json6902", "overlays/component", "overlays/namespace", "overlays/generator"} {
 		t.Run(leaf, func(t *testing.T) {
 			dir := filepath.Join(root, leaf)
-			r := render(t, k, dir)
+			r := build(t, k, dir)
 			if len(r.Problems) > 0 {
 				t.Fatalf("problems: %v", r.Problems)
 			}
@@ -209,7 +210,7 @@ func TestKustomizeOrigins(t *testing.T) {
 		t.Run(tt.leaf+"/"+tt.kind+"/"+tt.path, func(t *testing.T) {
 			r, ok := rendered[tt.leaf]
 			if !ok {
-				r = render(t, k, filepath.Join(root, tt.leaf))
+				r = build(t, k, filepath.Join(root, tt.leaf))
 				rendered[tt.leaf] = r
 			}
 			doc, obj := findObject(t, r, tt.kind, tt.name)
@@ -225,7 +226,7 @@ func TestKustomizeOrigins(t *testing.T) {
 func TestKustomizeOriginRelated(t *testing.T) {
 	offline(t)
 	root, k := testdataKustomize(t)
-	r := render(t, k, filepath.Join(root, "overlays", "smp"))
+	r := build(t, k, filepath.Join(root, "overlays", "smp"))
 	doc, obj := findObject(t, r, "Deployment", "api")
 	loc := doc.Origin(obj).Locate(parsePath(t, obj, "spec.template.spec.containers[name=proxy].resources.limits.memory"))
 	var got []string
@@ -399,9 +400,9 @@ func TestKustomizeRefuses(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			k := NewKustomize(Options{WorkDir: repo, RepoRoot: repo})
+			k := New(render.Options{WorkDir: repo, RepoRoot: repo})
 			dir := filepath.Join(repo, filepath.Dir(firstKustomization(tt.files)))
-			r := render(t, k, dir)
+			r := build(t, k, dir)
 			if len(r.Docs) > 0 {
 				t.Errorf("rendered %d docs, want none", len(r.Docs))
 			}
@@ -441,8 +442,8 @@ func TestGuardFSSymlinkEscape(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(repo, "link")); err != nil {
 		t.Skip("no symlinks:", err)
 	}
-	k := NewKustomize(Options{WorkDir: repo, RepoRoot: repo})
-	r := render(t, k, filepath.Join(repo, "app"))
+	k := New(render.Options{WorkDir: repo, RepoRoot: repo})
+	r := build(t, k, filepath.Join(repo, "app"))
 	if len(r.Docs) > 0 || len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Message, "outside the repository") {
 		t.Errorf("docs %d, problems %v: want one refusal", len(r.Docs), r.Problems)
 	}
@@ -495,7 +496,7 @@ func TestKustomizeParallel(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 4 * len(leaves) {
 		wg.Go(func() {
-			r := k.Render(t.Context(), &lint.Unit{Name: leaves[i%len(leaves)], Kind: lint.KustomizeUnit, Dir: filepath.Join(root, leaves[i%len(leaves)])})
+			r := k.Render(t.Context(), &lint.Unit{Name: leaves[i%len(leaves)], Kind: Name, Dir: filepath.Join(root, leaves[i%len(leaves)])})
 			if len(r.Problems) > 0 || len(r.Docs) == 0 {
 				t.Errorf("%s: %d docs, problems %v", leaves[i%len(leaves)], len(r.Docs), r.Problems)
 			}
@@ -522,7 +523,7 @@ func TestKustomizeParallel(t *testing.T) {
 func TestKustomizeInlinePatchColumn(t *testing.T) {
 	offline(t)
 	root, k := testdataKustomize(t)
-	r := render(t, k, filepath.Join(root, "overlays", "json6902"))
+	r := build(t, k, filepath.Join(root, "overlays", "json6902"))
 	doc, obj := findObject(t, r, "Deployment", "api")
 	loc := doc.Origin(obj).Locate(parsePath(t, obj, "spec.template.spec.containers[name=proxy].resources.limits.memory"))
 	if got, want := fmt.Sprintf("%s:%d:%d", loc.File, loc.Line, loc.Column), "overlays/json6902/kustomization.yaml:19:16"; got != want {

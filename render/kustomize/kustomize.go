@@ -1,4 +1,4 @@
-package render
+package kustomize
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 )
 
 // Kustomize builds kustomizations with sigs.k8s.io/kustomize/api/krusty,
@@ -40,12 +41,26 @@ import (
 // name and selector matching allow; a field no source sets points at the
 // deepest key that exists, as for plain files.
 type Kustomize struct {
-	opt   Options
+	opt   render.Options
 	graph *kgraph
 }
 
+// Name is the unit kind of a kustomization build.
+const Name = "kustomize"
+
+// Name is the unit kind.
+func (k *Kustomize) Name() string { return Name }
+
+// RootFiles are the kustomization file names krusty reads.
+func (k *Kustomize) RootFiles() []string {
+	return []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+}
+
+// Opaque is false: a kustomization's subdirectories may hold more roots.
+func (k *Kustomize) Opaque() bool { return false }
+
 // NewKustomize returns the kustomization renderer.
-func NewKustomize(opt Options) *Kustomize {
+func New(opt render.Options) *Kustomize {
 	if opt.RepoRoot == "" {
 		opt.RepoRoot = opt.WorkDir
 	}
@@ -81,7 +96,7 @@ func (k *Kustomize) Plan(roots []string) ([]*lint.Unit, []string) {
 		if kf == nil || kf.isComponent() || (included[r] && !k.inCycle(kf)) {
 			continue
 		}
-		units = append(units, &lint.Unit{Name: k.display(r), Kind: lint.KustomizeUnit, Dir: r})
+		units = append(units, &lint.Unit{Name: k.display(r), Kind: Name, Dir: r})
 	}
 	return units, kSorted(consumed)
 }

@@ -1,4 +1,4 @@
-package render
+package renderers
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/oomlint/oomlint/internal/offlinetest"
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -33,6 +35,33 @@ type recorder struct {
 	twice []string // units rendered more than once
 }
 
+// The recorder plans as the renderer it wraps does, whichever way that is.
+func (r *recorder) RootFiles() []string {
+	if fp, ok := r.Renderer.(lint.FilePlanner); ok {
+		return fp.RootFiles()
+	}
+	return nil
+}
+
+func (r *recorder) Opaque() bool {
+	fp, ok := r.Renderer.(lint.FilePlanner)
+	return ok && fp.Opaque()
+}
+
+func (r *recorder) Plan(roots []string) ([]*lint.Unit, []string) {
+	if fp, ok := r.Renderer.(lint.FilePlanner); ok {
+		return fp.Plan(roots)
+	}
+	return nil, nil
+}
+
+func (r *recorder) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lint.ObjectPlan {
+	if op, ok := r.Renderer.(lint.ObjectPlanner); ok {
+		return op.PlanObjects(fresh, all)
+	}
+	return lint.ObjectPlan{}
+}
+
 func (r *recorder) Render(ctx context.Context, u *lint.Unit) *lint.Rendered {
 	out := r.Renderer.Render(ctx, u)
 	r.mu.Lock()
@@ -49,14 +78,14 @@ func (r *recorder) Render(ctx context.Context, u *lint.Unit) *lint.Rendered {
 // options, paths relative to the module root.
 func repoConfig(t *testing.T) (root string, cfg lint.Config, recs []*recorder) {
 	t.Helper()
-	offline(t)
-	root, err := filepath.Abs("..")
+	offlinetest.Guard(t)
+	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, filepath.FromSlash(repoFixture))
 	cfg = lint.Config{Paths: []string{dir}, WorkDir: root, Jobs: 4}
-	ropt := Options{WorkDir: root, RepoRoot: root}
+	ropt := render.Options{WorkDir: root, RepoRoot: root}
 	p := lint.FindConfigFile(dir)
 	if p == "" {
 		t.Fatalf("%s has no .oomlint.yaml", repoFixture)
@@ -68,7 +97,7 @@ func repoConfig(t *testing.T) (root string, cfg lint.Config, recs []*recorder) {
 	fc.Apply(&cfg)
 	ropt.ApplyConfig(fc)
 	ropt.Namespace = cfg.Namespace
-	cfg.Renderers = Renderers(ropt)
+	cfg.Renderers = All(ropt)
 	for kind, r := range cfg.Renderers {
 		rec := &recorder{Renderer: r, units: map[string]*lint.Rendered{}}
 		cfg.Renderers[kind] = rec
@@ -247,7 +276,7 @@ func TestRepoHugeSingleLineJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := lint.Config{Paths: []string{dir}, WorkDir: dir, Jobs: 2,
-		Renderers: Renderers(Options{WorkDir: dir, RepoRoot: dir})}
+		Renderers: All(render.Options{WorkDir: dir, RepoRoot: dir})}
 	start := time.Now()
 	res, err := lint.Run(t.Context(), cfg, rules.All)
 	elapsed := time.Since(start)

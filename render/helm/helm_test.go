@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"bytes"
@@ -25,30 +25,31 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/rules"
 )
 
 // helmTestdata is where the test charts live, relative to the package.
-const helmTestdata = "testdata/helm"
+const helmTestdata = "testdata"
 
-func helmOptions(t *testing.T) Options {
+func helmOptions(t *testing.T) render.Options {
 	t.Helper()
 	wd, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Options{WorkDir: wd, RepoRoot: filepath.Dir(wd), Namespace: lint.DefaultNamespace,
-		KubeVersion: DefaultKubeVersion, ReleaseName: DefaultReleaseName}
+	return render.Options{WorkDir: wd, RepoRoot: filepath.Dir(wd), Namespace: lint.DefaultNamespace,
+		KubeVersion: render.DefaultKubeVersion, ReleaseName: render.DefaultReleaseName}
 }
 
 // renderChart renders one chart (or one of its variants) with the renderer.
-func renderChart(t *testing.T, opt Options, dir, variant string) *lint.Rendered {
+func renderChart(t *testing.T, opt render.Options, dir, variant string) *lint.Rendered {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHelm(opt)
+	h := New(opt)
 	units, _ := h.Plan([]string{abs})
 	for _, u := range units {
 		if u.Variant == variant {
@@ -73,8 +74,8 @@ func helmTemplate(t *testing.T, dir string, valueFiles []string) []string {
 	}
 	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	inst.DryRun, inst.DryRunOption, inst.ClientOnly, inst.Replace = true, "true", true, true
-	inst.ReleaseName, inst.Namespace = DefaultReleaseName, lint.DefaultNamespace
-	inst.KubeVersion, err = chartutil.ParseKubeVersion(DefaultKubeVersion)
+	inst.ReleaseName, inst.Namespace = render.DefaultReleaseName, lint.DefaultNamespace
+	inst.KubeVersion, err = chartutil.ParseKubeVersion(render.DefaultKubeVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,17 +260,17 @@ func findChartObject(t *testing.T, r *lint.Rendered, kind, name string) lint.Ori
 // set them (the last file that did), else the template line.
 func TestHelmOrigins(t *testing.T) {
 	const (
-		apiDeploy = "testdata/helm/api/templates/deployment.yaml"
-		apiValues = "testdata/helm/api/values.yaml"
-		apiProd   = "testdata/helm/api/values-prod.yaml"
-		apiCM     = "testdata/helm/api/templates/configmap.yaml"
-		gateway   = "testdata/helm/platform/templates/gateway.yaml"
-		platVals  = "testdata/helm/platform/values.yaml"
-		worker    = "testdata/helm/platform/charts/worker/templates/deployment.yaml"
-		workVals  = "testdata/helm/platform/charts/worker/values.yaml"
-		tricky    = "testdata/helm/tricky/values.yaml"
-		trickyPod = "testdata/helm/tricky/templates/pod.yaml"
-		trickyCM  = "testdata/helm/tricky/templates/configmap.yaml"
+		apiDeploy = "testdata/api/templates/deployment.yaml"
+		apiValues = "testdata/api/values.yaml"
+		apiProd   = "testdata/api/values-prod.yaml"
+		apiCM     = "testdata/api/templates/configmap.yaml"
+		gateway   = "testdata/platform/templates/gateway.yaml"
+		platVals  = "testdata/platform/values.yaml"
+		worker    = "testdata/platform/charts/worker/templates/deployment.yaml"
+		workVals  = "testdata/platform/charts/worker/values.yaml"
+		tricky    = "testdata/tricky/values.yaml"
+		trickyPod = "testdata/tricky/templates/pod.yaml"
+		trickyCM  = "testdata/tricky/templates/configmap.yaml"
 	)
 	c0 := "spec.template.spec.containers[0]"
 	c1 := "spec.template.spec.containers[1]"
@@ -356,11 +357,11 @@ func TestHelmValuesOverrides(t *testing.T) {
 	opt.Values = []string{filepath.Join(overrides, "api-ci.yaml")}
 	c0 := "spec.template.spec.containers[0].resources."
 	tests := []struct{ variant, path, want string }{
-		{"", c0 + "limits.memory", "testdata/helm/overrides/api-team.yaml:4"},
-		{"", c0 + "requests.memory", "testdata/helm/overrides/api-ci.yaml:4"},
-		{"", c0 + "requests.cpu", "testdata/helm/api/values.yaml:13"},
-		{"values-prod.yaml", c0 + "limits.memory", "testdata/helm/api/values-prod.yaml:4"},
-		{"values-prod.yaml", c0 + "requests.memory", "testdata/helm/api/values-prod.yaml:6"},
+		{"", c0 + "limits.memory", "testdata/overrides/api-team.yaml:4"},
+		{"", c0 + "requests.memory", "testdata/overrides/api-ci.yaml:4"},
+		{"", c0 + "requests.cpu", "testdata/api/values.yaml:13"},
+		{"values-prod.yaml", c0 + "limits.memory", "testdata/api/values-prod.yaml:4"},
+		{"values-prod.yaml", c0 + "requests.memory", "testdata/api/values-prod.yaml:6"},
 	}
 	for _, tt := range tests {
 		r := renderChart(t, opt, chart, tt.variant)
@@ -379,8 +380,8 @@ func TestHelmProblems(t *testing.T) {
 		want     string // file:line
 		contains string
 	}{
-		{"needs-values", "testdata/helm/needs-values/templates/statefulset.yaml:20", "database.host"},
-		{"unvendored", "testdata/helm/unvendored/Chart.yaml:5", "helm dependency build"},
+		{"needs-values", "testdata/needs-values/templates/statefulset.yaml:20", "database.host"},
+		{"unvendored", "testdata/unvendored/Chart.yaml:5", "helm dependency build"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.chart, func(t *testing.T) {
@@ -490,11 +491,11 @@ func TestHelmPlan(t *testing.T) {
 		"lib/Chart.yaml":          "apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n",
 		"lib/templates/_x.tpl":    "{{ define \"x\" }}{{ end }}\n",
 	})
-	h := NewHelm(Options{WorkDir: repo, RepoRoot: repo})
+	h := New(render.Options{WorkDir: repo, RepoRoot: repo})
 	units, consumed := h.Plan([]string{filepath.Join(repo, "api"), filepath.Join(repo, "lib")})
 	var got []string
 	for _, u := range units {
-		got = append(got, fmt.Sprintf("%s|%s|%v", u.Name, u.Variant, u.Kind == lint.ChartUnit && u.Dir == filepath.Join(repo, "api")))
+		got = append(got, fmt.Sprintf("%s|%s|%v", u.Name, u.Variant, u.Kind == Name && u.Dir == filepath.Join(repo, "api")))
 	}
 	want := []string{"api||true", "api (values-prod.yaml)|values-prod.yaml|true", "api (values-staging.yml)|values-staging.yml|true"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -623,11 +624,12 @@ func TestHelmRealCharts(t *testing.T) {
 	if len(roots) < 50 {
 		t.Fatalf("found %d charts under %s, want the helm test data", len(roots), mod)
 	}
-	opt := Options{WorkDir: mod, RepoRoot: mod}
+	opt := render.Options{WorkDir: mod, RepoRoot: mod}
+	opt.Normalize()
 	for _, root := range roots {
 		rel, _ := filepath.Rel(mod, root)
 		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
-			cfg := lint.Config{Paths: []string{root}, WorkDir: mod, Jobs: 2, Renderers: Renderers(opt)}
+			cfg := lint.Config{Paths: []string{root}, WorkDir: mod, Jobs: 2, Renderers: []lint.Renderer{New(opt)}}
 			res, err := lint.Run(t.Context(), cfg, rules.All)
 			if err != nil {
 				t.Fatal(err)
@@ -670,7 +672,7 @@ func BenchmarkHelmRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewHelm(Options{WorkDir: dir, RepoRoot: dir, Namespace: "default", KubeVersion: DefaultKubeVersion, ReleaseName: DefaultReleaseName})
+	h := New(render.Options{WorkDir: dir, RepoRoot: dir, Namespace: "default", KubeVersion: render.DefaultKubeVersion, ReleaseName: render.DefaultReleaseName})
 	units, _ := h.Plan([]string{dir})
 	for b.Loop() {
 		r := h.Render(b.Context(), units[0])

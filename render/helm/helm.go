@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 )
 
 // Helm renders charts with helm.sh/helm/v3, as `helm template` does, in
@@ -25,10 +26,22 @@ import (
 // (values-prod.yaml, values-staging.yaml) makes one more unit, the chart
 // rendered with values.yaml and then that file, so a mistake that only one
 // environment sets is found in that environment's file.
-type Helm struct{ opt Options }
+type Helm struct{ opt render.Options }
+
+// Name is the unit kind of a chart render.
+const Name = "helm"
+
+// Name is the unit kind.
+func (h *Helm) Name() string { return Name }
+
+// RootFiles make a directory a chart.
+func (h *Helm) RootFiles() []string { return []string{"Chart.yaml"} }
+
+// Opaque is true: below Chart.yaml everything is the chart's.
+func (h *Helm) Opaque() bool { return true }
 
 // NewHelm returns the chart renderer.
-func NewHelm(opt Options) *Helm { return &Helm{opt: opt} }
+func New(opt render.Options) *Helm { return &Helm{opt: opt} }
 
 // Plan returns one unit per application chart root, plus one per values-*.yaml
 // variant; every file under a chart is the chart's, library charts included.
@@ -41,9 +54,9 @@ func (h *Helm) Plan(roots []string) ([]*lint.Unit, []string) {
 			continue // nothing to render; its users render it
 		}
 		name := lint.DisplayPath(h.opt.WorkDir, dir)
-		units = append(units, &lint.Unit{Name: name, Kind: lint.ChartUnit, Dir: dir})
+		units = append(units, &lint.Unit{Name: name, Kind: Name, Dir: dir})
 		for _, v := range variants(dir) {
-			units = append(units, &lint.Unit{Name: name + " (" + v + ")", Kind: lint.ChartUnit, Dir: dir, Variant: v})
+			units = append(units, &lint.Unit{Name: name + " (" + v + ")", Kind: Name, Dir: dir, Variant: v})
 		}
 	}
 	return units, consumed
@@ -91,7 +104,7 @@ func (h *Helm) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
 
 // chartRender is one unit being rendered.
 type chartRender struct {
-	opt        Options
+	opt        render.Options
 	unit       *lint.Unit
 	userValues []string // --values, charts.values and the variant, in order
 	mu         sync.Mutex

@@ -1,4 +1,4 @@
-package render
+package renderers
 
 import (
 	"context"
@@ -18,6 +18,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/helm"
+	"github.com/oomlint/oomlint/render/kustomize"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -44,12 +47,12 @@ const (
 func BenchmarkRepo(b *testing.B) {
 	dir := b.TempDir()
 	repo := writeBenchRepo(b, dir)
-	opt := Options{WorkDir: dir, RepoRoot: dir}
+	opt := render.Options{WorkDir: dir, RepoRoot: dir}
 
 	b.Run("lint", func(b *testing.B) {
 		cfg := lint.Config{Paths: []string{dir}, WorkDir: dir}
 		lintOnce := func() *lint.Result {
-			cfg.Renderers = Renderers(opt) // fresh, as every run of the command
+			cfg.Renderers = All(opt) // fresh, as every run of the command
 			res, err := lint.Run(b.Context(), cfg, rules.All)
 			if err != nil {
 				b.Fatal(err)
@@ -74,18 +77,22 @@ func BenchmarkRepo(b *testing.B) {
 
 	b.Run("render", func(b *testing.B) {
 		renderOnce := func() {
-			rs := Renderers(opt)
+			rs := All(opt)
 			var units []*lint.Unit
-			for _, kind := range []lint.UnitKind{lint.ChartUnit, lint.KustomizeUnit} {
-				us, _ := rs[kind].Plan(repo.roots[kind])
-				units = append(units, us...)
+			byName := map[string]lint.Renderer{}
+			for _, r := range rs {
+				byName[r.Name()] = r
+				if fp, ok := r.(lint.FilePlanner); ok {
+					us, _ := fp.Plan(repo.roots[r.Name()])
+					units = append(units, us...)
+				}
 			}
 			if len(units) != benchUnits {
 				b.Fatalf("planned %d units, want %d", len(units), benchUnits)
 			}
 			benchEach(b, len(units), func(ctx context.Context, i int) error {
 				u := units[i]
-				r := rs[u.Kind].Render(ctx, u)
+				r := byName[u.Kind].Render(ctx, u)
 				if len(r.Problems) > 0 || len(r.Docs) == 0 {
 					return fmt.Errorf("%s: %d documents, problems %v", u.Name, len(r.Docs), r.Problems)
 				}
@@ -142,9 +149,9 @@ func BenchmarkBigRepo(b *testing.B) {
 	dir := b.TempDir()
 	writeSizedRepo(b, dir, 100, 200)
 	cfg := lint.Config{Paths: []string{dir}, WorkDir: dir}
-	opt := Options{WorkDir: dir, RepoRoot: dir}
+	opt := render.Options{WorkDir: dir, RepoRoot: dir}
 	run := func() *lint.Result {
-		cfg.Renderers = Renderers(opt)
+		cfg.Renderers = All(opt)
 		res, err := lint.Run(b.Context(), cfg, rules.All)
 		if err != nil {
 			b.Fatal(err)
@@ -192,8 +199,8 @@ func plainHelmTemplate(ctx context.Context, dir string) (string, error) {
 	}
 	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	inst.DryRun, inst.DryRunOption, inst.ClientOnly, inst.Replace = true, "true", true, true
-	inst.ReleaseName, inst.Namespace = DefaultReleaseName, lint.DefaultNamespace
-	if inst.KubeVersion, err = chartutil.ParseKubeVersion(DefaultKubeVersion); err != nil {
+	inst.ReleaseName, inst.Namespace = render.DefaultReleaseName, lint.DefaultNamespace
+	if inst.KubeVersion, err = chartutil.ParseKubeVersion(render.DefaultKubeVersion); err != nil {
 		return "", err
 	}
 	rel, err := inst.RunWithContext(ctx, ch, vals)
@@ -217,7 +224,7 @@ func plainKustomizeBuild(dir string) (string, error) {
 type benchRepo struct {
 	charts   []string                   // chart directories
 	overlays []string                   // overlay directories
-	roots    map[lint.UnitKind][]string // every root the walk finds, sorted, as Plan is given them
+	roots    map[string][]string // every root the walk finds, sorted, as Plan is given them
 }
 
 // writeBenchRepo writes benchCharts charts and benchOverlays kustomize
@@ -230,13 +237,13 @@ func writeBenchRepo(b *testing.B, dir string) benchRepo {
 
 func writeSizedRepo(b *testing.B, dir string, charts, overlays int) benchRepo {
 	b.Helper()
-	repo := benchRepo{roots: map[lint.UnitKind][]string{}}
+	repo := benchRepo{roots: map[string][]string{}}
 	for i := range charts {
 		name := fmt.Sprintf("svc-%03d", i)
 		d := filepath.Join(dir, "charts", name)
 		benchWrite(b, d, benchChart(name, i))
 		repo.charts = append(repo.charts, d)
-		repo.roots[lint.ChartUnit] = append(repo.roots[lint.ChartUnit], d)
+		repo.roots[helm.Name] = append(repo.roots[helm.Name], d)
 	}
 	for i := range overlays {
 		name := fmt.Sprintf("app-%03d", i)
@@ -244,7 +251,7 @@ func writeSizedRepo(b *testing.B, dir string, charts, overlays int) benchRepo {
 		benchWrite(b, d, benchKustomization(name, i))
 		overlay := filepath.Join(d, "overlays", "prod")
 		repo.overlays = append(repo.overlays, overlay)
-		repo.roots[lint.KustomizeUnit] = append(repo.roots[lint.KustomizeUnit], filepath.Join(d, "base"), overlay)
+		repo.roots[kustomize.Name] = append(repo.roots[kustomize.Name], filepath.Join(d, "base"), overlay)
 	}
 	return repo
 }
