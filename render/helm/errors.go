@@ -148,7 +148,7 @@ func (r *chartRender) loadProblem(err error) lint.Finding {
 	msg := err.Error()
 	file, line := r.chartYAML(), 1
 	if m := loadFileRE.FindStringSubmatch(msg); len(m) > 1 && filepath.IsLocal(filepath.FromSlash(m[1])) {
-		if p := filepath.Join(r.unit.Dir, filepath.FromSlash(m[1])); fileExists(p) {
+		if p := filepath.Join(r.dir, filepath.FromSlash(m[1])); fileExists(p) {
 			file = p
 		}
 	}
@@ -171,14 +171,14 @@ func (r *chartRender) schemaProblem(err error) lint.Finding {
 	fix := "fix the value to match values.schema.json, or give the values the chart needs with --values"
 	if m := schemaPathRE.FindStringSubmatch(msg); m != nil {
 		path := strings.Split(strings.Trim(m[1], "/"), "/")
-		ref := &templateRef{chain: []*chartSrc{{dir: r.unit.Dir}}}
+		ref := &templateRef{chain: []*chartSrc{{dir: r.dir}}}
 		if loc, ok := r.valuesLocation(ref, path); ok {
 			f := r.problem("", loc.Line, loc.Column, "values do not match the chart's schema: "+msg, fix)
 			f.File = loc.File
 			return f
 		}
 	}
-	schema := filepath.Join(r.unit.Dir, "values.schema.json")
+	schema := filepath.Join(r.dir, "values.schema.json")
 	if !fileExists(schema) {
 		schema = r.chartYAML()
 	}

@@ -11,7 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/releaseutil"
 
@@ -89,7 +88,57 @@ func chartFiles(dir string) []string {
 // Render renders one chart unit. Every failure is an OOM900 finding; a
 // panic in helm is one too, on the chart.
 func (h *Helm) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
-	r := &chartRender{opt: h.opt, unit: u, parsed: map[string]*yaml.Node{}}
+	return h.render(ctx, u, nil)
+}
+
+// Release is a chart render that a controller object asks for: a Flux
+// HelmRelease, an Argo CD Application's helm source.
+type Release struct {
+	Dir       string  // the chart directory, or
+	Archive   string  // the chart archive (.tgz), from the chart cache
+	Name      string  // .Release.Name
+	Namespace string  // .Release.Namespace
+	Layers    []Layer // values given over the chart's values.yaml, lowest precedence first
+	// Anchor is where findings about the chart itself go when the chart is
+	// not in the repository (an archive): the controller object's line.
+	Anchor lint.Location
+	// By names the controller object in the trace of each finding.
+	By string
+}
+
+// Layer is one set of values given to a chart: a values file, or values
+// written inside a controller object (a HelmRelease's spec.values, an
+// Application's valuesObject) or a ConfigMap.
+type Layer struct {
+	File string // absolute path of a values file; for an inline layer, where Root was read
+	// Root is the values mapping of an inline layer; nil for a file layer.
+	Root *yaml.Node
+	// Prefix nests an inline layer under keys (Flux valuesFrom targetPath).
+	Prefix []string
+	// Locate maps a path inside Root to the line a person edits; nil uses
+	// Root's node lines in File.
+	Locate func(steps []lint.PathStep) lint.Location
+	// Values are the layer's values when they do not come from Root
+	// (parameters given as --set); Root then only serves positions.
+	Values map[string]any
+}
+
+// RenderRelease renders a chart as a controller object deploys it.
+func (h *Helm) RenderRelease(ctx context.Context, u *lint.Unit, rel Release) *lint.Rendered {
+	return h.render(ctx, u, &rel)
+}
+
+func (h *Helm) render(ctx context.Context, u *lint.Unit, rel *Release) (out *lint.Rendered) {
+	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}}
+	if rel != nil {
+		r.dir = rel.Dir
+		if rel.Name != "" {
+			r.opt.ReleaseName = rel.Name
+		}
+		if rel.Namespace != "" {
+			r.opt.Namespace = rel.Namespace
+		}
+	}
 	defer func() {
 		if e := recover(); e != nil {
 			out = &lint.Rendered{Problems: []lint.Finding{r.problem(r.chartYAML(), 1, 1,
@@ -106,7 +155,10 @@ func (h *Helm) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
 type chartRender struct {
 	opt        render.Options
 	unit       *lint.Unit
+	dir        string   // the chart directory; "" for an archive
+	rel        *Release // nil for a chart found on disk
 	userValues []string // --values, charts.values and the variant, in order
+	layers     []Layer  // the values over values.yaml, in order: userValues, or the release's
 	mu         sync.Mutex
 	parsed     map[string]*yaml.Node // values files read for origins
 }
@@ -124,12 +176,24 @@ type pass struct {
 type manifest struct{ name, content string }
 
 func (r *chartRender) run() *lint.Rendered {
-	if bad := r.escapingLink(r.unit.Dir); bad != "" {
+	if bad := r.escapingLink(r.dir); r.dir != "" && bad != "" {
 		return &lint.Rendered{Problems: []lint.Finding{r.problem(bad, 1, 1,
 			"this symlink leads outside the repository; oomlint does not read outside it, so the chart was not rendered",
 			"vendor the linked files into the chart")}}
 	}
-	r.userValues = r.valueFiles()
+	if r.rel != nil {
+		r.layers = r.rel.Layers
+		for _, l := range r.layers {
+			if l.Root == nil && l.Values == nil {
+				r.userValues = append(r.userValues, l.File)
+			}
+		}
+	} else {
+		r.userValues = r.valueFiles()
+		for _, f := range r.userValues {
+			r.layers = append(r.layers, Layer{File: f})
+		}
+	}
 	marked := r.render(true)
 	if marked.failed {
 		// A marker may be what broke the render; what helm says counts.
@@ -149,10 +213,10 @@ func (r *chartRender) run() *lint.Rendered {
 // valueFiles are the values files given for this unit, in the order helm
 // applies them (later wins).
 func (r *chartRender) valueFiles() []string {
-	files := slices.Clone(r.opt.ChartValues[r.unit.Dir])
+	files := slices.Clone(r.opt.ChartValues[r.dir])
 	files = append(files, r.opt.Values...)
 	if r.unit.Variant != "" {
-		files = append(files, filepath.Join(r.unit.Dir, r.unit.Variant))
+		files = append(files, filepath.Join(r.dir, r.unit.Variant))
 	}
 	return files
 }
@@ -166,7 +230,7 @@ func (r *chartRender) render(mark bool) *pass {
 		p.problems, p.failed = append(p.problems, f...), true
 		return p
 	}
-	vals, err := (&values.Options{ValueFiles: r.userValues}).MergeValues(nil)
+	vals, err := r.mergeLayers()
 	if err != nil {
 		return fail(r.valuesFileProblem(err))
 	}
@@ -301,12 +365,26 @@ func (r *chartRender) templatePath(ref *templateRef) string {
 	return ref.chain[len(ref.chain)-1].chartFile()
 }
 
-func (r *chartRender) chartYAML() string { return filepath.Join(r.unit.Dir, "Chart.yaml") }
+// chartYAML is where findings about the chart go: its Chart.yaml, or for an
+// archive from the chart cache, the archive.
+func (r *chartRender) chartYAML() string {
+	if r.dir == "" {
+		return r.rel.Archive
+	}
+	return filepath.Join(r.dir, "Chart.yaml")
+}
 
 func (r *chartRender) display(abs string) string { return lint.DisplayPath(r.opt.WorkDir, abs) }
 
-// problem is an OOM900 finding at a file of the repository.
+// problem is an OOM900 finding at a file of the repository; a problem in
+// a cached chart archive goes to the controller object that deploys it.
 func (r *chartRender) problem(abs string, line, col int, msg, fix string) lint.Finding {
+	if r.rel != nil && r.rel.Archive != "" && abs == r.rel.Archive {
+		a := r.rel.Anchor
+		return lint.Finding{Rule: lint.RenderErrorID, File: a.File, Line: max(a.Line, 1), Column: max(a.Column, 1),
+			Message: msg + " (in chart archive " + filepath.Base(abs) + ")", Fix: fix,
+			Related: []lint.Related{r.unitRelated()}}
+	}
 	return lint.Finding{
 		Rule: lint.RenderErrorID, File: r.display(abs), Line: max(line, 1), Column: max(col, 1),
 		Message: msg, Fix: fix,
@@ -316,10 +394,19 @@ func (r *chartRender) problem(abs string, line, col int, msg, fix string) lint.F
 
 // unitRelated names the render: the chart and the values it used.
 func (r *chartRender) unitRelated() lint.Related {
-	vals := []string{r.display(filepath.Join(r.unit.Dir, "values.yaml"))}
+	if r.rel != nil {
+		a := r.rel.Anchor
+		chart := r.display(r.dir)
+		if r.dir == "" {
+			chart = filepath.Base(r.rel.Archive) + " from the chart cache"
+		}
+		return lint.Related{File: a.File, Line: max(a.Line, 1), Column: max(a.Column, 1),
+			Message: fmt.Sprintf("rendered by %s from chart %s", r.rel.By, chart)}
+	}
+	vals := []string{r.display(filepath.Join(r.dir, "values.yaml"))}
 	for _, f := range r.userValues {
 		vals = append(vals, r.display(f))
 	}
 	return lint.Related{File: r.display(r.chartYAML()), Line: 1, Column: 1,
-		Message: fmt.Sprintf("rendered from chart %s with values %s", r.display(r.unit.Dir), strings.Join(vals, ", "))}
+		Message: fmt.Sprintf("rendered from chart %s with values %s", r.display(r.dir), strings.Join(vals, ", "))}
 }

@@ -56,12 +56,19 @@ type tree struct {
 // loadTree loads the chart at dir with helm's loader, finds where each
 // subchart lives, and (when mark is set) swaps in marked templates.
 func (r *chartRender) loadTree(mark bool) (*tree, error) {
-	ch, err := loader.LoadDir(r.unit.Dir)
+	var ch *chart.Chart
+	var err error
+	rootSrc := &chartSrc{dir: r.dir}
+	if r.dir == "" {
+		ch, err = loader.LoadFile(r.rel.Archive)
+		rootSrc = &chartSrc{tgz: r.rel.Archive}
+	} else {
+		ch, err = loader.LoadDir(r.dir)
+	}
 	if err != nil {
 		return nil, err
 	}
 	t := &tree{root: ch, srcs: map[*chart.Chart]*chartSrc{}, tmpls: map[*chart.File]*tmplFile{}}
-	rootSrc := &chartSrc{dir: r.unit.Dir}
 	t.srcs[ch] = rootSrc
 	r.addLocalDeps(t, ch, rootSrc)
 	t.locate(ch, rootSrc)

@@ -336,6 +336,7 @@ func (r *chartRender) valuesLocation(ref *templateRef, x []string) (lint.Locatio
 type valuesFile struct {
 	abs    string
 	prefix []string
+	layer  *Layer // nil for the charts' own values.yaml files
 }
 
 // valuesFiles are the files that set a chart's values, lowest precedence
@@ -348,17 +349,59 @@ func (r *chartRender) valuesFiles(ref *templateRef, global bool) []valuesFile {
 			if !global && i < len(ref.prefix) {
 				prefix = ref.prefix[i:]
 			}
-			out = append(out, valuesFile{v, prefix})
+			out = append(out, valuesFile{v, prefix, nil})
 		}
 	}
 	prefix := ref.prefix
 	if global {
 		prefix = nil
 	}
-	for _, f := range r.userValues {
-		out = append(out, valuesFile{f, prefix})
+	for i := range r.layers {
+		out = append(out, valuesFile{r.layers[i].File, prefix, &r.layers[i]})
 	}
 	return out
+}
+
+// root is the values tree of a values file or layer, nil when unreadable.
+func (r *chartRender) root(vf valuesFile) *yaml.Node {
+	if vf.layer != nil && vf.layer.Root != nil {
+		return vf.layer.Root
+	}
+	if vf.layer != nil && vf.layer.Values != nil {
+		return nil
+	}
+	return r.parse(vf.abs)
+}
+
+// at is the location of a node reached in a values file or layer by steps.
+func (r *chartRender) at(vf valuesFile, n *yaml.Node, steps []lint.PathStep) lint.Location {
+	if vf.layer != nil && vf.layer.Locate != nil {
+		loc := vf.layer.Locate(steps)
+		loc.Related = append(loc.Related, r.unitRelated())
+		return loc
+	}
+	return lint.Location{File: r.display(vf.abs), Line: n.Line, Column: n.Column, Related: []lint.Related{r.unitRelated()}}
+}
+
+// layerSteps turns the keys a value has in the chart's values (a
+// subchart's prefix, then path) into steps inside one file or layer: a
+// layer nested under a targetPath holds only the keys below it.
+func layerSteps(vf valuesFile, path []lint.PathStep) ([]lint.PathStep, bool) {
+	steps := make([]lint.PathStep, 0, len(vf.prefix)+len(path))
+	for _, k := range vf.prefix {
+		steps = append(steps, lint.PathStep{Key: k, Index: -1})
+	}
+	steps = append(steps, path...)
+	if vf.layer == nil {
+		return steps, true
+	}
+	for _, k := range vf.layer.Prefix {
+		if len(steps) == 0 || steps[0].Index >= 0 || steps[0].Key != k {
+			return nil, false
+		}
+		steps = steps[1:]
+	}
+	return steps, true
 }
 
 // lookupValues finds x+rest in the values files: the last file with the
@@ -384,7 +427,7 @@ func (r *chartRender) lookupValues(ref *templateRef, x []string, rest []lint.Pat
 func (r *chartRender) lookupPath(ref *templateRef, path []lint.PathStep, need int, target *yaml.Node) *valuesHit {
 	var best *valuesHit
 	for _, vf := range r.valuesFiles(ref, path[0].Key == "global") {
-		root := r.parse(vf.abs)
+		root := r.root(vf)
 		if root == nil {
 			continue
 		}
@@ -469,17 +512,15 @@ func sameName(list *yaml.Node, k int, items []*yaml.Node) bool {
 
 // walkValues follows prefix+path in one values file.
 func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.PathStep, target *yaml.Node) *valuesHit {
-	cur := deref(root)
-	for _, k := range vf.prefix {
-		_, v := lint.Lookup(cur, k)
-		if v == nil {
-			return nil
-		}
-		cur = deref(v)
+	steps, ok := layerSteps(vf, path)
+	if !ok {
+		return nil
 	}
+	skip := len(steps) - len(path) // the prefix steps: they must all exist
+	cur := deref(root)
 	var at *yaml.Node
-	depth := 0
-	for _, s := range path {
+	walked := 0
+	for _, s := range steps {
 		var next, pos *yaml.Node
 		if s.Index >= 0 {
 			if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
@@ -495,9 +536,10 @@ func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.Pat
 			next, pos = deref(v), k
 		}
 		cur, at = next, pos
-		depth++
+		walked++
 	}
-	if at == nil {
+	depth := walked - skip
+	if at == nil || depth <= 0 && len(path) > 0 {
 		return nil
 	}
 	h := &valuesHit{depth: depth, full: depth == len(path), node: cur}
@@ -505,7 +547,7 @@ func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.Pat
 		at = cur
 		h.equal = target != nil && target.Kind == yaml.ScalarNode && target.Value == cur.Value
 	}
-	h.loc = lint.Location{File: r.display(vf.abs), Line: at.Line, Column: at.Column, Related: []lint.Related{r.unitRelated()}}
+	h.loc = r.at(vf, at, steps[:walked])
 	return h
 }
 
@@ -550,19 +592,22 @@ func (r *chartRender) uniqueLeaf(ref *templateRef, key string, target *yaml.Node
 	}
 	var found []*valuesHit
 	for _, vf := range r.valuesFiles(ref, false) {
-		root := r.parse(vf.abs)
+		root := r.root(vf)
 		if root == nil {
 			continue
 		}
+		steps, ok := layerSteps(vf, nil)
+		if !ok {
+			continue
+		}
 		cur := deref(root)
-		for _, k := range vf.prefix {
-			_, cur = lint.Lookup(cur, k)
+		for _, s := range steps {
+			_, cur = lint.Lookup(cur, s.Key)
 			cur = deref(cur)
 		}
-		eachLeaf(cur, func(k, v *yaml.Node) {
+		eachLeafPath(cur, steps, func(k, v *yaml.Node, at []lint.PathStep) {
 			if k.Value == key && v.Value == target.Value {
-				found = append(found, &valuesHit{loc: lint.Location{File: r.display(vf.abs), Line: v.Line, Column: v.Column,
-					Related: []lint.Related{r.unitRelated()}}})
+				found = append(found, &valuesHit{loc: r.at(vf, v, at)})
 			}
 		})
 	}
@@ -572,21 +617,23 @@ func (r *chartRender) uniqueLeaf(ref *templateRef, key string, target *yaml.Node
 	return found[0]
 }
 
-// eachLeaf calls f for every key with a scalar value below n.
-func eachLeaf(n *yaml.Node, f func(k, v *yaml.Node)) {
+// eachLeafPath is eachLeaf with the steps from the values root to each leaf.
+func eachLeafPath(n *yaml.Node, at []lint.PathStep, f func(k, v *yaml.Node, at []lint.PathStep)) {
 	switch {
 	case n == nil:
 	case n.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := append(slices.Clip(at), lint.PathStep{Key: n.Content[i].Value, Index: -1})
 			if v := deref(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
-				f(n.Content[i], v)
+				f(n.Content[i], v, p)
 			} else {
-				eachLeaf(v, f)
+				eachLeafPath(v, p, f)
 			}
 		}
 	case n.Kind == yaml.SequenceNode:
-		for _, c := range n.Content {
-			eachLeaf(deref(c), f)
+		for j, c := range n.Content {
+			eachLeafPath(deref(c), append(slices.Clip(at), lint.PathStep{Index: j}), f)
 		}
 	}
 }
+
