@@ -92,7 +92,11 @@ type FileConfig struct {
 		Values      map[string][]string `yaml:"values"`      // chart directory → values files, relative to this file
 		Search      []string            `yaml:"search"`      // directories whose charts satisfy dependencies by name
 		ReleaseName string              `yaml:"releaseName"` // .Release.Name
+		Cache       string              `yaml:"cache"`       // the chart cache directory (default: the user cache dir)
 	} `yaml:"charts"`
+	// RepoURLs are the git URLs of this repository, as Argo CD
+	// Applications and Flux GitRepositories name it.
+	RepoURLs []string `yaml:"repoURLs"`
 
 	// Rego policies (package policy); paths are relative to this file.
 	Policies       []string `yaml:"policies"`       // policy directories, as --policy

@@ -30,6 +30,8 @@ type Options struct {
 	Values      []string            // --values files (absolute), applied to every chart after its values.yaml
 	ChartValues map[string][]string // chart root (absolute) → its values files (absolute), from .oomlint.yaml
 	ChartSearch []string            // directories (absolute) whose charts satisfy dependencies by name
+	ChartCache  string              // the chart cache `oomlint charts pull` fills; "" for none
+	RepoURLs    []string            // git URLs that name this repository (Argo CD repoURL, Flux GitRepository url)
 }
 
 // ApplyConfig takes the chart settings of .oomlint.yaml (nil: none), with
@@ -47,6 +49,10 @@ func (opt *Options) ApplyConfig(fc *lint.FileConfig) {
 	for _, d := range fc.Charts.Search {
 		opt.ChartSearch = append(opt.ChartSearch, fc.Abs(d))
 	}
+	if fc.Charts.Cache != "" && opt.ChartCache == "" {
+		opt.ChartCache = fc.Abs(fc.Charts.Cache)
+	}
+	opt.RepoURLs = append(opt.RepoURLs, fc.RepoURLs...)
 	for chart, files := range fc.Charts.Values {
 		if opt.ChartValues == nil {
 			opt.ChartValues = map[string][]string{}

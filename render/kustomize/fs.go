@@ -34,8 +34,21 @@ type kFS struct {
 	top  string // the top kustomization file, absolute
 	meta bool   // add buildMetadata to the top kustomization
 
+	// virtual is a kustomization that exists only in memory, in a
+	// directory that does not exist either; nil when there is none.
+	virtual *kfile
+
 	mu   sync.Mutex
 	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
+}
+
+// isVirtual reports whether p is the virtual kustomization or its directory.
+func (f *kFS) isVirtual(p string) (file, dir bool) {
+	if f.virtual == nil {
+		return false, false
+	}
+	p = filepath.Clean(p)
+	return p == f.virtual.file, p == f.virtual.dir
 }
 
 func newKFS(repo, top string) *kFS {
@@ -107,17 +120,33 @@ func (f *kFS) RemoveAll(string) error              { return errKustReadOnly }
 func (f *kFS) WriteFile(string, []byte) error      { return errKustReadOnly }
 
 func (f *kFS) Open(p string) (filesys.File, error) {
+	if file, dir := f.isVirtual(p); file || dir {
+		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
+	}
 	if err := f.check(p); err != nil {
 		return nil, err
 	}
 	return f.disk.Open(p)
 }
 
-func (f *kFS) IsDir(p string) bool { return f.check(p) == nil && f.disk.IsDir(p) }
+func (f *kFS) IsDir(p string) bool {
+	if _, dir := f.isVirtual(p); dir {
+		return true
+	}
+	return f.check(p) == nil && f.disk.IsDir(p)
+}
 
-func (f *kFS) Exists(p string) bool { return f.check(p) == nil && f.disk.Exists(p) }
+func (f *kFS) Exists(p string) bool {
+	if file, dir := f.isVirtual(p); file || dir {
+		return true
+	}
+	return f.check(p) == nil && f.disk.Exists(p)
+}
 
 func (f *kFS) ReadDir(p string) ([]string, error) {
+	if _, dir := f.isVirtual(p); dir {
+		return []string{filepath.Base(f.virtual.file)}, nil
+	}
 	if err := f.check(p); err != nil {
 		return nil, err
 	}
@@ -125,6 +154,11 @@ func (f *kFS) ReadDir(p string) ([]string, error) {
 }
 
 func (f *kFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if file, dir := f.isVirtual(p); dir {
+		return filesys.ConfirmedDir(f.virtual.dir), "", nil
+	} else if file {
+		return filesys.ConfirmedDir(f.virtual.dir), filepath.Base(f.virtual.file), nil
+	}
 	if err := f.check(p); err != nil {
 		return "", "", err
 	}
@@ -147,10 +181,15 @@ func (f *kFS) Walk(p string, fn filepath.WalkFunc) error {
 }
 
 func (f *kFS) ReadFile(p string) ([]byte, error) {
-	if err := f.check(p); err != nil {
+	var data []byte
+	var err error
+	if file, _ := f.isVirtual(p); file {
+		data = f.virtual.data
+	} else if err := f.check(p); err != nil {
 		return nil, err
+	} else {
+		data, err = f.disk.ReadFile(p)
 	}
-	data, err := f.disk.ReadFile(p)
 	if err != nil || !f.meta || filepath.Clean(p) != f.top {
 		return data, err
 	}

@@ -117,9 +117,13 @@ func (k *Kustomize) inCycle(kf *kfile) bool {
 // and never shells out; anything else wrong is krusty's message at the
 // kustomization line it concerns.
 func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
-	top := k.graph.load(u.Dir)
+	return k.renderDir(ctx, u, u.Dir)
+}
+
+func (k *Kustomize) renderDir(ctx context.Context, u *lint.Unit, dir string) (out *lint.Rendered) {
+	top := k.graph.load(dir)
 	if top == nil {
-		return &lint.Rendered{Problems: []lint.Finding{k.problem(u.Dir, 1, 1, "no kustomization file in "+u.Name)}}
+		return &lint.Rendered{Problems: []lint.Finding{k.problem(dir, 1, 1, "no kustomization file in "+u.Name)}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -138,13 +142,13 @@ func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendere
 	if kPlainTraceable(top, chain) {
 		// Plain build first: the guard has then vetted every file the
 		// sources are read from.
-		if m, err := k.build(top, u.Dir, false); err == nil {
+		if m, err := k.build(top, dir, false); err == nil {
 			if srcs, ok := tr.plainSources(m); ok {
 				return k.docs(tr, top, m, srcs, false)
 			}
 		}
 	}
-	m, err := k.build(top, u.Dir, true)
+	m, err := k.build(top, dir, true)
 	if err != nil {
 		return &lint.Rendered{Problems: []lint.Finding{k.buildError(top, chain, err)}}
 	}
@@ -172,7 +176,11 @@ func (k *Kustomize) build(top *kfile, dir string, meta bool) (resmap.ResMap, err
 		kOpenAPI.RLock()
 		defer kOpenAPI.RUnlock()
 	}
-	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(newKFS(k.opt.RepoRoot, top.file).withMeta(meta), dir)
+	fsys := newKFS(k.opt.RepoRoot, top.file).withMeta(meta)
+	if top.virtual {
+		fsys.virtual = top
+	}
+	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
 }
 
 // refuse lists the entries krusty must never see: remote bases and files

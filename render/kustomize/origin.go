@@ -33,6 +33,7 @@ type kTracer struct {
 	k   *Kustomize
 	u   *lint.Unit
 	top *kfile
+	dir string // where the build ran: origin annotation paths are relative to it
 
 	mu      sync.Mutex
 	files   map[string][]*yaml.Node // parsed source files: their documents
@@ -41,7 +42,7 @@ type kTracer struct {
 }
 
 func newKTracer(k *Kustomize, u *lint.Unit, top *kfile) *kTracer {
-	return &kTracer{k: k, u: u, top: top, files: map[string][]*yaml.Node{},
+	return &kTracer{k: k, u: u, top: top, dir: top.dir, files: map[string][]*yaml.Node{},
 		patches: map[string][]*kPatch{}, chains: map[string][]*kfile{}}
 }
 
@@ -64,9 +65,9 @@ func (tr *kTracer) source(res *resource.Resource) kSource {
 	switch {
 	case err != nil || o == nil || o.Repo != "":
 	case o.Path != "":
-		src.file = filepath.Join(tr.u.Dir, o.Path)
+		src.file = filepath.Join(tr.dir, o.Path)
 	case o.ConfiguredIn != "":
-		src.file = filepath.Join(tr.u.Dir, o.ConfiguredIn)
+		src.file = filepath.Join(tr.dir, o.ConfiguredIn)
 		src.generator = o.ConfiguredBy.Kind
 	}
 	return src
@@ -530,7 +531,7 @@ func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatc
 		data = []byte(text.Value)
 		base.inline = text
 		if text.Style&yaml.LiteralStyle != 0 {
-			base.lineOffset, base.colOffset = text.Line, kBlockIndent(kf.file, text.Line+1)
+			base.lineOffset, base.colOffset = text.Line, kBlockIndent(kf.data, text.Line+1)
 		}
 	}
 	var out []*kPatch
@@ -543,13 +544,9 @@ func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatc
 	return out
 }
 
-// kBlockIndent is the indentation of line (1-based) of file: where a block
-// scalar's content starts.
-func kBlockIndent(file string, line int) int {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0
-	}
+// kBlockIndent is the indentation of line (1-based) of a file's text:
+// where a block scalar's content starts.
+func kBlockIndent(data []byte, line int) int {
 	lines := strings.Split(string(data), "\n")
 	if line < 1 || line > len(lines) {
 		return 0

@@ -18,8 +18,10 @@ type kfile struct {
 	dir, file string     // absolute
 	root      *yaml.Node // the document's mapping node; nil when it does not parse
 	k         types.Kustomization
-	entries   []kentry // every path-like entry, in file order
+	data      []byte     // the file's text
+	entries   []kentry   // every path-like entry, in file order
 	err       error    // why it did not parse (krusty reports it at build time)
+	virtual   bool     // written in memory (a Flux Kustomization's), not on disk
 }
 
 // kentry is one path a kustomization names: a resource, a patch file, a
@@ -80,12 +82,16 @@ func (g *kgraph) load(dir string) *kfile {
 // parseKustomization reads file leniently: unknown fields are krusty's to
 // judge, and a file that does not parse still names itself.
 func parseKustomization(dir, file string) *kfile {
-	kf := &kfile{dir: dir, file: file}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		kf.err = err
-		return kf
+		return &kfile{dir: dir, file: file, err: err}
 	}
+	return parseKustomizationData(dir, file, data)
+}
+
+// parseKustomizationData parses the text of a kustomization file, on disk or not.
+func parseKustomizationData(dir, file string, data []byte) *kfile {
+	kf := &kfile{dir: dir, file: file, data: data}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		kf.err = err

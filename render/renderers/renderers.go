@@ -5,6 +5,7 @@ package renderers
 import (
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/flux"
 	"github.com/oomlint/oomlint/render/helm"
 	"github.com/oomlint/oomlint/render/kustomize"
 )
@@ -13,8 +14,11 @@ import (
 // directory that is a root of several kinds belongs to the first listed.
 func All(opt render.Options) []lint.Renderer {
 	opt.Normalize()
+	h, k := helm.New(opt), kustomize.New(opt)
 	return []lint.Renderer{
-		helm.New(opt),
-		kustomize.New(opt),
+		h,
+		k,
+		flux.NewKustomization(opt, k),
+		flux.NewHelmRelease(opt, h),
 	}
 }

@@ -1,0 +1,328 @@
+package flux
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"helm.sh/helm/v3/pkg/strvals"
+
+	"github.com/oomlint/oomlint/internal/charts"
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/helm"
+)
+
+// HelmReleaseName is the unit kind of a Flux HelmRelease.
+const HelmReleaseName = "helmrelease"
+
+// HelmRelease renders Flux HelmReleases (helm.toolkit.fluxcd.io): the
+// chart from this repository (a GitRepository source), or by name and
+// version from the charts.search directories or the chart cache (a
+// HelmRepository, an OCIRepository chartRef), with values merged in
+// helm-controller's order: the chart's values.yaml and valuesFiles, then
+// valuesFrom in order, then spec.values.
+type HelmRelease struct {
+	opt    render.Options
+	h      *helm.Helm
+	charts *render.ChartLocator
+}
+
+// NewHelmRelease returns the HelmRelease renderer; h renders the charts.
+func NewHelmRelease(opt render.Options, h *helm.Helm) *HelmRelease {
+	return &HelmRelease{opt: opt, h: h, charts: render.NewChartLocator(opt)}
+}
+
+// Name is the unit kind.
+func (r *HelmRelease) Name() string { return HelmReleaseName }
+
+// PlanObjects plans one unit per HelmRelease whose chart can be found.
+func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lint.ObjectPlan {
+	var out lint.ObjectPlan
+	for _, o := range fresh {
+		if !is(o, helmGroup, "HelmRelease") {
+			continue
+		}
+		rel, owns, probs := r.release(o, all)
+		out.Problems = append(out.Problems, probs...)
+		if rel == nil {
+			continue
+		}
+		out.Units = append(out.Units, &lint.Unit{
+			Name: objectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + o.Namespace + "/" + o.Name,
+			Namespace: rel.Namespace, Source: o, Plan: rel,
+		})
+		out.Owns = append(out.Owns, owns...)
+	}
+	return out
+}
+
+// Render renders the release.
+func (r *HelmRelease) Render(ctx context.Context, u *lint.Unit) *lint.Rendered {
+	rel, ok := u.Plan.(*helm.Release)
+	if !ok {
+		return &lint.Rendered{}
+	}
+	return r.h.RenderRelease(ctx, u, *rel)
+}
+
+// release works out what a HelmRelease renders, or the findings that say
+// why it cannot.
+func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Release, []string, []lint.Finding) {
+	chart, probs := r.chart(o, all)
+	if chart == nil {
+		return nil, nil, probs
+	}
+	ns := o.Str("spec", "targetNamespace")
+	name := o.Str("spec", "releaseName")
+	if name == "" {
+		name = o.Name
+		if ns != "" {
+			name = ns + "-" + o.Name
+		}
+	}
+	if ns == "" {
+		ns = o.Namespace
+	}
+	rel := &helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: name, Namespace: ns,
+		Anchor: o.Origin.Locate(lint.Root), By: objectName(o)}
+	var owns []string
+	if chart.Dir != "" && !r.searched(chart.Dir) {
+		owns = append(owns, chart.Dir)
+	}
+	if seq := o.Get("spec", "chart", "spec", "valuesFiles"); seq != nil && seq.Kind == yaml.SequenceNode && chart.Dir != "" {
+		for _, n := range seq.Content {
+			if f := filepath.Join(chart.Dir, filepath.FromSlash(scalar(n))); filepath.IsLocal(filepath.FromSlash(scalar(n))) && scalar(n) != "values.yaml" {
+				rel.Layers = append(rel.Layers, helm.Layer{File: f})
+			}
+		}
+	}
+	if seq := o.Get("spec", "valuesFrom"); seq != nil && seq.Kind == yaml.SequenceNode {
+		for i, n := range seq.Content {
+			l, p := r.valuesFrom(o, n, lint.Root.Keys("spec", "valuesFrom").Index(i), all)
+			if l != nil {
+				rel.Layers = append(rel.Layers, *l)
+			}
+			probs = append(probs, p...)
+		}
+	}
+	if v := o.Get("spec", "values"); v != nil {
+		base := lint.Root.Keys("spec", "values")
+		rel.Layers = append(rel.Layers, helm.Layer{File: sourceFile(r.opt, o), Root: v,
+			Locate: func(steps []lint.PathStep) lint.Location { return o.Origin.Locate(lint.PathOf(append(base.Steps(), steps...))) }})
+	}
+	return rel, owns, probs
+}
+
+// searched reports whether a chart directory is in a charts.search
+// directory: a shared chart, still linted on its own.
+func (r *HelmRelease) searched(dir string) bool {
+	for _, s := range r.opt.ChartSearch {
+		if within(s, dir) {
+			return true
+		}
+	}
+	return false
+}
+
+// chart finds the release's chart.
+func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart, []lint.Finding) {
+	if o.Get("spec", "chartRef") != nil {
+		return r.chartRef(o, all)
+	}
+	spec := []string{"spec", "chart", "spec"}
+	name := o.Str(append(spec, "chart")...)
+	version := o.Str(append(spec, "version")...)
+	src := readRef(o, append(spec, "sourceRef")...)
+	at := lint.Root.Keys(spec...)
+	switch src.kind {
+	case "GitRepository", "Bucket":
+		dir, ok := repoPath(r.opt, o, name)
+		if !ok || !fileExists(filepath.Join(dir, "Chart.yaml")) {
+			return nil, []lint.Finding{problem(o, at.Key("chart"), fmt.Sprintf(
+				"HelmRelease %s: chart %q is not a chart directory of this repository", o.Name, name), "fix spec.chart.spec.chart")}
+		}
+		return &render.Chart{Dir: dir}, nil
+	case "HelmRepository":
+		url := ""
+		if repo := all.Find("HelmRepository", src.namespace, src.name); repo != nil {
+			url = repo.Str("spec", "url")
+			if repo.Str("spec", "type") == "oci" && !strings.HasPrefix(url, "oci://") {
+				url = "oci://" + strings.TrimPrefix(url, "https://")
+			}
+		}
+		return r.find(o, at.Key("chart"), charts.Ref{RepoURL: url, Chart: name, Version: version})
+	}
+	return nil, nil
+}
+
+// chartRef follows spec.chartRef to an OCIRepository or HelmChart.
+func (r *HelmRelease) chartRef(o *lint.Object, all *lint.ObjectSet) (*render.Chart, []lint.Finding) {
+	src := readRef(o, "spec", "chartRef")
+	at := lint.Root.Keys("spec", "chartRef")
+	obj := all.Find(src.kind, src.namespace, src.name)
+	if obj == nil {
+		return nil, []lint.Finding{problem(o, at, fmt.Sprintf(
+			"HelmRelease %s: chartRef %s %s/%s is not in the repository, so its chart is not known", o.Name, src.kind, src.namespace, src.name),
+			"add the "+src.kind+" to the repository")}
+	}
+	switch src.kind {
+	case "OCIRepository":
+		url := strings.TrimSuffix(obj.Str("spec", "url"), "/")
+		i := strings.LastIndex(url, "/")
+		if i < 0 {
+			return nil, nil
+		}
+		version := obj.Str("spec", "ref", "tag")
+		if s := obj.Str("spec", "ref", "semver"); s != "" {
+			version = s
+		}
+		return r.find(o, at, charts.Ref{RepoURL: url[:i], Chart: url[i+1:], Version: version})
+	case "HelmChart":
+		hc := readRef(obj, "spec", "sourceRef")
+		url := ""
+		if repo := all.Find("HelmRepository", hc.namespace, hc.name); repo != nil {
+			url = repo.Str("spec", "url")
+		}
+		return r.find(o, at, charts.Ref{RepoURL: url, Chart: obj.Str("spec", "chart"), Version: obj.Str("spec", "version")})
+	}
+	return nil, nil
+}
+
+// find looks a chart up, reporting a miss once per chart version.
+func (r *HelmRelease) find(o *lint.Object, at lint.Path, ref charts.Ref) (*render.Chart, []lint.Finding) {
+	if c, ok := r.charts.Find(ref); ok {
+		return &c, nil
+	}
+	if !r.charts.FirstMiss(ref) {
+		return nil, nil
+	}
+	msg, fix := r.charts.Missing(ref)
+	f := problem(o, at, "HelmRelease "+o.Name+": "+msg, fix)
+	f.Severity = lint.Warning
+	return nil, []lint.Finding{f}
+}
+
+// valuesFrom reads one valuesFrom entry: a ConfigMap or Secret of the
+// repository, its valuesKey (default values.yaml) read as values or, with
+// targetPath, as the one value at that path.
+func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all *lint.ObjectSet) (*helm.Layer, []lint.Finding) {
+	kind, name := scalar(get(n, "kind")), scalar(get(n, "name"))
+	key := scalar(get(n, "valuesKey"))
+	if key == "" {
+		key = "values.yaml"
+	}
+	target := scalar(get(n, "targetPath"))
+	optional := scalar(get(n, "optional")) == "true"
+	src := all.Find(kind, o.Namespace, name)
+	if src == nil {
+		if optional {
+			return nil, nil
+		}
+		return nil, []lint.Finding{problem(o, at, fmt.Sprintf(
+			"HelmRelease %s: valuesFrom %s %s/%s is not in the repository, so its values are not applied", o.Name, kind, o.Namespace, name),
+			"add it to the repository, or mark it optional: true")}
+	}
+	text, field := dataValue(src, key)
+	if field == "" {
+		if optional {
+			return nil, nil
+		}
+		return nil, []lint.Finding{problem(o, at, fmt.Sprintf("HelmRelease %s: %s %s has no key %q", o.Name, kind, name, key), "set valuesKey")}
+	}
+	dataPath := lint.Root.Keys(field, key)
+	if target != "" {
+		vals := map[string]any{}
+		if err := strvals.ParseInto(target+"="+text, vals); err != nil {
+			return nil, []lint.Finding{problem(o, at.Key("targetPath"), "targetPath: "+err.Error(), "")}
+		}
+		keys := strings.Split(target, ".")
+		leaf := &yaml.Node{Kind: yaml.ScalarNode, Value: text}
+		return &helm.Layer{Values: vals, Root: nest(keys, leaf), File: sourceFile(r.opt, src),
+			Locate: func([]lint.PathStep) lint.Location { return src.Origin.Locate(dataPath) }}, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	at0 := src.Origin.Locate(dataPath)
+	if file := generatorFile(r.opt, at0, text); file != "" {
+		return &helm.Layer{File: file}, nil
+	}
+	return &helm.Layer{File: sourceFile(r.opt, src), Root: root, Locate: func(steps []lint.PathStep) lint.Location {
+		n := lint.LocateNode(root, lint.PathOf(steps))
+		loc := at0
+		if n != nil {
+			loc.Line, loc.Column = at0.Line+n.Line, n.Column
+		}
+		return loc
+	}}, nil
+}
+
+// nest builds a values mapping that holds leaf under keys.
+func nest(keys []string, leaf *yaml.Node) *yaml.Node {
+	n := leaf
+	for i := len(keys) - 1; i >= 0; i-- {
+		n = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: keys[i]}, n}}
+	}
+	return n
+}
+
+// dataValue reads key from a ConfigMap's data or a Secret's stringData or
+// (base64) data; field is where it was found, "" when it was not.
+func dataValue(o *lint.Object, key string) (text, field string) {
+	for _, f := range []string{"data", "stringData"} {
+		if n := o.Get(f, key); n != nil && n.Kind == yaml.ScalarNode {
+			v := n.Value
+			if o.Kind == "Secret" && f == "data" {
+				v = decodeBase64(v)
+			}
+			return v, f
+		}
+	}
+	return "", ""
+}
+
+// generatorFile is the file a configMapGenerator `files:` entry read, when
+// loc points at such an entry and the file holds exactly text: findings
+// then land in that file, where the values were written.
+func generatorFile(opt render.Options, loc lint.Location, text string) string {
+	abs := filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File))
+	f, err := os.Open(abs)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	line := ""
+	for i := 1; sc.Scan(); i++ {
+		if i == loc.Line {
+			line = sc.Text()
+			break
+		}
+	}
+	entry := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- ")), `"'`)
+	if _, after, ok := strings.Cut(entry, "="); ok {
+		entry = after
+	}
+	if entry == "" || !filepath.IsLocal(filepath.FromSlash(entry)) {
+		return ""
+	}
+	cand := filepath.Join(filepath.Dir(abs), filepath.FromSlash(entry))
+	data, err := os.ReadFile(cand)
+	if err != nil || strings.TrimSpace(string(data)) != strings.TrimSpace(text) {
+		return ""
+	}
+	return cand
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
