@@ -16,6 +16,7 @@ import (
 
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
 	"github.com/oomlint/oomlint/rules"
 )
 
@@ -197,7 +198,7 @@ func lintFixture(t *testing.T, root, rel string) *lint.Result {
 		}
 	}
 	ropt.Namespace = cfg.Namespace
-	cfg.Renderers = render.Renderers(ropt)
+	cfg.Renderers = renderers.All(ropt)
 	res, err := lint.Run(t.Context(), cfg, rules.All)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 
+	"github.com/oomlint/oomlint/internal/charts"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/render/renderers"
@@ -78,6 +79,8 @@ func lintFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Usage: "print each rendered unit with its time, and totals, on standard error"},
 		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
+		&cli.StringFlag{Name: "chart-cache", Usage: "the chart cache `DIR` that `oomlint charts pull` fills (read only; lint never downloads)", DefaultText: "the user cache directory/oomlint/charts"},
+		&cli.BoolFlag{Name: "standalone", Usage: "also lint the charts and directories Flux and Argo CD objects deploy on their own, with their defaults"},
 	}, policyFlags()...)
 }
 
@@ -135,6 +138,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 				},
 			},
 			policyCommand(),
+			chartsCommand(stdout, stderr),
 			{
 				Name: "version", Usage: "print the version",
 				Action: func(c *cli.Context) error {
@@ -439,6 +443,9 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
 		return cfg, fc, err
 	}
 	cfg.Renderers = renderers.All(ropt)
+	if c.Bool("standalone") {
+		cfg.Standalone = true
+	}
 	return cfg, fc, nil
 }
 
@@ -468,7 +475,19 @@ func renderAction(c *cli.Context, stdout, stderr io.Writer) error {
 // renderOptions merges chart settings from the config file and flags.
 func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, namespace string) (render.Options, error) {
 	opt := render.Options{WorkDir: wd, RepoRoot: render.RepoRoot(wd), Namespace: namespace}
+	if c.IsSet("chart-cache") {
+		abs, err := filepath.Abs(c.String("chart-cache"))
+		if err != nil {
+			return opt, fmt.Errorf("--chart-cache: %w", err)
+		}
+		opt.ChartCache = abs
+	}
 	opt.ApplyConfig(fc)
+	if opt.ChartCache == "" {
+		if dir, err := charts.DefaultDir(); err == nil {
+			opt.ChartCache = dir
+		}
+	}
 	if c.IsSet("kube-version") {
 		opt.KubeVersion = c.String("kube-version")
 	}

@@ -47,6 +47,15 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if cmd == nil {
 		cmd, rest = app.Command("lint"), args[1:]
 	}
+	// `charts pull [flags] PATH...`: the flags are the subcommand's.
+	names := []string{cmd.Name}
+	for len(rest) > 0 {
+		sub := subcommand(cmd, rest[0])
+		if sub == nil {
+			break
+		}
+		cmd, rest, names = sub, rest[1:], append(names, sub.Name)
+	}
 
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
@@ -90,11 +99,21 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		// No files (a commit that only deletes): keep no findings.
 		flags = append(flags, "--only-files="+noFiles)
 	}
-	out := append([]string{prog, cmd.Name}, flags...)
+	out := append(append([]string{prog}, names...), flags...)
 	if len(positional) > 0 {
 		out = append(out, "--")
 	}
 	return append(out, positional...), nil
+}
+
+// subcommand is cmd's subcommand called name, or nil.
+func subcommand(cmd *cli.Command, name string) *cli.Command {
+	for _, sub := range cmd.Subcommands {
+		if sub.HasName(name) {
+			return sub
+		}
+	}
+	return nil
 }
 
 func commandNames(app *cli.App) []string {

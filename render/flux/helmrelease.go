@@ -148,12 +148,20 @@ func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart,
 		}
 		return &render.Chart{Dir: dir}, nil
 	case "HelmRepository":
-		url := ""
-		if repo := all.Find("HelmRepository", src.namespace, src.name); repo != nil {
-			url = repo.Str("spec", "url")
-			if repo.Str("spec", "type") == "oci" && !strings.HasPrefix(url, "oci://") {
-				url = "oci://" + strings.TrimPrefix(url, "https://")
+		repo := all.Find("HelmRepository", src.namespace, src.name)
+		if repo == nil {
+			// Not in the repository: a chart of that name may still be searched.
+			if c, ok := r.charts.Find(charts.Ref{Chart: name, Version: version}); ok {
+				return &c, nil
 			}
+			return nil, []lint.Finding{warning(problem(o, at.Key("chart"), fmt.Sprintf(
+				"HelmRelease %s: HelmRepository %s/%s is not in the repository and no chart %s %s is in charts.search, so what it deploys is not linted",
+				o.Name, src.namespace, src.name, name, version),
+				"add the HelmRepository to the repository and run `oomlint charts pull`, or vendor the chart and list its directory under charts.search"))}
+		}
+		url := repo.Str("spec", "url")
+		if repo.Str("spec", "type") == "oci" && !strings.HasPrefix(url, "oci://") {
+			url = "oci://" + strings.TrimPrefix(url, "https://")
 		}
 		return r.find(o, at.Key("chart"), charts.Ref{RepoURL: url, Chart: name, Version: version})
 	}
@@ -202,9 +210,14 @@ func (r *HelmRelease) find(o *lint.Object, at lint.Path, ref charts.Ref) (*rende
 		return nil, nil
 	}
 	msg, fix := r.charts.Missing(ref)
-	f := problem(o, at, "HelmRelease "+o.Name+": "+msg, fix)
+	return nil, []lint.Finding{warning(problem(o, at, "HelmRelease "+o.Name+": "+msg, fix))}
+}
+
+// warning lowers a render finding to a warning: a chart that is not
+// available is a gap in what was linted, not a broken manifest.
+func warning(f lint.Finding) lint.Finding {
 	f.Severity = lint.Warning
-	return nil, []lint.Finding{f}
+	return f
 }
 
 // valuesFrom reads one valuesFrom entry: a ConfigMap or Secret of the

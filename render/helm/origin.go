@@ -102,6 +102,13 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 		loc, _ := o.resolve(tf, ref, m.line-1, steps[j-1:], len(chain)-j, q)
 		return loc
 	}
+	// No template line is known (a helper's output): a scalar set in
+	// exactly one values entry under the same key is that entry.
+	if len(steps) > 0 && len(chain) == len(steps)+1 {
+		if h := o.r.uniqueLeaf(o.ref, q.key, chain[len(chain)-1].value); h != nil {
+			return h.loc
+		}
+	}
 	return o.kindLine()
 }
 

@@ -46,6 +46,15 @@ func newKTracer(k *Kustomize, u *lint.Unit, top *kfile) *kTracer {
 		patches: map[string][]*kPatch{}, chains: map[string][]*kfile{}}
 }
 
+// builtBy names the build in every trace: the overlay, or the controller
+// object that built a path.
+func (tr *kTracer) builtBy() string {
+	if tr.u.Source != nil {
+		return "built by " + tr.u.Name
+	}
+	return "built from overlay " + tr.u.Name
+}
+
 // kSource is what the build says about one object before the
 // annotations are stripped.
 type kSource struct {
@@ -100,7 +109,7 @@ func (o *kustOrigin) Locate(p lint.Path) lint.Location {
 	steps := kNameSteps(o.obj, p.Steps())
 	base, baseDepth := o.tr.baseNode(o.src, steps)
 	baseLoc := o.tr.at(base)
-	unit := lint.Related{File: o.tr.k.display(o.tr.top.file), Line: 1, Column: 1, Message: "built from overlay " + o.tr.u.Name}
+	unit := lint.Related{File: o.tr.k.display(o.tr.top.file), Line: 1, Column: 1, Message: o.tr.builtBy()}
 	srcName := o.tr.sourceName(o.src)
 	kfs := o.tr.chain(o.src.file)
 

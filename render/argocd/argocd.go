@@ -1,0 +1,129 @@
+// Package argocd renders what Argo CD deploys: an Application's sources
+// (a chart, a kustomization or a directory of this repository, or a chart
+// from a Helm repository found in charts.search or the chart cache) with
+// the Application's own helm and kustomize fields applied, and the
+// Applications an ApplicationSet generates, which the next wave renders in
+// turn. Findings caused by a field written in those objects land on its
+// line there, or on the ApplicationSet template line it was generated from.
+//
+// Which sources are this repository: a source is read from the checkout
+// when its repoURL names one of the repository's URLs (repoURLs in
+// .oomlint.yaml, compared without scheme, user, trailing slash and .git,
+// so git@host:org/repo is https://host/org/repo). With no repoURLs
+// configured, a source is taken to be this repository when its path exists
+// in it. Any other source is out of reach, except a chart from a Helm
+// repository, which is looked up by name and version.
+package argocd
+
+import (
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+)
+
+// group is the API group of Argo CD's objects.
+const group = "argoproj.io"
+
+// is reports whether o is an Argo CD object of kind (any version).
+func is(o *lint.Object, kind string) bool {
+	return o.Kind == kind && strings.HasPrefix(o.APIVersion, group+"/")
+}
+
+// SameRepo reports whether two git URLs name the same repository: they
+// compare without scheme, user, trailing slash and .git suffix, case
+// insensitively, and the scp-like form git@host:org/repo is
+// https://host/org/repo.
+func SameRepo(a, b string) bool {
+	na, nb := normalizeURL(a), normalizeURL(b)
+	return na != "" && na == nb
+}
+
+// normalizeURL is a git URL as SameRepo compares it: host/path.
+func normalizeURL(u string) string {
+	u = strings.TrimSpace(u)
+	scheme := false
+	if i := strings.Index(u, "://"); i >= 0 {
+		u, scheme = u[i+3:], true
+	}
+	host, path, _ := strings.Cut(u, "/")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	if !scheme {
+		// scp-like syntax: host:org/repo (no port is possible there).
+		if h, p, ok := strings.Cut(host, ":"); ok {
+			host, path = h, strings.TrimPrefix(p+"/"+path, "/")
+		}
+	}
+	path = strings.TrimRight(path, "/")
+	path = strings.TrimSuffix(path, ".git")
+	path = strings.TrimRight(path, "/")
+	if host == "" {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(host+"/"+path, "/"))
+}
+
+// thisRepo reports whether repoURL names this repository. With no
+// configured URLs it cannot tell, and exists decides: the source's path is
+// in the checkout.
+func thisRepo(opt render.Options, repoURL string, exists func() bool) bool {
+	if len(opt.RepoURLs) == 0 {
+		return exists != nil && exists()
+	}
+	for _, u := range opt.RepoURLs {
+		if SameRepo(u, repoURL) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceFile is the absolute path of the file an object was read from (its
+// kind: line's file).
+func sourceFile(opt render.Options, o *lint.Object) string {
+	if o.Origin == nil {
+		return ""
+	}
+	loc := o.Origin.Locate(lint.Root)
+	if loc.File == "" {
+		return ""
+	}
+	return filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File))
+}
+
+// problem is an OOM900 finding at a field of a controller object.
+func problem(o *lint.Object, p lint.Path, msg, fix string) lint.Finding {
+	loc := o.Origin.Locate(p)
+	return lint.Finding{Rule: lint.RenderErrorID, File: loc.File, Line: max(loc.Line, 1), Column: max(loc.Column, 1),
+		Message: msg, Fix: fix, Related: loc.Related}
+}
+
+// objectName is "Kind namespace/name", how units and traces name objects.
+func objectName(o *lint.Object) string { return o.Kind + " " + o.Namespace + "/" + o.Name }
+
+// scalar returns the value of a scalar node, "" for anything else.
+func scalar(n *yaml.Node) string {
+	if n != nil && n.Kind == yaml.ScalarNode {
+		return strings.TrimSpace(n.Value)
+	}
+	return ""
+}
+
+// get returns the value of key in a mapping node, or nil.
+func get(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		_, n = lint.Lookup(n, k)
+	}
+	return n
+}
+
+// within reports whether p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
