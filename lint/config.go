@@ -26,13 +26,13 @@ type Config struct {
 	Disable     []string // IDs, names or globs turned off
 	Severity    map[string]Severity
 	Settings    Settings
-	Ignore      []string // globs of paths not to lint
-	MaxFileSize int64    // bytes; larger files are a finding
+	Ignore      []string   // globs of paths not to lint
+	MaxFileSize int64      // bytes; larger files are a finding
 	Renderers   []Renderer // in order: a directory that is a root of several kinds belongs to the first
 	// Standalone lints the charts and directories that GitOps controller
 	// objects build on their own as well, with their defaults.
 	Standalone bool
-	Progress    func(Progress) // called after each file or unit, one call at a time; may be nil
+	Progress   func(Progress) // called after each file or unit, one call at a time; may be nil
 	// Extra are findings made before the run (Rego policies that did not
 	// compile: OOM902); they are disabled, re-ranked, suppressed by
 	// comment, sorted and counted like the run's own.
@@ -81,13 +81,13 @@ type FileConfig struct {
 		MinMemory            string   `yaml:"minMemory"`
 		MaxFileSize          string   `yaml:"maxFileSize"`
 	} `yaml:"settings"`
-	Ignore      []string `yaml:"ignore"`
+	Ignore []string `yaml:"ignore"`
 	// Standalone also lints the charts and directories a Flux or Argo CD
 	// object builds on their own, with their defaults.
-	Standalone bool `yaml:"standalone"`
-	Namespace   string   `yaml:"namespace"`
-	FailOn      string   `yaml:"failOn"`
-	KubeVersion string   `yaml:"kubeVersion"`
+	Standalone  bool   `yaml:"standalone"`
+	Namespace   string `yaml:"namespace"`
+	FailOn      string `yaml:"failOn"`
+	KubeVersion string `yaml:"kubeVersion"`
 	Charts      struct {
 		Values      map[string][]string `yaml:"values"`      // chart directory → values files, relative to this file
 		Search      []string            `yaml:"search"`      // directories whose charts satisfy dependencies by name

@@ -429,7 +429,7 @@ func unitProblem(u *Unit, msg string) Finding {
 // chart or kustomization rendered, for progress bars and --verbose.
 type Progress struct {
 	Done, Total int
-	Name        string   // the file or unit
+	Name        string // the file or unit
 	Kind        string // the renderer's name; PlainUnit for a plain file
 	Objects     int
 	Elapsed     time.Duration

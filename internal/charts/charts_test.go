@@ -417,7 +417,7 @@ func TestEscapeURL(t *testing.T) {
 func TestRefString(t *testing.T) {
 	for ref, want := range map[Ref]string{
 		{RepoURL: "https://stefanprodan.github.io/podinfo/", Chart: "podinfo", Version: "6.5.0"}: "podinfo 6.5.0 from https://stefanprodan.github.io/podinfo",
-		{RepoURL: "oci://ghcr.io/org/charts", Chart: "api"}:                                       "api * from oci://ghcr.io/org/charts",
+		{RepoURL: "oci://ghcr.io/org/charts", Chart: "api"}:                                      "api * from oci://ghcr.io/org/charts",
 	} {
 		if got := ref.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)

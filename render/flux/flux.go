@@ -85,7 +85,9 @@ func repoPath(opt render.Options, o *lint.Object, p string) (string, bool) {
 }
 
 // RepoPath is repoPath for the other GitOps renderers.
-func RepoPath(opt render.Options, o *lint.Object, p string) (string, bool) { return repoPath(opt, o, p) }
+func RepoPath(opt render.Options, o *lint.Object, p string) (string, bool) {
+	return repoPath(opt, o, p)
+}
 
 func within(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)

@@ -113,7 +113,9 @@ func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Releas
 	if v := o.Get("spec", "values"); v != nil {
 		base := lint.Root.Keys("spec", "values")
 		rel.Layers = append(rel.Layers, helm.Layer{File: sourceFile(r.opt, o), Root: v,
-			Locate: func(steps []lint.PathStep) lint.Location { return o.Origin.Locate(lint.PathOf(append(base.Steps(), steps...))) }})
+			Locate: func(steps []lint.PathStep) lint.Location {
+				return o.Origin.Locate(lint.PathOf(append(base.Steps(), steps...)))
+			}})
 	}
 	return rel, owns, probs
 }

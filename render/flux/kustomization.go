@@ -48,9 +48,9 @@ func (r *Kustomization) Name() string { return KustomizationName }
 // kustPlan is what one Flux Kustomization builds.
 type kustPlan struct {
 	obj  *lint.Object
-	dir  string      // spec.path, absolute
-	vars []variable  // postBuild variables, substituteFrom first
-	subs bool        // postBuild is set: substitution runs even with no variables
+	dir  string     // spec.path, absolute
+	vars []variable // postBuild variables, substituteFrom first
+	subs bool       // postBuild is set: substitution runs even with no variables
 	miss []lint.Finding
 }
 

@@ -643,4 +643,3 @@ func eachLeafPath(n *yaml.Node, at []lint.PathStep, f func(k, v *yaml.Node, at [
 		}
 	}
 }
-

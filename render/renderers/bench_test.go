@@ -222,8 +222,8 @@ func plainKustomizeBuild(dir string) (string, error) {
 
 // benchRepo is what writeBenchRepo wrote.
 type benchRepo struct {
-	charts   []string                   // chart directories
-	overlays []string                   // overlay directories
+	charts   []string            // chart directories
+	overlays []string            // overlay directories
 	roots    map[string][]string // every root the walk finds, sorted, as Plan is given them
 }
 
