@@ -32,7 +32,7 @@ func TestProgressReporter(t *testing.T) {
 	p.report(lint.Progress{Done: 2, Total: 2, Name: "a.yaml", Kind: lint.PlainUnit, Objects: 1, Elapsed: time.Millisecond})
 	p.finish()
 	got := buf.String()
-	for _, want := range []string{"rendered chart charts/api in 12ms (3 objects)\n", "decoded 1 plain files in 1ms of work\n"} {
+	for _, want := range []string{"rendered helm charts/api in 12ms (3 objects)\n", "decoded 1 plain files in 1ms of work\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -1,0 +1,131 @@
+package argocd
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/oomlint/oomlint/lint"
+)
+
+// directory renders a directory source: every manifest file's documents as
+// written, so findings land on the files' own lines.
+func (r *Application) directory(p *plan) *lint.Rendered {
+	out := &lint.Rendered{}
+	for _, f := range p.files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			out.Problems = append(out.Problems, problem(p.obj, p.at.Key("path"),
+				"Application "+p.obj.Name+": "+err.Error(), ""))
+			continue
+		}
+		out.Docs = append(out.Docs, lint.RenderedDoc{Name: lint.DisplayPath(r.opt.WorkDir, f), Data: data})
+	}
+	return out
+}
+
+// directoryFiles lists the manifests a directory source deploys, as the
+// repo server finds them: .yaml, .yml and .json files of the path, of its
+// subdirectories with directory.recurse, kept by directory.include and
+// dropped by directory.exclude (globs on the path relative to the source's
+// path, where * also matches /, and {a,b} is either). Directories whose name
+// starts with a dot are skipped.
+func directoryFiles(dir string, s source) []string {
+	recurse := s.str("directory", "recurse") == "true"
+	include, exclude := glob(s.str("directory", "include")), glob(s.str("directory", "exclude"))
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && (!recurse || strings.HasPrefix(d.Name(), ".")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if exclude != nil && exclude.MatchString(rel) || include != nil && !include.MatchString(rel) {
+			return nil
+		}
+		out = append(out, p)
+		return nil
+	})
+	slices.Sort(out)
+	return out
+}
+
+// recursesAll reports whether a directory source reads its whole tree, so
+// it owns the directory and not only the files it read.
+func recursesAll(s source) bool {
+	return s.str("directory", "recurse") == "true" && s.str("directory", "include") == "" && s.str("directory", "exclude") == ""
+}
+
+// glob compiles an include or exclude pattern; nil for none (or one that
+// does not compile, which matches nothing in Argo CD either).
+func glob(pat string) *regexp.Regexp {
+	if pat == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	depth := 0
+	for i := 0; i < len(pat); i++ {
+		switch c := pat[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '{':
+			depth++
+			b.WriteString("(?:")
+		case '}':
+			if depth == 0 {
+				b.WriteString(`\}`)
+				continue
+			}
+			depth--
+			b.WriteString(")")
+		case ',':
+			if depth == 0 {
+				b.WriteString(",")
+				continue
+			}
+			b.WriteString("|")
+		case '[':
+			j := strings.IndexByte(pat[i:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := pat[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j
+		case '\\':
+			if i+1 < len(pat) {
+				i++
+				b.WriteString(regexp.QuoteMeta(pat[i : i+1]))
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return regexp.MustCompile(`[^\s\S]`) // matches nothing
+	}
+	return re
+}
