@@ -61,6 +61,18 @@ for p in "${policies[@]}"; do args+=(--policy "$p"); done
 read -r -d '' -a extra <<<"${INPUT_ARGS:-}"
 args+=("${extra[@]}")
 read -r -d '' -a paths <<<"${INPUT_PATH:-.}"
+
+# Charts that HelmReleases and Applications fetch from chart repositories:
+# pulled into the cache (restored by actions/cache) before an offline lint.
+# A chart that cannot be pulled is a warning here and one finding in lint.
+if [[ "${INPUT_PULL_CHARTS:-true}" == "true" ]]; then
+	cache_dir="${OOMLINT_CHART_CACHE:-$tmp/oomlint-charts}"
+	echo "::group::oomlint charts pull"
+	"$bin" charts pull --chart-cache "$cache_dir" -- "${paths[@]}" ||
+		echo "::warning title=oomlint charts pull::some charts could not be pulled; lint reports each"
+	echo "::endgroup::"
+	args+=(--chart-cache "$cache_dir")
+fi
 args+=(-- "${paths[@]}")
 
 set +e

@@ -503,7 +503,7 @@ func TestActionMetadata(t *testing.T) {
 	if action.Runs.Using != "composite" {
 		t.Errorf("runs.using %q", action.Runs.Using)
 	}
-	wantInputs := []string{"annotations", "args", "config", "fail-on", "kube-version", "path", "policy", "sarif-file", "values", "working-directory"}
+	wantInputs := []string{"annotations", "args", "config", "fail-on", "kube-version", "path", "policy", "pull-charts", "sarif-file", "values", "working-directory"}
 	var inputs []string
 	for name, in := range action.Inputs {
 		inputs = append(inputs, name)

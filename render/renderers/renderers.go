@@ -5,6 +5,7 @@ package renderers
 import (
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/argocd"
 	"github.com/oomlint/oomlint/render/flux"
 	"github.com/oomlint/oomlint/render/helm"
 	"github.com/oomlint/oomlint/render/kustomize"
@@ -20,5 +21,7 @@ func All(opt render.Options) []lint.Renderer {
 		k,
 		flux.NewKustomization(opt, k),
 		flux.NewHelmRelease(opt, h),
+		argocd.NewApplication(opt, h, k),
+		argocd.NewApplicationSet(opt),
 	}
 }
