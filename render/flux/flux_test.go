@@ -1,0 +1,177 @@
+package flux_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oomlint/oomlint/internal/offlinetest"
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
+	"github.com/oomlint/oomlint/rules"
+)
+
+// lintDir lints dir as the CLI would, offline, with its .oomlint.yaml.
+func lintDir(t *testing.T, root, dir string) (*lint.Result, []*lint.Object) {
+	t.Helper()
+	offlinetest.Guard(t)
+	cfg := lint.Config{Paths: []string{dir}, WorkDir: root, Jobs: 2}
+	ropt := render.Options{WorkDir: root, RepoRoot: root, ChartCache: t.TempDir()}
+	if p := lint.FindConfigFile(dir); p != "" {
+		fc, err := lint.LoadConfigFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc.Apply(&cfg)
+		ropt.ApplyConfig(fc)
+	}
+	cfg.Renderers = renderers.All(ropt)
+	res, err := lint.Run(t.Context(), cfg, rules.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _, err := lint.Objects(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, objs
+}
+
+// TestFluxRepoUnits checks what the Flux fixture plans: each Kustomization
+// and HelmRelease once, the directories they build not on their own, and
+// the namespace targetNamespace gives.
+func TestFluxRepoUnits(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, objs := lintDir(t, root, filepath.Join(root, "testdata", "flux-repo"))
+	units := map[string]bool{}
+	ns := map[string]string{}
+	for _, o := range objs {
+		units[o.Unit.Kind+" "+o.Unit.Name] = true
+		if o.Kind == "Deployment" {
+			ns[o.Unit.Name+" "+o.Name] = o.Namespace
+		}
+	}
+	var got []string
+	for u := range units {
+		got = append(got, u)
+	}
+	slices.Sort(got)
+	want := []string{
+		"flux-kustomization Kustomization flux-system/apps",
+		"flux-kustomization Kustomization flux-system/flux-system",
+		"flux-kustomization Kustomization flux-system/infra-configs",
+		"helmrelease HelmRelease podinfo/podinfo", // apps/staging, built by no Kustomization
+		"helmrelease HelmRelease team-a/api",
+		"helmrelease HelmRelease team-a/home",
+		"helmrelease HelmRelease team-a/podinfo",
+		"kustomize testdata/flux-repo/apps/staging",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("units (-want +got):\n%s", diff)
+	}
+	if got := ns["Kustomization flux-system/apps cache"]; got != "team-a" {
+		t.Errorf("cache namespace %q, want team-a (targetNamespace)", got)
+	}
+}
+
+// TestSubstitution covers Flux's variable syntax on a built object.
+func TestSubstitution(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("clusters/ks.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild:
+    substitute:
+      LIMIT: 512Mi
+      REPLICAS: "3"
+    substituteFrom:
+      - kind: ConfigMap
+        name: vars
+`)
+	write("clusters/vars.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: vars, namespace: flux-system}
+data:
+  REQUEST: 256Mi
+  LIMIT: 1Gi
+`)
+	write("apps/deploy.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: web}
+spec:
+  replicas: ${REPLICAS}
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          env:
+            - {name: ESCAPED, value: "$${NOT_A_VAR}"}
+            - {name: DEFAULTED, value: "${UNSET:=fallback}"}
+          resources:
+            requests: {memory: "${REQUEST}"}
+            limits: {memory: "${LIMIT}"}
+`)
+	write("apps/skip.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: raw
+  namespace: web
+  annotations: {kustomize.toolkit.fluxcd.io/substitute: disabled}
+data: {x: "${LIMIT}"}
+`)
+	_, objs := lintDir(t, dir, dir)
+	got := map[string]string{}
+	for _, o := range objs {
+		switch o.Kind {
+		case "Deployment":
+			c := o.Get("spec", "template", "spec", "containers")
+			got["replicas"] = o.Get("spec", "replicas").Value + " " + o.Get("spec", "replicas").Tag
+			ct := c.Content[0]
+			got["limit"] = lint.LocateNode(ct, lint.Root.Keys("resources", "limits", "memory")).Value
+			got["request"] = lint.LocateNode(ct, lint.Root.Keys("resources", "requests", "memory")).Value
+			_, env := lint.Lookup(ct, "env")
+			got["escaped"] = lint.LocateNode(env.Content[0], lint.Root.Key("value")).Value
+			got["defaulted"] = lint.LocateNode(env.Content[1], lint.Root.Key("value")).Value
+			loc := o.Origin.Locate(lint.Root.Keys("spec", "template", "spec", "containers").Index(0).Keys("resources", "limits", "memory"))
+			got["limit at"] = fmt.Sprintf("%s:%d", loc.File, loc.Line)
+		case "ConfigMap":
+			if o.Name == "raw" {
+				got["disabled"] = o.Str("data", "x")
+			}
+		}
+	}
+	want := map[string]string{
+		"replicas":  "3 !!int",
+		"limit":     "512Mi", // substitute wins over substituteFrom
+		"request":   "256Mi",
+		"escaped":   "${NOT_A_VAR}",
+		"defaulted": "fallback",
+		"disabled":  "${LIMIT}",
+		"limit at":  "clusters/ks.yaml:9", // LIMIT: 512Mi in the Kustomization
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
