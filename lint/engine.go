@@ -104,6 +104,8 @@ const maxWaves = 32
 // may hold further controller objects, which plan the next wave, until no
 // object plans anything new. A directory unit or plain file that a
 // controller object builds is dropped: the object decides what it deploys.
+//
+//nolint:gocognit // the pipeline's stages in order, read top to bottom
 func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	sources, _, roots, err := discover(cfg)
 	if err != nil {

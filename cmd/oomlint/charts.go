@@ -105,8 +105,8 @@ func chartsPull(c *cli.Context, stdout, stderr io.Writer) error {
 	failed := 0
 	for _, g := range groups {
 		if _, err := cache.Pull(c.Context, g[0].Ref, opt); err != nil {
-			if c.Context.Err() != nil {
-				return c.Context.Err()
+			if c.Err() != nil {
+				return c.Err()
 			}
 			failed++
 			for _, f := range g {

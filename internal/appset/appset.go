@@ -121,7 +121,8 @@ func Expand(set *yaml.Node, opt Options) ([]Application, []Skipped, error) {
 			}
 			tmpl, src := mergeTemplate(tmplOver, x.tmpl)
 			for _, p := range ps {
-				if x.appCount++; x.appCount > maxApps {
+				x.appCount++
+				if x.appCount > maxApps {
 					return nil, nil, lineErr(g.key, "%w: more than %d applications", ErrTooLarge, maxApps)
 				}
 				app, err := x.render(tmpl, src, p)

@@ -18,33 +18,33 @@ const thisRepo = "https://github.com/acme/gitops.git"
 func isThisRepo(url string) bool { return url == thisRepo }
 
 // parse returns the mapping node of the ApplicationSet in src.
-func parse(t testing.TB, src string) *yaml.Node {
-	t.Helper()
+func parse(tb testing.TB, src string) *yaml.Node {
+	tb.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		t.Fatalf("parse: %v", err)
+		tb.Fatalf("parse: %v", err)
 	}
 	return doc.Content[0]
 }
 
 // writeRepo creates a repository of files (path → content; a path ending in
 // / is an empty directory).
-func writeRepo(t testing.TB, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
+func writeRepo(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	root := tb.TempDir()
 	for name, content := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if strings.HasSuffix(name, "/") {
 			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
+				tb.Fatal(err)
 			}
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	return root
@@ -58,8 +58,8 @@ type app struct {
 	Params    map[string]any
 }
 
-func summarize(t testing.TB, apps []appset.Application) []app {
-	t.Helper()
+func summarize(tb testing.TB, apps []appset.Application) []app {
+	tb.Helper()
 	var out []app
 	for _, a := range apps {
 		out = append(out, app{
@@ -96,25 +96,25 @@ func scalarAt(n *yaml.Node, keys ...string) string {
 	return n.Value
 }
 
-func expand(t testing.TB, src string, opt appset.Options) ([]appset.Application, []appset.Skipped) {
-	t.Helper()
-	apps, skipped, err := appset.Expand(parse(t, src), opt)
+func expand(tb testing.TB, src string, opt appset.Options) ([]appset.Application, []appset.Skipped) {
+	tb.Helper()
+	apps, skipped, err := appset.Expand(parse(tb, src), opt)
 	if err != nil {
-		t.Fatalf("Expand: %v", err)
+		tb.Fatalf("Expand: %v", err)
 	}
 	for _, a := range apps {
-		checkOrigins(t, a)
+		checkOrigins(tb, a)
 	}
 	return apps, skipped
 }
 
 // checkOrigins fails unless every node of the Application has an origin.
-func checkOrigins(t testing.TB, a appset.Application) {
-	t.Helper()
+func checkOrigins(tb testing.TB, a appset.Application) {
+	tb.Helper()
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		if o := a.Origin[n]; o == nil || o.Line == 0 {
-			t.Errorf("%s: node %s %q has no origin", a.Name, path, n.Value)
+			tb.Errorf("%s: node %s %q has no origin", a.Name, path, n.Value)
 		}
 		for _, c := range n.Content {
 			walk(c, path+"/"+c.Value)
@@ -573,8 +573,7 @@ func TestExpandErrors(t *testing.T) {
 			if err.Error() != tt.want {
 				t.Errorf("error = %q\nwant    %q", err, tt.want)
 			}
-			var le *appset.LineError
-			if !errors.As(err, &le) {
+			if _, ok := errors.AsType[*appset.LineError](err); !ok {
 				t.Errorf("error %T is not a *LineError", err)
 			}
 		})

@@ -397,6 +397,8 @@ func (x *expander) appendValues(p map[string]any, vals *yaml.Node) error {
 // matrix runs a matrix generator: the cartesian product of its two child
 // generators, where the second child is first rendered with each parameter
 // set of the first.
+//
+//nolint:gocognit // follows Argo CD's own algorithm step by step
 func (x *expander) matrix(g gen, depth int) ([]map[string]any, *skipReason, error) {
 	if depth+1 >= maxMatrixDepth {
 		return nil, skipAt(g.key, "matrix nested too deeply"), nil
@@ -574,6 +576,8 @@ func joinKey(prefix, k string) string {
 
 // filterSelector keeps the parameter sets a generator's label selector
 // matches, with the parameters flattened into labels.
+//
+//nolint:gocognit // follows Argo CD's own algorithm step by step
 func filterSelector(sel *yaml.Node, ps []map[string]any) ([]map[string]any, *skipReason) {
 	if sel.Kind != yaml.MappingNode {
 		return nil, skipAt(sel, "selector is not a map")

@@ -79,6 +79,7 @@ func isZero(n *yaml.Node) bool {
 			f, err := strconv.ParseFloat(n.Value, 64)
 			return err == nil && f == 0
 		}
+	default: // documents and aliases are resolved by deref
 	}
 	return false
 }
@@ -229,6 +230,8 @@ func (c *copier) substitute(n, out *yaml.Node) error {
 }
 
 // mapping copies a mapping's pairs, with YAML merge keys (<<) expanded.
+//
+//nolint:gocognit // follows Argo CD's own algorithm step by step
 func (c *copier) mapping(n, out *yaml.Node) error {
 	explicit := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -15,10 +15,10 @@ import (
 
 // repoIndex lists the working tree once per Expand.
 type repoIndex struct {
-	root  string
-	real  string   // root with symbolic links resolved
-	dirs  []string // as the repo server lists them: walk order, no "." and no dot directories
-	files []string // every file outside .git, sorted
+	root     string
+	resolved string   // root with symbolic links resolved
+	dirs     []string // as the repo server lists them: walk order, no "." and no dot directories
+	files    []string // every file outside .git, sorted
 }
 
 func (x *expander) repoIndex() (*repoIndex, error) {
@@ -52,7 +52,7 @@ func (x *expander) repoIndex() (*repoIndex, error) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			if fi, serr := os.Stat(p); serr != nil || !fi.Mode().IsRegular() {
 				return nil // a link to a directory or to nothing
 			}
 		} else if !d.Type().IsRegular() {
@@ -65,7 +65,7 @@ func (x *expander) repoIndex() (*repoIndex, error) {
 		return nil, err
 	}
 	slices.Sort(idx.files)
-	if idx.real, err = filepath.EvalSymlinks(root); err != nil {
+	if idx.resolved, err = filepath.EvalSymlinks(root); err != nil {
 		return nil, err
 	}
 	x.repo = idx
@@ -89,14 +89,14 @@ var errOutside = errors.New("link points outside the repository")
 // readObjects reads a git generator file: one map, or a list of maps.
 func (idx *repoIndex) readObjects(rel string) ([]map[string]any, error) {
 	p := filepath.Join(idx.root, filepath.FromSlash(rel))
-	real, err := filepath.EvalSymlinks(p)
+	resolved, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return nil, err
 	}
-	if r, err := filepath.Rel(idx.real, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+	if r, err := filepath.Rel(idx.resolved, resolved); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return nil, errOutside
 	}
-	data, err := os.ReadFile(real)
+	data, err := os.ReadFile(resolved)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +140,8 @@ func pathspecMatch(pattern, file string) bool {
 
 // wildmatch is git's wildmatch without WM_PATHNAME: * matches any run of
 // characters, / included.
+//
+//nolint:gocognit // follows Argo CD's own algorithm step by step
 func wildmatch(p, s string) bool {
 	starP, starS := -1, 0
 	i, j := 0, 0

@@ -241,7 +241,7 @@ func (c Cache) store(url, chart, version, tag string, archive []byte) (Entry, er
 	}
 	url = trimURL(url)
 	dir := c.repoDir(url)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return Entry{}, err
 	}
 	sum := sha256.Sum256(archive)
@@ -264,8 +264,8 @@ func (c Cache) store(url, chart, version, tag string, archive []byte) (Entry, er
 	return r.entry(dir), nil
 }
 
-// writeFileAtomic writes data to a temporary file beside name and renames
-// it into place.
+// writeFileAtomic writes data to a temporary file beside name (mode 0600,
+// as os.CreateTemp makes it) and renames it into place.
 func writeFileAtomic(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
 	if err != nil {
@@ -274,9 +274,6 @@ func writeFileAtomic(name string, data []byte) error {
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
 		err = os.Rename(f.Name(), name)

@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -149,7 +150,7 @@ func TestPullHTTP(t *testing.T) {
 				t.Errorf("Pull (-want +got):\n%s", diff)
 			}
 			got, err := os.ReadFile(e.File)
-			if err != nil || string(got) != string(archive) {
+			if err != nil || !bytes.Equal(got, archive) {
 				t.Errorf("cached archive differs from the served one (err %v)", err)
 			}
 			if wantOut := "pulled podinfo " + tt.want + " from " + r.URL + " (" + e.Digest[:19] + "…)\n"; out.String() != wantOut {

@@ -155,7 +155,7 @@ func (c Cache) loadIndex(g getter.Getter, indexURL string) (*repo.IndexFile, err
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
 		return nil, err
 	}
 	f, err := os.CreateTemp(c.Dir, ".index-*.yaml")
@@ -249,9 +249,12 @@ func resolveOCI(client *registry.Client, repository, version string) (target, ta
 	if _, err := semver.StrictNewVersion(version); err == nil {
 		return repository + ":" + version, "", nil
 	}
+	if !isConstraint(cmp.Or(version, "*")) {
+		return repository + ":" + version, version, nil // latest, stable, …
+	}
 	constraint, err := semver.NewConstraint(cmp.Or(version, "*"))
 	if err != nil {
-		return repository + ":" + version, version, nil // latest, stable, …
+		return "", "", err
 	}
 	tags, err := client.Tags(repository)
 	if err != nil {
@@ -263,6 +266,11 @@ func resolveOCI(client *registry.Client, repository, version string) (target, ta
 		}
 	}
 	return "", "", fmt.Errorf("no tag of %s meets %q (%d version tags)", repository, cmp.Or(version, "*"), len(tags))
+}
+
+func isConstraint(s string) bool {
+	_, err := semver.NewConstraint(s)
+	return err == nil
 }
 
 // contextTransport sends every request under ctx.

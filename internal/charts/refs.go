@@ -31,7 +31,7 @@ type Found struct {
 // ApplicationSets (sources with chart:), and the dependencies of
 // Chart.yaml files that name an http(s):// or oci:// repository.
 func Scan(root string) ([]Found, error) {
-	var s scan
+	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -42,18 +42,21 @@ func Scan(root string) ([]Found, error) {
 			}
 			return nil
 		}
-		if ext := filepath.Ext(path); ext != ".yaml" && ext != ".yml" {
-			return nil
+		if ext := filepath.Ext(path); ext == ".yaml" || ext == ".yml" {
+			files = append(files, path)
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		s.file(filepath.ToSlash(path), filepath.Base(path) == "Chart.yaml", data)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	var s scan
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		s.file(filepath.ToSlash(path), filepath.Base(path) == "Chart.yaml", data)
 	}
 	return s.resolve(), nil
 }

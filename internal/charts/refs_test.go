@@ -78,7 +78,7 @@ func TestSplitDocuments(t *testing.T) {
 // reference has a line.
 func FuzzScanFile(f *testing.F) {
 	for _, name := range []string{"flux/releases.yaml", "flux/sources.yaml", "argo/apps.yml", "charts/app/Chart.yaml"} {
-		data, err := os.ReadFile(filepath.Join("testdata/repo", name))
+		data, err := os.ReadFile(filepath.Join("testdata", "repo", name))
 		if err != nil {
 			f.Fatal(err)
 		}

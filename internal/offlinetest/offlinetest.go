@@ -14,23 +14,23 @@ import (
 // Guard fails t on any HTTP request or DNS lookup made through the default
 // transport and resolver until the test ends, and points helm's and
 // kustomize's cache, config and plugin directories at empty ones.
-func Guard(t testing.TB) {
-	t.Helper()
+func Guard(tb testing.TB) {
+	tb.Helper()
 	oldTransport, oldResolver := http.DefaultTransport, net.DefaultResolver
 	http.DefaultTransport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		t.Errorf("network request attempted: %s %s", r.Method, r.URL)
+		tb.Errorf("network request attempted: %s %s", r.Method, r.URL)
 		return nil, errors.New("offline")
 	})
 	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(_ context.Context, network, addr string) (net.Conn, error) {
-		t.Errorf("network dial attempted: %s %s", network, addr)
+		tb.Errorf("network dial attempted: %s %s", network, addr)
 		return nil, errors.New("offline")
 	}}
-	t.Cleanup(func() { http.DefaultTransport, net.DefaultResolver = oldTransport, oldResolver })
+	tb.Cleanup(func() { http.DefaultTransport, net.DefaultResolver = oldTransport, oldResolver })
 	for _, v := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "HOME", "KUSTOMIZE_PLUGIN_HOME", "XDG_CONFIG_HOME"} {
-		t.Setenv(v, t.TempDir())
+		tb.Setenv(v, tb.TempDir())
 	}
-	t.Setenv("HELM_REPOSITORY_CONFIG", filepath.Join(t.TempDir(), "repositories.yaml"))
-	t.Setenv("HELM_REPOSITORY_CACHE", t.TempDir())
+	tb.Setenv("HELM_REPOSITORY_CONFIG", filepath.Join(tb.TempDir(), "repositories.yaml"))
+	tb.Setenv("HELM_REPOSITORY_CACHE", tb.TempDir())
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

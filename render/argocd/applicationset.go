@@ -95,7 +95,8 @@ func (r *ApplicationSet) Render(_ context.Context, u *lint.Unit) *lint.Rendered 
 // root of the repository; for a repository nested in a larger checkout (a
 // fixture, a monorepo folder) each directory from the ApplicationSet's
 // file up to the root is tried too, and the first that generates any
-// Application wins, as paths resolve for Applications.
+// Application wins, as paths resolve for Applications. With no repoURLs
+// configured, every git generator's repoURL is taken to be this repository.
 func (r *ApplicationSet) expand(o *lint.Object) ([]appset.Application, []appset.Skipped, error) {
 	opts := appset.Options{}
 	if len(r.opt.RepoURLs) > 0 {

@@ -85,7 +85,7 @@ func TestArgoRepo(t *testing.T) {
 	}
 	slices.Sort(apps)
 	apps = slices.Compact(apps)
-	if want := []string{"queue", "team-alpha", "team-beta", "web", "worker"}; !slices.Equal(apps, want) {
+	if want := []string{"queue", "root", "team-alpha", "team-beta", "web", "worker"}; !slices.Equal(apps, want) {
 		t.Errorf("Applications = %q, want %q", apps, want)
 	}
 	want := map[string]string{
@@ -234,7 +234,7 @@ const thisURL = "https://github.com/example/gitops.git"
 // valuesObject in its place, parameters last.
 func TestHelmValues(t *testing.T) {
 	r := lintRepo(t, map[string]string{
-		"envs/prod.yaml": "a:\n  limits:\n    memory: 512Mi\n",
+		"envs/prod.yaml":   "a:\n  limits:\n    memory: 512Mi\n",
 		"chart/extra.yaml": "b:\n  limits:\n    memory: 256Mi\n",
 		"apps/files.yaml": `apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -343,11 +343,11 @@ spec:
 	check(files, 1, "256Mi", "chart/extra.yaml:3")
 
 	inline := r.object("Application argocd/inline", "Deployment", "inline")
-	check(inline, 0, "300Mi", "apps/inline.yaml:14")
-	check(inline, 1, "1Gi", "apps/inline.yaml:17")
+	check(inline, 0, "300Mi", "apps/inline.yaml:15")
+	check(inline, 1, "1Gi", "apps/inline.yaml:18")
 
 	object := r.object("Application argocd/object", "Deployment", "object")
-	check(object, 0, "80Mi", "apps/object.yaml:23")
+	check(object, 0, "80Mi", "apps/object.yaml:24")
 	check(object, 1, "128Mi", "chart/values.yaml:6") // values is ignored beside valuesObject
 
 	r.object("Application argocd/ignored", "Deployment", "ignored")
@@ -431,8 +431,8 @@ spec:
     path: manifests
     directory:
       recurse: true
-      include: '{*.yaml,sub/*}'
-      exclude: 'sub/skip*'
+      include: '{top.*,sub/*}'
+      exclude: '*/skip*'
 ---
 apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -444,12 +444,12 @@ spec:
     repoURL: https://github.com/example/other
     path: manifests
 `,
-		"kust/kustomization.yaml": "resources: [web.yaml]\n",
-		"kust/web.yaml":           "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: example/web:1.0\n",
-		"manifests/top.yaml":      pod("top"),
-		"manifests/top.json":      `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "json"}}`,
-		"manifests/sub/in.yml":    pod("in"),
-		"manifests/sub/skip.yaml": pod("skip"),
+		"kust/kustomization.yaml":      "resources: [web.yaml]\n",
+		"kust/web.yaml":                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: example/web:1.0\n",
+		"manifests/top.yaml":           pod("top"),
+		"manifests/top.json":           `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "json"}}`,
+		"manifests/sub/in.yml":         pod("in"),
+		"manifests/sub/skip.yaml":      pod("skip"),
 		"manifests/sub/deeper/no.yaml": pod("no"),
 	}, []string{"vendor/app"}, render.Options{RepoURLs: []string{thisURL}, ChartSearch: []string{"vendor"}})
 
@@ -473,7 +473,8 @@ spec:
 		}
 	}
 	slices.Sort(pods)
-	if want := []string{"in", "top"}; !slices.Equal(pods, want) {
+	// Globs match the whole relative path, * across directories too.
+	if want := []string{"in", "json", "no", "top"}; !slices.Equal(pods, want) {
 		t.Errorf("dir rendered pods %q, want %q", pods, want)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -282,8 +283,8 @@ func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all
 // nest builds a values mapping that holds leaf under keys.
 func nest(keys []string, leaf *yaml.Node) *yaml.Node {
 	n := leaf
-	for i := len(keys) - 1; i >= 0; i-- {
-		n = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: keys[i]}, n}}
+	for _, k := range slices.Backward(keys) {
+		n = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: k}, n}}
 	}
 	return n
 }

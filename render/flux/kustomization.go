@@ -107,6 +107,8 @@ func (r *Kustomization) Render(ctx context.Context, u *lint.Unit) *lint.Rendered
 
 // virtual writes the kustomization Flux would build: where it stands and
 // its text, each line tied to the Kustomization field it came from.
+//
+//nolint:gocognit // one block per Kustomization field, in Flux's order
 func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 	o := plan.obj
 	t := &vtext{paths: map[int]vline{}}
@@ -184,7 +186,10 @@ func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 func generated(dir string) []string {
 	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == dir {
+		if err != nil {
+			return skipUnreadable(d)
+		}
+		if p == dir {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
@@ -207,6 +212,15 @@ func generated(dir string) []string {
 	})
 	slices.Sort(out)
 	return out
+}
+
+// skipUnreadable passes over what the walk cannot read: kustomize-controller
+// would fail on it, and krusty reports it when it is listed.
+func skipUnreadable(d fs.DirEntry) error {
+	if d != nil && d.IsDir() {
+		return fs.SkipDir
+	}
+	return nil
 }
 
 // holdsObjects reports whether a YAML file has a document with apiVersion

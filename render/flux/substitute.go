@@ -25,6 +25,8 @@ var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
 // variables reads spec.postBuild: substituteFrom in order, then substitute,
 // each later one winning, as kustomize-controller merges them. Sources not
 // in the repository are findings unless optional.
+//
+//nolint:gocognit // substituteFrom's ConfigMaps and Secrets, then substitute, in Flux's order
 func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bool, problems []lint.Finding) {
 	pb := o.Get("spec", "postBuild")
 	if pb == nil {
@@ -91,6 +93,8 @@ const disabledKey = "kustomize.toolkit.fluxcd.io/substitute"
 // substitute applies the Kustomization's variables to one built document,
 // as kustomize-controller does after the build, scalar by scalar. Each
 // field a variable set remembers it, so its finding lands on the variable.
+//
+//nolint:gocognit // one walk over the object's nodes, with its early exits
 func (r *Kustomization) substitute(plan *kustPlan, rm *remap, d lint.RenderedDoc) []lint.RenderedDoc {
 	inner := d.Origin
 	wrap := func(obj *yaml.Node) lint.Origin {

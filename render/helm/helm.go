@@ -1,3 +1,7 @@
+// Package helm renders Helm charts with helm.sh/helm/v3 as `helm template`
+// does, in process and offline, and traces every rendered field to the
+// values file, values written in a controller object, or template line
+// that set it.
 package helm
 
 import (
@@ -39,7 +43,7 @@ func (h *Helm) RootFiles() []string { return []string{"Chart.yaml"} }
 // Opaque is true: below Chart.yaml everything is the chart's.
 func (h *Helm) Opaque() bool { return true }
 
-// NewHelm returns the chart renderer.
+// New returns the chart renderer.
 func New(opt render.Options) *Helm { return &Helm{opt: opt} }
 
 // Plan returns one unit per application chart root, plus one per values-*.yaml

@@ -3,6 +3,7 @@ package helm
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/cli/values"
@@ -27,8 +28,8 @@ func (r *chartRender) mergeLayers() (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := len(l.Prefix) - 1; i >= 0; i-- {
-			m = map[string]any{l.Prefix[i]: m}
+		for _, k := range slices.Backward(l.Prefix) {
+			m = map[string]any{k: m}
 		}
 		out = MergeMaps(out, m)
 	}

@@ -182,16 +182,19 @@ func (f *kFS) Walk(p string, fn filepath.WalkFunc) error {
 
 func (f *kFS) ReadFile(p string) ([]byte, error) {
 	var data []byte
-	var err error
 	if file, _ := f.isVirtual(p); file {
 		data = f.virtual.data
-	} else if err := f.check(p); err != nil {
-		return nil, err
 	} else {
-		data, err = f.disk.ReadFile(p)
+		if err := f.check(p); err != nil {
+			return nil, err
+		}
+		var err error
+		if data, err = f.disk.ReadFile(p); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil || !f.meta || filepath.Clean(p) != f.top {
-		return data, err
+	if !f.meta || filepath.Clean(p) != f.top {
+		return data, nil
 	}
 	return kWithBuildMetadata(data), nil
 }

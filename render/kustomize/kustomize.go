@@ -1,3 +1,6 @@
+// Package kustomize builds kustomizations with krusty, in process and
+// offline, and traces every built field to the base, patch or generator
+// line that set it.
 package kustomize
 
 import (
@@ -59,7 +62,7 @@ func (k *Kustomize) RootFiles() []string {
 // Opaque is false: a kustomization's subdirectories may hold more roots.
 func (k *Kustomize) Opaque() bool { return false }
 
-// NewKustomize returns the kustomization renderer.
+// New returns the kustomization renderer.
 func New(opt render.Options) *Kustomize {
 	if opt.RepoRoot == "" {
 		opt.RepoRoot = opt.WorkDir
