@@ -17,7 +17,7 @@ import (
 // chartCacheFlag is --chart-cache, shared by charts pull, charts list and
 // (wired elsewhere) lint.
 func chartCacheFlag() cli.Flag {
-	return &cli.StringFlag{Name: "chart-cache", Usage: "chart cache `DIR`", DefaultText: "oomlint/charts in the user cache directory"}
+	return &cli.StringFlag{Name: "chart-cache", Usage: "chart cache `DIR`", DefaultText: "the user cache directory/oomlint/charts"}
 }
 
 // chartsCommand is `oomlint charts pull [PATH...]` and `oomlint charts list`.

@@ -52,7 +52,7 @@ func (x *expander) repoIndex() (*repoIndex, error) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if fi, serr := os.Stat(p); serr != nil || !fi.Mode().IsRegular() {
+			if !regularFile(p) {
 				return nil // a link to a directory or to nothing
 			}
 		} else if !d.Type().IsRegular() {
@@ -269,4 +269,10 @@ func posixClass(name string, c byte) bool {
 		return c > ' ' && c < 0x7f && !isAlpha && !isDigit
 	}
 	return false
+}
+
+// regularFile reports whether p, through its symlinks, is a regular file.
+func regularFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }

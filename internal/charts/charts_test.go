@@ -244,8 +244,12 @@ func TestPullOCI(t *testing.T) {
 			digest650 = res.Manifest.Digest
 		}
 	}
-	if _, err := client.Push(archives["7.0.0"], host+"/charts/podinfo:latest", registry.PushOptStrictMode(false)); err != nil {
-		t.Fatal(err)
+	// Tags that are not the chart's version: latest, and a version tag
+	// on another version's chart.
+	for tag, v := range map[string]string{"latest": "7.0.0", "5.0.0": "6.5.0"} {
+		if _, err := client.Push(archives[v], host+"/charts/podinfo:"+tag, registry.PushOptStrictMode(false)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	url := "oci://" + host + "/charts"
@@ -257,6 +261,8 @@ func TestPullOCI(t *testing.T) {
 		{version: "", want: "7.0.0"},
 		{version: ">=6.5.0 <7.0.0", want: "6.6.0"},
 		{version: "latest", want: "7.0.0"},
+		{version: "5.0.0", want: "6.5.0"},
+		{version: "<6", want: "6.5.0"}, // the tag decides, as for helm pull
 		{version: digest650, want: "6.5.0"},
 		{version: "~9", wantErr: `no tag of ` + host + `/charts/podinfo meets "~9"`},
 	}

@@ -74,6 +74,11 @@ func (c Cache) Pull(ctx context.Context, ref Ref, opt PullOptions) (Entry, error
 	if err != nil {
 		return Entry{}, fmt.Errorf("pull %s: %w", ref, err)
 	}
+	if _, ok := best([]record{{Version: version, Tag: tag}}, ref.Version); !ok {
+		// A tag that names another version than the chart's own: record
+		// it, so that the same reference finds the chart next time.
+		tag = ref.Version
+	}
 	e, err := c.store(ref.RepoURL, ref.Chart, version, tag, archive)
 	if err != nil {
 		return Entry{}, fmt.Errorf("pull %s: %w", ref, err)

@@ -39,7 +39,7 @@ func directoryFiles(dir string, s source) []string {
 	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil
+			return skipUnreadable(d)
 		}
 		if d.IsDir() {
 			if p != dir && (!recurse || strings.HasPrefix(d.Name(), ".")) {
@@ -128,4 +128,12 @@ func glob(pat string) *regexp.Regexp {
 		return regexp.MustCompile(`[^\s\S]`) // matches nothing
 	}
 	return re
+}
+
+// skipUnreadable passes over what the walk cannot read.
+func skipUnreadable(d fs.DirEntry) error {
+	if d != nil && d.IsDir() {
+		return fs.SkipDir
+	}
+	return nil
 }

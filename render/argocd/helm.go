@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -206,9 +207,9 @@ func parameters(o *lint.Object, at lint.Path, seq *yaml.Node, file string) (*hel
 		return nil, probs
 	}
 	return &helm.Layer{File: file, Root: &root, Values: vals, Locate: func(steps []lint.PathStep) lint.Location {
-		for i := len(params) - 1; i >= 0; i-- {
-			if holds(params[i].vals, steps) {
-				return o.Origin.Locate(params[i].at.Key("value"))
+		for _, p := range slices.Backward(params) {
+			if holds(p.vals, steps) {
+				return o.Origin.Locate(p.at.Key("value"))
 			}
 		}
 		return o.Origin.Locate(at)

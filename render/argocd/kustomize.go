@@ -21,6 +21,8 @@ var kustomizeFields = []string{"namePrefix", "nameSuffix", "namespace", "images"
 // kustomization that exists only in memory, in a sibling directory of the
 // path (resources: [../path]), each line tied to the Application field it
 // came from, as the Flux Kustomization renderer does.
+//
+//nolint:gocognit // one block per kustomize field of the source, in Argo CD's order
 func (r *Application) kustomize(ctx context.Context, u *lint.Unit, p *plan) *lint.Rendered {
 	k := get(p.src, "kustomize")
 	set := false
