@@ -90,6 +90,21 @@ func (r *chartRender) archiveLine(ref *templateRef) int {
 	return line
 }
 
+// archiveAt is where a finding in an archived chart goes: the dependency
+// line that names the archive, or for a chart from the chart cache, the
+// controller object that deploys it (the cache is not the repository's).
+func (r *chartRender) archiveAt(src *chartSrc) lint.Location {
+	file, line := r.chartYAML(), 1
+	if src != nil {
+		file, line = r.archiveDep(src)
+	}
+	if r.rel != nil && r.rel.Archive != "" && file == r.rel.Archive {
+		a := r.rel.Anchor
+		return lint.Location{File: a.File, Line: max(a.Line, 1), Column: max(a.Column, 1)}
+	}
+	return lint.Location{File: r.display(file), Line: line, Column: 1}
+}
+
 // archiveDep is the Chart.yaml dependency line of the archive holding src.
 func (r *chartRender) archiveDep(src *chartSrc) (string, int) {
 	for s := src; s != nil && s.parent != nil; s = s.parent {

@@ -221,8 +221,8 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 
 func (o *objectOrigin) templateRelated(tf *tmplFile, ref *templateRef, li int) lint.Related {
 	if tf.disk == "" {
-		file, line := o.r.archiveDep(ref.chain[len(ref.chain)-1])
-		return lint.Related{File: o.r.display(file), Line: line, Column: 1, Message: "rendered by " + tf.name + " of an archived chart"}
+		at := o.r.archiveAt(ref.chain[len(ref.chain)-1])
+		return lint.Related{File: at.File, Line: at.Line, Column: at.Column, Message: "rendered by " + tf.name + " of an archived chart"}
 	}
 	return lint.Related{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1, Message: "the template line that renders this value"}
 }
@@ -231,11 +231,14 @@ func (o *objectOrigin) templateRelated(tf *tmplFile, ref *templateRef, li int) l
 func (o *objectOrigin) kindLine() lint.Location {
 	rel := []lint.Related{o.r.unitRelated()}
 	if o.ref == nil {
-		return lint.Location{File: o.r.display(o.r.chartYAML()), Line: 1, Column: 1, Related: rel}
+		at := o.r.archiveAt(nil)
+		at.Related = rel
+		return at
 	}
 	if o.ref.file.disk == "" {
-		file, line := o.r.archiveDep(o.ref.chain[len(o.ref.chain)-1])
-		return lint.Location{File: o.r.display(file), Line: line, Column: 1, Related: rel}
+		at := o.r.archiveAt(o.ref.chain[len(o.ref.chain)-1])
+		at.Related = rel
+		return at
 	}
 	line := 1
 	if k, _ := lint.Lookup(deref(o.obj), "kind"); k != nil {
