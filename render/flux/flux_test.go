@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -173,5 +174,94 @@ data: {x: "${LIMIT}"}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestPostRenderers checks that a HelmRelease's kustomize post-renderer
+// patches the chart's output, that a field it set lands on the patch line,
+// and that the others keep the chart's values lines.
+func TestPostRenderers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+	write("charts/web/values.yaml", "resources:\n  requests:\n    memory: 256Mi\n  limits:\n    memory: 384Mi\n")
+	write("charts/web/templates/deploy.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+        - name: proxy
+          image: envoyproxy/envoy:v1.31
+          resources:
+            requests: {memory: 64Mi}
+            limits: {memory: 128Mi}
+`)
+	write("apps/web.yaml", `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: web
+spec:
+  chart:
+    spec:
+      chart: ./charts/web
+      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+  values:
+    resources:
+      requests:
+        memory: 300Mi
+  postRenderers:
+    - kustomize:
+        patches:
+          - target: {kind: Deployment}
+            patch: |
+              - op: replace
+                path: /spec/template/spec/containers/1/resources/limits/memory
+                value: 32Mi
+`)
+	res, objs := lintDir(t, dir, dir)
+	var limit string
+	for _, o := range objs {
+		if o.Kind == "Deployment" {
+			limit = lint.LocateNode(o.Get("spec", "template", "spec", "containers").Content[1], lint.Root.Keys("resources", "limits", "memory")).Value
+		}
+	}
+	if limit != "32Mi" {
+		t.Errorf("proxy limit %q after the post-renderer, want 32Mi", limit)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Container))
+	}
+	// The patch's 32Mi is below the proxy's 64Mi request.
+	if !slices.Contains(got, "apps/web.yaml:22 OOM103 proxy") {
+		t.Errorf("findings %q, want OOM103 on the patch's value line apps/web.yaml:22", got)
+	}
+	// The web container's request comes from the HelmRelease's values.
+	for _, f := range res.Findings {
+		if f.Container == "web" {
+			t.Errorf("unexpected finding on web: %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+		}
+	}
+	for _, g := range got {
+		if strings.Contains(g, "rendered.yaml") || strings.Contains(g, ".flux-postrender") {
+			t.Errorf("finding in a file that does not exist: %s", g)
+		}
 	}
 }

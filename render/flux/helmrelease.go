@@ -16,6 +16,7 @@ import (
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/render/helm"
+	"github.com/oomlint/oomlint/render/kustomize"
 )
 
 // HelmReleaseName is the unit kind of a Flux HelmRelease.
@@ -30,12 +31,14 @@ const HelmReleaseName = "helmrelease"
 type HelmRelease struct {
 	opt    render.Options
 	h      *helm.Helm
+	k      *kustomize.Kustomize
 	charts *render.ChartLocator
 }
 
-// NewHelmRelease returns the HelmRelease renderer; h renders the charts.
-func NewHelmRelease(opt render.Options, h *helm.Helm) *HelmRelease {
-	return &HelmRelease{opt: opt, h: h, charts: render.NewChartLocator(opt)}
+// NewHelmRelease returns the HelmRelease renderer; h renders the charts,
+// k runs the post-renderers.
+func NewHelmRelease(opt render.Options, h *helm.Helm, k *kustomize.Kustomize) *HelmRelease {
+	return &HelmRelease{opt: opt, h: h, k: k, charts: render.NewChartLocator(opt)}
 }
 
 // Name is the unit kind.
@@ -55,20 +58,30 @@ func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lin
 		}
 		out.Units = append(out.Units, &lint.Unit{
 			Name: objectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + o.Namespace + "/" + o.Name,
-			Namespace: rel.Namespace, Source: o, Plan: rel,
+			Namespace: rel.Namespace, Source: o, Plan: &releasePlan{rel: rel, obj: o},
 		})
 		out.Owns = append(out.Owns, owns...)
 	}
 	return out
 }
 
-// Render renders the release.
+// releasePlan is what one HelmRelease renders.
+type releasePlan struct {
+	rel *helm.Release
+	obj *lint.Object
+}
+
+// Render renders the release, then its post-renderers.
 func (r *HelmRelease) Render(ctx context.Context, u *lint.Unit) *lint.Rendered {
-	rel, ok := u.Plan.(*helm.Release)
+	p, ok := u.Plan.(*releasePlan)
 	if !ok {
 		return &lint.Rendered{}
 	}
-	return r.h.RenderRelease(ctx, u, *rel)
+	out := r.h.RenderRelease(ctx, u, *p.rel)
+	if postRenderers(p.obj) && len(out.Docs) > 0 {
+		return r.postRender(ctx, u, p.obj, out)
+	}
+	return out
 }
 
 // release works out what a HelmRelease renders, or the findings that say

@@ -42,13 +42,26 @@ type kFS struct {
 	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
 }
 
-// isVirtual reports whether p is the virtual kustomization or its directory.
+// isVirtual reports whether p is the virtual kustomization (or a file in
+// memory beside it) or its directory.
 func (f *kFS) isVirtual(p string) (file, dir bool) {
 	if f.virtual == nil {
 		return false, false
 	}
 	p = filepath.Clean(p)
+	if _, ok := f.virtual.files[filepath.Base(p)]; ok && filepath.Dir(p) == f.virtual.dir {
+		return true, false
+	}
 	return p == f.virtual.file, p == f.virtual.dir
+}
+
+// virtualData is the text of a file in memory.
+func (f *kFS) virtualData(p string) []byte {
+	p = filepath.Clean(p)
+	if p == f.virtual.file {
+		return f.virtual.data
+	}
+	return f.virtual.files[filepath.Base(p)]
 }
 
 func newKFS(repo, top string) *kFS {
@@ -145,7 +158,12 @@ func (f *kFS) Exists(p string) bool {
 
 func (f *kFS) ReadDir(p string) ([]string, error) {
 	if _, dir := f.isVirtual(p); dir {
-		return []string{filepath.Base(f.virtual.file)}, nil
+		names := []string{filepath.Base(f.virtual.file)}
+		for n := range f.virtual.files {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return names, nil
 	}
 	if err := f.check(p); err != nil {
 		return nil, err
@@ -157,7 +175,7 @@ func (f *kFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	if file, dir := f.isVirtual(p); dir {
 		return filesys.ConfirmedDir(f.virtual.dir), "", nil
 	} else if file {
-		return filesys.ConfirmedDir(f.virtual.dir), filepath.Base(f.virtual.file), nil
+		return filesys.ConfirmedDir(f.virtual.dir), filepath.Base(p), nil
 	}
 	if err := f.check(p); err != nil {
 		return "", "", err
@@ -183,7 +201,7 @@ func (f *kFS) Walk(p string, fn filepath.WalkFunc) error {
 func (f *kFS) ReadFile(p string) ([]byte, error) {
 	var data []byte
 	if file, _ := f.isVirtual(p); file {
-		data = f.virtual.data
+		data = f.virtualData(p)
 	} else {
 		if err := f.check(p); err != nil {
 			return nil, err

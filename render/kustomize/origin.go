@@ -398,9 +398,10 @@ func (tr *kTracer) parse(file string) []*yaml.Node {
 	if docs, ok := tr.files[file]; ok {
 		return docs
 	}
-	data, err := os.ReadFile(file)
 	var docs []*yaml.Node
-	if err == nil {
+	if data, ok := tr.top.files[filepath.Base(file)]; ok && tr.top.virtual && filepath.Dir(file) == tr.top.dir {
+		docs = kParseDocs(data)
+	} else if data, err := os.ReadFile(file); err == nil {
 		docs = kParseDocs(data)
 	}
 	tr.files[file] = docs

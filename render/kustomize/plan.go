@@ -18,10 +18,11 @@ type kfile struct {
 	dir, file string     // absolute
 	root      *yaml.Node // the document's mapping node; nil when it does not parse
 	k         types.Kustomization
-	data      []byte   // the file's text
-	entries   []kentry // every path-like entry, in file order
-	err       error    // why it did not parse (krusty reports it at build time)
-	virtual   bool     // written in memory (a Flux Kustomization's), not on disk
+	data      []byte            // the file's text
+	entries   []kentry          // every path-like entry, in file order
+	err       error             // why it did not parse (krusty reports it at build time)
+	virtual   bool              // written in memory (a Flux Kustomization's), not on disk
+	files     map[string][]byte // more files in memory beside a virtual kustomization
 }
 
 // kentry is one path a kustomization names: a resource, a patch file, a

@@ -17,9 +17,17 @@ const VirtualFile = "kustomization.yaml"
 // generated resource list) are built around its path. Findings that land
 // in the virtual file carry its path; the caller maps them.
 func (k *Kustomize) RenderVirtual(ctx context.Context, u *lint.Unit, dir string, data []byte) *lint.Rendered {
+	return k.RenderVirtualFiles(ctx, u, dir, data, nil)
+}
+
+// RenderVirtualFiles is RenderVirtual with more files in memory beside
+// the kustomization (by name, in dir): a chart's rendered manifests that a
+// HelmRelease's post-renderer patches.
+func (k *Kustomize) RenderVirtualFiles(ctx context.Context, u *lint.Unit, dir string, data []byte, files map[string][]byte) *lint.Rendered {
 	dir = filepath.Clean(dir)
 	kf := parseKustomizationData(dir, filepath.Join(dir, VirtualFile), data)
 	kf.virtual = true
+	kf.files = files
 	// A graph of its own: two Flux Kustomizations may build the same path
 	// with different fields.
 	own := &Kustomize{opt: k.opt, graph: newKGraph()}

@@ -20,7 +20,7 @@ func All(opt render.Options) []lint.Renderer {
 		h,
 		k,
 		flux.NewKustomization(opt, k),
-		flux.NewHelmRelease(opt, h),
+		flux.NewHelmRelease(opt, h, k),
 		argocd.NewApplication(opt, h, k),
 		argocd.NewApplicationSet(opt),
 	}

@@ -1,0 +1,168 @@
+package flux
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render/kustomize"
+)
+
+// renderedFile is the name the chart's output is read under by the
+// post-renderer's kustomization.
+const renderedFile = "rendered.yaml"
+
+// postRenderers reports whether a HelmRelease has kustomize post-renderers.
+func postRenderers(o *lint.Object) bool {
+	seq := o.Get("spec", "postRenderers")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return false
+	}
+	for _, n := range seq.Content {
+		if get(n, "kustomize") != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// postRender applies the HelmRelease's kustomize post-renderers to the
+// chart's output, as helm-controller does: patches, patchesStrategicMerge,
+// patchesJson6902 and images, in the order written. A field a patch set
+// lands on that patch's line in the HelmRelease; every other field keeps
+// the chart's origin (values or template line).
+func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Object, chart *lint.Rendered) *lint.Rendered {
+	pre := map[string]lint.Origin{}
+	var stream strings.Builder
+	for _, d := range chart.Docs {
+		var doc yaml.Node
+		if yaml.Unmarshal(d.Data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		n := doc.Content[0]
+		if d.Origin != nil {
+			pre[objectKey(n)] = d.Origin(n)
+		}
+		stream.WriteString("---\n")
+		stream.Write(d.Data)
+		if !strings.HasSuffix(string(d.Data), "\n") {
+			stream.WriteByte('\n')
+		}
+	}
+	t := &vtext{paths: map[int]vline{}}
+	prs := lint.Root.Keys("spec", "postRenderers")
+	t.add("apiVersion: kustomize.config.k8s.io/v1beta1", prs, 0)
+	t.add("kind: Kustomization", prs, 0)
+	t.add("resources:", prs, 0)
+	t.add("- "+renderedFile, prs, 0)
+	var patches, images []func()
+	for i, pr := range o.Get("spec", "postRenderers").Content {
+		k := get(pr, "kustomize")
+		at := prs.Index(i).Key("kustomize")
+		if seq := get(k, "patches"); seq != nil && seq.Kind == yaml.SequenceNode {
+			for j, n := range seq.Content {
+				p := at.Key("patches").Index(j)
+				patches = append(patches, func() {
+					first := "- "
+					if tg := get(n, "target"); tg != nil {
+						t.add(first+"target: "+flow(tg), p.Key("target"), 0)
+						first = "  "
+					}
+					t.add(first+"patch: |", p.Key("patch"), 0)
+					for k, l := range strings.Split(strings.TrimRight(scalar(get(n, "patch")), "\n"), "\n") {
+						t.add("    "+l, p.Key("patch"), k+1)
+					}
+				})
+			}
+		}
+		if seq := get(k, "patchesStrategicMerge"); seq != nil && seq.Kind == yaml.SequenceNode {
+			for j, n := range seq.Content {
+				p := at.Key("patchesStrategicMerge").Index(j)
+				patches = append(patches, func() { t.add("- patch: "+quote(flow(n)), p, 0) })
+			}
+		}
+		if seq := get(k, "patchesJson6902"); seq != nil && seq.Kind == yaml.SequenceNode {
+			for j, n := range seq.Content {
+				p := at.Key("patchesJson6902").Index(j)
+				patches = append(patches, func() {
+					t.add("- target: "+flow(get(n, "target")), p.Key("target"), 0)
+					t.add("  patch: "+quote(flow(get(n, "patch"))), p.Key("patch"), 0)
+				})
+			}
+		}
+		if seq := get(k, "images"); seq != nil && seq.Kind == yaml.SequenceNode {
+			for j, n := range seq.Content {
+				p := at.Key("images").Index(j)
+				images = append(images, func() { t.add("- "+flow(n), p, 0) })
+			}
+		}
+	}
+	if len(patches) > 0 {
+		t.add("patches:", prs, 0)
+		for _, f := range patches {
+			f()
+		}
+	}
+	if len(images) > 0 {
+		t.add("images:", prs, 0)
+		for _, f := range images {
+			f()
+		}
+	}
+	vdir := filepath.Join(filepath.Dir(sourceFile(r.opt, o)), ".flux-postrender-"+o.Namespace+"-"+o.Name)
+	built := r.k.RenderVirtualFiles(ctx, u, vdir, []byte(t.String()), map[string][]byte{renderedFile: []byte(stream.String())})
+	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: o, lines: t.paths}
+	rendered := display(r.opt, filepath.Join(vdir, renderedFile))
+	out := &lint.Rendered{Problems: chart.Problems}
+	for _, f := range built.Problems {
+		f = rm.finding(f)
+		if f.File == rendered {
+			at := o.Origin.Locate(prs)
+			f.File, f.Line, f.Column = at.File, at.Line, at.Column
+		}
+		f.Message = fmt.Sprintf("HelmRelease %s post-renderer: %s", o.Name, f.Message)
+		out.Problems = append(out.Problems, f)
+	}
+	for _, d := range built.Docs {
+		inner := d.Origin
+		out.Docs = append(out.Docs, lint.RenderedDoc{Name: display(r.opt, sourceFile(r.opt, o)), Data: d.Data, Origin: func(n *yaml.Node) lint.Origin {
+			po := postOrigin{rendered: rendered, pre: pre[objectKey(n)], anchor: o}
+			if inner != nil {
+				po.kust = rm.origin(inner(n))
+			}
+			return po
+		}})
+	}
+	return out
+}
+
+// objectKey identifies a rendered object across the post-render, which
+// neither renames nor moves objects.
+func objectKey(n *yaml.Node) string {
+	return scalar(get(n, "kind")) + "/" + scalar(get(get(n, "metadata"), "name"))
+}
+
+// postOrigin locates a post-rendered field: on the patch that set it, else
+// where the chart set it.
+type postOrigin struct {
+	kust     lint.Origin // the post-render build's origin; nil when unknown
+	pre      lint.Origin // the chart's origin for the same object; nil when unknown
+	rendered string      // the display path the chart's output was read under
+	anchor   *lint.Object
+}
+
+func (o postOrigin) Locate(p lint.Path) lint.Location {
+	if o.kust != nil {
+		if loc := o.kust.Locate(p); loc.File != o.rendered {
+			return loc
+		}
+	}
+	if o.pre != nil {
+		return o.pre.Locate(p)
+	}
+	return o.anchor.Origin.Locate(lint.Root)
+}
