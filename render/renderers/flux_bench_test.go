@@ -3,6 +3,7 @@ package renderers
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -21,6 +22,8 @@ const benchReleases = 100
 //   - lint: the whole run: the Kustomization, then every HelmRelease,
 //     origins included, then the rules;
 //   - render: the same without the rules (discover, render, decode);
+//   - build-and-template: `kustomize build` of the path, then `helm
+//     template` of every chart, as a script (or flux-local) would do it;
 //   - helm-template: the same charts through helm's action.Install, as
 //     `helm template` runs them, without origins.
 //
@@ -29,6 +32,10 @@ const benchReleases = 100
 //	go test ./render/renderers -run '^$' -bench BenchmarkFluxRepo -benchtime 3x -count 3
 func BenchmarkFluxRepo(b *testing.B) {
 	dir := b.TempDir()
+	// The same HelmReleases with a kustomization listing them, outside the
+	// linted tree: what `kustomize build` of the path reads.
+	plainApps := b.TempDir()
+	plainKust := "resources:\n"
 	var chartDirs []string
 	for i := range benchReleases {
 		name := fmt.Sprintf("svc-%03d", i)
@@ -57,7 +64,17 @@ spec:
       limits:
         memory: %[3]s
 `, name, request, limit)})
+		plainKust += "- " + name + ".yaml\n"
 	}
+	for i := range benchReleases {
+		name := fmt.Sprintf("svc-%03d", i)
+		data, err := os.ReadFile(filepath.Join(dir, "apps", name+".yaml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchWrite(b, plainApps, map[string]string{name + ".yaml": string(data)})
+	}
+	benchWrite(b, plainApps, map[string]string{"kustomization.yaml": plainKust})
 	benchWrite(b, filepath.Join(dir, "clusters", "prod"), map[string]string{"apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -99,6 +116,18 @@ spec:
 			if _, _, err := lint.Objects(b.Context(), cfg); err != nil {
 				b.Fatal(err)
 			}
+		}
+		b.ReportMetric(float64(benchReleases)*float64(b.N)/b.Elapsed().Seconds(), "releases/s")
+	})
+	b.Run("build-and-template", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := plainKustomizeBuild(plainApps); err != nil {
+				b.Fatal(err)
+			}
+			benchEach(b, len(chartDirs), func(ctx context.Context, i int) error {
+				_, err := plainHelmTemplate(ctx, chartDirs[i])
+				return err
+			})
 		}
 		b.ReportMetric(float64(benchReleases)*float64(b.N)/b.Elapsed().Seconds(), "releases/s")
 	})
