@@ -13,7 +13,6 @@ import (
 	"github.com/oomlint/oomlint/internal/charts"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
-	"github.com/oomlint/oomlint/render/flux"
 	"github.com/oomlint/oomlint/render/helm"
 	"github.com/oomlint/oomlint/render/kustomize"
 )
@@ -114,7 +113,7 @@ func (r *Application) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) lint.
 			if p == nil {
 				continue
 			}
-			name, key := objectName(o), ApplicationName+"/"+o.Namespace+"/"+o.Name
+			name, key := render.ObjectName(o), ApplicationName+"/"+o.Namespace+"/"+o.Name
 			if multi {
 				name += " sources[" + strconv.Itoa(i) + "]"
 				key += "/" + strconv.Itoa(i)
@@ -155,12 +154,12 @@ func (r *Application) plan(o *lint.Object, s source, refs map[string]source) (*p
 	if path == "" {
 		return nil, nil, nil // a ref: source only lends its files to $ref value files
 	}
-	dir, found := flux.RepoPath(r.opt, o, path)
+	dir, found := render.RepoPath(r.opt, o, path)
 	if !thisRepo(r.opt, repoURL, func() bool { return found }) {
 		return nil, nil, nil // another repository: out of reach
 	}
 	if st, err := os.Stat(dir); !found || err != nil || !st.IsDir() {
-		return nil, nil, []lint.Finding{problem(o, s.at.Key("path"), fmt.Sprintf(
+		return nil, nil, []lint.Finding{render.Problem(o, s.at.Key("path"), fmt.Sprintf(
 			"Application %s: path %q is not a directory of this repository", o.Name, path),
 			"fix the path, or lint the repository that holds it")}
 	}
@@ -176,7 +175,7 @@ func (r *Application) plan(o *lint.Object, s source, refs map[string]source) (*p
 		p.rel, probs = rel, append(probs, more...)
 	case kustomizeSource:
 		if !kustomize.HasKustomization(dir) {
-			return nil, owns, append(probs, problem(o, s.at.Key("kustomize"), fmt.Sprintf(
+			return nil, owns, append(probs, render.Problem(o, s.at.Key("kustomize"), fmt.Sprintf(
 				"Application %s: path %q has no kustomization file to build", o.Name, path),
 				"add a kustomization.yaml, or remove the kustomize block"))
 		}
@@ -194,7 +193,7 @@ func (r *Application) plan(o *lint.Object, s source, refs map[string]source) (*p
 // config management plugin does not render offline (ok is false).
 func (r *Application) kind(o *lint.Object, s source, dir string) (k sourceKind, ok bool, probs []lint.Finding) {
 	if get(s.node, "plugin") != nil {
-		f := problem(o, s.at.Key("plugin"), fmt.Sprintf(
+		f := render.Problem(o, s.at.Key("plugin"), fmt.Sprintf(
 			"Application %s: a config management plugin source is not rendered offline; what it deploys is not linted", o.Name), "")
 		f.Severity = lint.Info
 		return 0, false, []lint.Finding{f}
@@ -234,7 +233,7 @@ func (r *Application) chartSource(o *lint.Object, s source, refs map[string]sour
 			return nil, nil, nil
 		}
 		msg, fix := r.charts.Missing(ref)
-		f := problem(o, s.at.Key("chart"), "Application "+o.Name+": "+msg, fix)
+		f := render.Problem(o, s.at.Key("chart"), "Application "+o.Name+": "+msg, fix)
 		f.Severity = lint.Warning
 		return nil, nil, []lint.Finding{f}
 	}

@@ -39,7 +39,7 @@ func (r *ApplicationSet) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) li
 			continue
 		}
 		out.Units = append(out.Units, &lint.Unit{
-			Name: objectName(o), Kind: ApplicationSetName, Key: ApplicationSetName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: ApplicationSetName, Key: ApplicationSetName + "/" + o.Namespace + "/" + o.Name,
 			Source: o, Plan: o,
 		})
 	}
@@ -55,7 +55,7 @@ func (r *ApplicationSet) Render(_ context.Context, u *lint.Unit) *lint.Rendered 
 	m := newSetMap(o)
 	apps, skipped, err := r.expand(o)
 	if err != nil {
-		f := problem(o, lint.Root, fmt.Sprintf("ApplicationSet %s: %v", o.Name, err), "")
+		f := render.Problem(o, lint.Root, fmt.Sprintf("ApplicationSet %s: %v", o.Name, err), "")
 		var le *appset.LineError
 		if errors.As(err, &le) && le.Line > 0 {
 			f.Message = fmt.Sprintf("ApplicationSet %s: %v", o.Name, le.Err)
@@ -80,7 +80,7 @@ func (r *ApplicationSet) Render(_ context.Context, u *lint.Unit) *lint.Rendered 
 	for _, app := range apps {
 		data, err := yaml.Marshal(app.Node)
 		if err != nil {
-			out.Problems = append(out.Problems, problem(o, lint.Root.Keys("spec", "template"),
+			out.Problems = append(out.Problems, render.Problem(o, lint.Root.Keys("spec", "template"),
 				fmt.Sprintf("ApplicationSet %s: Application %s: %v", o.Name, app.Name, err), ""))
 			continue
 		}
@@ -124,11 +124,11 @@ func (r *ApplicationSet) expand(o *lint.Object) ([]appset.Application, []appset.
 // repository root, then each directory from the object's file up to it.
 func (r *ApplicationSet) roots(o *lint.Object) []string {
 	out := []string{r.opt.RepoRoot}
-	f := sourceFile(r.opt, o)
+	f := render.SourceFile(r.opt, o)
 	if f == "" {
 		return out
 	}
-	for d := filepath.Dir(f); d != r.opt.RepoRoot && within(r.opt.RepoRoot, d); d = filepath.Dir(d) {
+	for d := filepath.Dir(f); d != r.opt.RepoRoot && render.Within(r.opt.RepoRoot, d); d = filepath.Dir(d) {
 		out = append(out, d)
 	}
 	return out

@@ -16,7 +16,6 @@
 package argocd
 
 import (
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -83,29 +82,6 @@ func thisRepo(opt render.Options, repoURL string, exists func() bool) bool {
 	return false
 }
 
-// sourceFile is the absolute path of the file an object was read from (its
-// kind: line's file).
-func sourceFile(opt render.Options, o *lint.Object) string {
-	if o.Origin == nil {
-		return ""
-	}
-	loc := o.Origin.Locate(lint.Root)
-	if loc.File == "" {
-		return ""
-	}
-	return filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File))
-}
-
-// problem is an OOM900 finding at a field of a controller object.
-func problem(o *lint.Object, p lint.Path, msg, fix string) lint.Finding {
-	loc := o.Origin.Locate(p)
-	return lint.Finding{Rule: lint.RenderErrorID, File: loc.File, Line: max(loc.Line, 1), Column: max(loc.Column, 1),
-		Message: msg, Fix: fix, Related: loc.Related}
-}
-
-// objectName is "Kind namespace/name", how units and traces name objects.
-func objectName(o *lint.Object) string { return o.Kind + " " + o.Namespace + "/" + o.Name }
-
 // scalar returns the value of a scalar node, "" for anything else.
 func scalar(n *yaml.Node) string {
 	if n != nil && n.Kind == yaml.ScalarNode {
@@ -120,10 +96,4 @@ func get(n *yaml.Node, keys ...string) *yaml.Node {
 		_, n = lint.Lookup(n, k)
 	}
 	return n
-}
-
-// within reports whether p is dir or below it.
-func within(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 )
 
 // directory renders a directory source: every manifest file's documents as
@@ -18,7 +19,7 @@ func (r *Application) directory(p *plan) *lint.Rendered {
 	for _, f := range p.files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			out.Problems = append(out.Problems, problem(p.obj, p.at.Key("path"),
+			out.Problems = append(out.Problems, render.Problem(p.obj, p.at.Key("path"),
 				"Application "+p.obj.Name+": "+err.Error(), ""))
 			continue
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
-	"github.com/oomlint/oomlint/render/flux"
 	"github.com/oomlint/oomlint/render/helm"
 )
 
@@ -30,13 +29,13 @@ func (r *Application) release(o *lint.Object, s source, refs map[string]source, 
 	}
 	rel := &helm.Release{Dir: c.Dir, Archive: c.Archive, Name: name,
 		Namespace: o.Str("spec", "destination", "namespace"),
-		Anchor:    o.Origin.Locate(anchor), By: objectName(o)}
+		Anchor:    o.Origin.Locate(anchor), By: render.ObjectName(o)}
 	hp := s.at.Key("helm")
 	files, probs := r.valueFiles(o, s, refs, c)
 	for _, f := range files {
 		rel.Layers = append(rel.Layers, helm.Layer{File: f})
 	}
-	file := sourceFile(r.opt, o)
+	file := render.SourceFile(r.opt, o)
 	if v := get(s.node, "helm", "valuesObject"); v != nil && v.Tag != "!!null" {
 		// valuesObject replaces values: Argo CD passes one or the other.
 		base := hp.Key("valuesObject")
@@ -85,14 +84,14 @@ func (r *Application) valueFiles(o *lint.Object, s source, refs map[string]sourc
 			refName, rest, _ := strings.Cut(v[1:], "/")
 			src, ok := refs[refName]
 			if !ok {
-				probs = append(probs, problem(o, at, fmt.Sprintf(
+				probs = append(probs, render.Problem(o, at, fmt.Sprintf(
 					"Application %s: value file %s names $%s, but no source has ref: %s", o.Name, v, refName, refName),
 					"add ref: "+refName+" to the source that holds the file"))
 				continue
 			}
-			f, found = flux.RepoPath(r.opt, o, rest)
+			f, found = render.RepoPath(r.opt, o, rest)
 			if !thisRepo(r.opt, src.str("repoURL"), func() bool { return found }) {
-				w := problem(o, at, fmt.Sprintf(
+				w := render.Problem(o, at, fmt.Sprintf(
 					"Application %s: value file %s is in repository %s, not this one; its values are not applied",
 					o.Name, v, src.str("repoURL")), "lint that repository's values with the chart, or add this repository's URL to repoURLs in .oomlint.yaml")
 				w.Severity = lint.Warning
@@ -103,11 +102,11 @@ func (r *Application) valueFiles(o *lint.Object, s source, refs map[string]sourc
 			continue // a file inside a chart archive: its own values
 		default:
 			f = filepath.Join(c.Dir, filepath.FromSlash(v))
-			found = within(r.opt.RepoRoot, f) && fileExists(f)
+			found = render.Within(r.opt.RepoRoot, f) && fileExists(f)
 		}
 		if !found || !fileExists(f) {
 			if !ignoreMissing {
-				probs = append(probs, problem(o, at, fmt.Sprintf(
+				probs = append(probs, render.Problem(o, at, fmt.Sprintf(
 					"Application %s: value file %s is not in the repository, so Argo CD fails to render the chart", o.Name, v),
 					"fix the path, or set helm.ignoreMissingValueFiles: true"))
 			}
@@ -126,14 +125,14 @@ func (r *Application) valueFiles(o *lint.Object, s source, refs map[string]sourc
 func (r *Application) inlineValues(o *lint.Object, at lint.Path, v *yaml.Node, file string) (*helm.Layer, []lint.Finding) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(v.Value), &doc); err != nil {
-		return nil, []lint.Finding{problem(o, at, fmt.Sprintf("Application %s: helm.values is not YAML: %v", o.Name, err), "")}
+		return nil, []lint.Finding{render.Problem(o, at, fmt.Sprintf("Application %s: helm.values is not YAML: %v", o.Name, err), "")}
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, []lint.Finding{problem(o, at, fmt.Sprintf("Application %s: helm.values is not a mapping", o.Name), "")}
+		return nil, []lint.Finding{render.Problem(o, at, fmt.Sprintf("Application %s: helm.values is not a mapping", o.Name), "")}
 	}
 	block := v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	return &helm.Layer{File: file, Root: root, Locate: func(steps []lint.PathStep) lint.Location {
@@ -193,7 +192,7 @@ func parameters(o *lint.Object, at lint.Path, seq *yaml.Node, file string) (*hel
 		}
 		own := map[string]any{}
 		if err := parse(name+"="+value, own); err != nil {
-			probs = append(probs, problem(o, pat, fmt.Sprintf("Application %s: helm parameter %s: %v", o.Name, name, err), ""))
+			probs = append(probs, render.Problem(o, pat, fmt.Sprintf("Application %s: helm parameter %s: %v", o.Name, name, err), ""))
 			continue
 		}
 		_ = parse(name+"="+value, vals)

@@ -6,8 +6,6 @@
 package flux
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -40,72 +38,8 @@ func readRef(o *lint.Object, keys ...string) ref {
 	return r
 }
 
-// sourceFile is the absolute path of the file an object was read from (its
-// kind: line's file), for resolving repository paths near it.
-func sourceFile(opt render.Options, o *lint.Object) string {
-	if o.Origin == nil {
-		return ""
-	}
-	loc := o.Origin.Locate(lint.Root)
-	if loc.File == "" {
-		return ""
-	}
-	return filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File))
-}
-
-// repoPath resolves a path that Flux or Argo CD reads relative to the root
-// of a source repository. The repository root comes first; then, for
-// repositories nested in a larger one (a fixture, a monorepo folder), each
-// directory from the object's file up to the root. The first candidate that
-// exists wins.
-func repoPath(opt render.Options, o *lint.Object, p string) (string, bool) {
-	rel := filepath.FromSlash(strings.TrimPrefix(strings.TrimSpace(p), "/"))
-	if rel == "" {
-		rel = "."
-	}
-	if !filepath.IsLocal(rel) && rel != "." {
-		return "", false
-	}
-	if rel == "." {
-		return opt.RepoRoot, true
-	}
-	bases := []string{opt.RepoRoot}
-	if f := sourceFile(opt, o); f != "" {
-		for d := filepath.Dir(f); d != opt.RepoRoot && within(opt.RepoRoot, d) && filepath.Dir(d) != d; d = filepath.Dir(d) {
-			bases = append(bases, d)
-		}
-	}
-	for _, b := range bases {
-		c := filepath.Join(b, rel)
-		if _, err := os.Stat(c); err == nil {
-			return c, true
-		}
-	}
-	return "", false
-}
-
-// RepoPath is repoPath for the other GitOps renderers.
-func RepoPath(opt render.Options, o *lint.Object, p string) (string, bool) {
-	return repoPath(opt, o, p)
-}
-
-func within(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && filepath.IsLocal(rel) || err == nil && rel == "."
-}
-
 // display is p relative to the working directory.
 func display(opt render.Options, p string) string { return lint.DisplayPath(opt.WorkDir, p) }
-
-// problem is an OOM900 finding at a field of a controller object.
-func problem(o *lint.Object, p lint.Path, msg, fix string) lint.Finding {
-	loc := o.Origin.Locate(p)
-	return lint.Finding{Rule: lint.RenderErrorID, File: loc.File, Line: max(loc.Line, 1), Column: max(loc.Column, 1),
-		Message: msg, Fix: fix, Related: loc.Related}
-}
-
-// objectName is "Kind namespace/name", how units and traces name objects.
-func objectName(o *lint.Object) string { return o.Kind + " " + o.Namespace + "/" + o.Name }
 
 // scalar returns the value of a scalar node, "" for anything else.
 func scalar(n *yaml.Node) string {

@@ -57,7 +57,7 @@ func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lin
 			continue
 		}
 		out.Units = append(out.Units, &lint.Unit{
-			Name: objectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + o.Namespace + "/" + o.Name,
 			Namespace: rel.Namespace, Source: o, Plan: &releasePlan{rel: rel, obj: o},
 		})
 		out.Owns = append(out.Owns, owns...)
@@ -103,7 +103,7 @@ func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Releas
 		ns = o.Namespace
 	}
 	rel := &helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: name, Namespace: ns,
-		Anchor: o.Origin.Locate(lint.Root), By: objectName(o)}
+		Anchor: o.Origin.Locate(lint.Root), By: render.ObjectName(o)}
 	var owns []string
 	if chart.Dir != "" && !r.searched(chart.Dir) {
 		owns = append(owns, chart.Dir)
@@ -126,7 +126,7 @@ func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Releas
 	}
 	if v := o.Get("spec", "values"); v != nil {
 		base := lint.Root.Keys("spec", "values")
-		rel.Layers = append(rel.Layers, helm.Layer{File: sourceFile(r.opt, o), Root: v,
+		rel.Layers = append(rel.Layers, helm.Layer{File: render.SourceFile(r.opt, o), Root: v,
 			Locate: func(steps []lint.PathStep) lint.Location {
 				return o.Origin.Locate(lint.PathOf(append(base.Steps(), steps...)))
 			}})
@@ -138,7 +138,7 @@ func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Releas
 // directory: a shared chart, still linted on its own.
 func (r *HelmRelease) searched(dir string) bool {
 	for _, s := range r.opt.ChartSearch {
-		if within(s, dir) {
+		if render.Within(s, dir) {
 			return true
 		}
 	}
@@ -157,9 +157,9 @@ func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart,
 	at := lint.Root.Keys(spec...)
 	switch src.kind {
 	case "GitRepository", "Bucket":
-		dir, ok := repoPath(r.opt, o, name)
+		dir, ok := render.RepoPath(r.opt, o, name)
 		if !ok || !fileExists(filepath.Join(dir, "Chart.yaml")) {
-			return nil, []lint.Finding{problem(o, at.Key("chart"), fmt.Sprintf(
+			return nil, []lint.Finding{render.Problem(o, at.Key("chart"), fmt.Sprintf(
 				"HelmRelease %s: chart %q is not a chart directory of this repository", o.Name, name), "fix spec.chart.spec.chart")}
 		}
 		return &render.Chart{Dir: dir}, nil
@@ -170,7 +170,7 @@ func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart,
 			if c, ok := r.charts.Find(charts.Ref{Chart: name, Version: version}); ok {
 				return &c, nil
 			}
-			return nil, []lint.Finding{warning(problem(o, at.Key("chart"), fmt.Sprintf(
+			return nil, []lint.Finding{warning(render.Problem(o, at.Key("chart"), fmt.Sprintf(
 				"HelmRelease %s: HelmRepository %s/%s is not in the repository and no chart %s %s is in charts.search, so what it deploys is not linted",
 				o.Name, src.namespace, src.name, name, version),
 				"add the HelmRepository to the repository and run `oomlint charts pull`, or vendor the chart and list its directory under charts.search"))}
@@ -190,7 +190,7 @@ func (r *HelmRelease) chartRef(o *lint.Object, all *lint.ObjectSet) (*render.Cha
 	at := lint.Root.Keys("spec", "chartRef")
 	obj := all.Find(src.kind, src.namespace, src.name)
 	if obj == nil {
-		return nil, []lint.Finding{problem(o, at, fmt.Sprintf(
+		return nil, []lint.Finding{render.Problem(o, at, fmt.Sprintf(
 			"HelmRelease %s: chartRef %s %s/%s is not in the repository, so its chart is not known", o.Name, src.kind, src.namespace, src.name),
 			"add the "+src.kind+" to the repository")}
 	}
@@ -226,7 +226,7 @@ func (r *HelmRelease) find(o *lint.Object, at lint.Path, ref charts.Ref) (*rende
 		return nil, nil
 	}
 	msg, fix := r.charts.Missing(ref)
-	return nil, []lint.Finding{warning(problem(o, at, "HelmRelease "+o.Name+": "+msg, fix))}
+	return nil, []lint.Finding{warning(render.Problem(o, at, "HelmRelease "+o.Name+": "+msg, fix))}
 }
 
 // warning lowers a render finding to a warning: a chart that is not
@@ -252,7 +252,7 @@ func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all
 		if optional {
 			return nil, nil
 		}
-		return nil, []lint.Finding{problem(o, at, fmt.Sprintf(
+		return nil, []lint.Finding{render.Problem(o, at, fmt.Sprintf(
 			"HelmRelease %s: valuesFrom %s %s/%s is not in the repository, so its values are not applied", o.Name, kind, o.Namespace, name),
 			"add it to the repository, or mark it optional: true")}
 	}
@@ -261,17 +261,17 @@ func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all
 		if optional {
 			return nil, nil
 		}
-		return nil, []lint.Finding{problem(o, at, fmt.Sprintf("HelmRelease %s: %s %s has no key %q", o.Name, kind, name, key), "set valuesKey")}
+		return nil, []lint.Finding{render.Problem(o, at, fmt.Sprintf("HelmRelease %s: %s %s has no key %q", o.Name, kind, name, key), "set valuesKey")}
 	}
 	dataPath := lint.Root.Keys(field, key)
 	if target != "" {
 		vals := map[string]any{}
 		if err := strvals.ParseInto(target+"="+text, vals); err != nil {
-			return nil, []lint.Finding{problem(o, at.Key("targetPath"), "targetPath: "+err.Error(), "")}
+			return nil, []lint.Finding{render.Problem(o, at.Key("targetPath"), "targetPath: "+err.Error(), "")}
 		}
 		keys := strings.Split(target, ".")
 		leaf := &yaml.Node{Kind: yaml.ScalarNode, Value: text}
-		return &helm.Layer{Values: vals, Root: nest(keys, leaf), File: sourceFile(r.opt, src),
+		return &helm.Layer{Values: vals, Root: nest(keys, leaf), File: render.SourceFile(r.opt, src),
 			Locate: func([]lint.PathStep) lint.Location { return src.Origin.Locate(dataPath) }}, nil
 	}
 	var doc yaml.Node
@@ -283,7 +283,7 @@ func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all
 	if file := generatorFile(r.opt, at0, text); file != "" {
 		return &helm.Layer{File: file}, nil
 	}
-	return &helm.Layer{File: sourceFile(r.opt, src), Root: root, Locate: func(steps []lint.PathStep) lint.Location {
+	return &helm.Layer{File: render.SourceFile(r.opt, src), Root: root, Locate: func(steps []lint.PathStep) lint.Location {
 		n := lint.LocateNode(root, lint.PathOf(steps))
 		loc := at0
 		if n != nil {

@@ -66,9 +66,9 @@ func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) l
 			continue // an OCIRepository or Bucket artifact is not in the repository
 		}
 		p := o.Str("spec", "path")
-		dir, ok := repoPath(r.opt, o, p)
+		dir, ok := render.RepoPath(r.opt, o, p)
 		if !ok {
-			out.Problems = append(out.Problems, problem(o, lint.Root.Keys("spec", "path"),
+			out.Problems = append(out.Problems, render.Problem(o, lint.Root.Keys("spec", "path"),
 				fmt.Sprintf("Kustomization %s: spec.path %q is not a directory of this repository", o.Name, p),
 				"fix the path, or lint the repository that holds it"))
 			continue
@@ -76,7 +76,7 @@ func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) l
 		plan := &kustPlan{obj: o, dir: dir}
 		plan.vars, plan.subs, plan.miss = variables(o, all)
 		out.Units = append(out.Units, &lint.Unit{
-			Name: objectName(o), Kind: KustomizationName, Key: KustomizationName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: KustomizationName, Key: KustomizationName + "/" + o.Namespace + "/" + o.Name,
 			Namespace: o.Str("spec", "targetNamespace"), Source: o, Plan: plan,
 		})
 		out.Owns = append(out.Owns, dir)

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/render/kustomize"
 )
 
@@ -36,6 +37,39 @@ func postRenderers(o *lint.Object) bool {
 // lands on that patch's line in the HelmRelease; every other field keeps
 // the chart's origin (values or template line).
 func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Object, chart *lint.Rendered) *lint.Rendered {
+	pre, stream := chartStream(chart)
+	t := postRenderText(o)
+	prs := lint.Root.Keys("spec", "postRenderers")
+	vdir := filepath.Join(filepath.Dir(render.SourceFile(r.opt, o)), ".flux-postrender-"+o.Namespace+"-"+o.Name)
+	built := r.k.RenderVirtualFiles(ctx, u, vdir, []byte(t.String()), map[string][]byte{renderedFile: stream})
+	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: o, lines: t.paths}
+	rendered := display(r.opt, filepath.Join(vdir, renderedFile))
+	out := &lint.Rendered{Problems: chart.Problems}
+	for _, f := range built.Problems {
+		f = rm.finding(f)
+		if f.File == rendered {
+			at := o.Origin.Locate(prs)
+			f.File, f.Line, f.Column = at.File, at.Line, at.Column
+		}
+		f.Message = fmt.Sprintf("HelmRelease %s post-renderer: %s", o.Name, f.Message)
+		out.Problems = append(out.Problems, f)
+	}
+	for _, d := range built.Docs {
+		inner := d.Origin
+		out.Docs = append(out.Docs, lint.RenderedDoc{Name: display(r.opt, render.SourceFile(r.opt, o)), Data: d.Data, Origin: func(n *yaml.Node) lint.Origin {
+			po := postOrigin{rendered: rendered, pre: pre[objectKey(n)], anchor: o}
+			if inner != nil {
+				po.kust = rm.origin(inner(n))
+			}
+			return po
+		}})
+	}
+	return out
+}
+
+// chartStream joins a chart's rendered documents into one YAML stream and
+// keeps each object's origin by kind and name.
+func chartStream(chart *lint.Rendered) (map[string]lint.Origin, []byte) {
 	pre := map[string]lint.Origin{}
 	var stream strings.Builder
 	for _, d := range chart.Docs {
@@ -53,6 +87,12 @@ func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Obje
 			stream.WriteByte('\n')
 		}
 	}
+	return pre, []byte(stream.String())
+}
+
+// postRenderText writes the post-renderers as one kustomization over the
+// chart's output, each line tied to the HelmRelease field it came from.
+func postRenderText(o *lint.Object) *vtext {
 	t := &vtext{paths: map[int]vline{}}
 	prs := lint.Root.Keys("spec", "postRenderers")
 	t.add("apiVersion: kustomize.config.k8s.io/v1beta1", prs, 0)
@@ -63,81 +103,59 @@ func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Obje
 	for i, pr := range o.Get("spec", "postRenderers").Content {
 		k := get(pr, "kustomize")
 		at := prs.Index(i).Key("kustomize")
-		if seq := get(k, "patches"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for j, n := range seq.Content {
-				p := at.Key("patches").Index(j)
-				patches = append(patches, func() {
-					first := "- "
-					if tg := get(n, "target"); tg != nil {
-						t.add(first+"target: "+flow(tg), p.Key("target"), 0)
-						first = "  "
-					}
-					t.add(first+"patch: |", p.Key("patch"), 0)
-					for k, l := range strings.Split(strings.TrimRight(scalar(get(n, "patch")), "\n"), "\n") {
-						t.add("    "+l, p.Key("patch"), k+1)
-					}
-				})
-			}
+		for j, n := range seqOf(get(k, "patches")) {
+			p := at.Key("patches").Index(j)
+			patches = append(patches, func() { addPatch(t, n, p) })
 		}
-		if seq := get(k, "patchesStrategicMerge"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for j, n := range seq.Content {
-				p := at.Key("patchesStrategicMerge").Index(j)
-				patches = append(patches, func() { t.add("- patch: "+quote(flow(n)), p, 0) })
-			}
+		for j, n := range seqOf(get(k, "patchesStrategicMerge")) {
+			p := at.Key("patchesStrategicMerge").Index(j)
+			patches = append(patches, func() { t.add("- patch: "+quote(flow(n)), p, 0) })
 		}
-		if seq := get(k, "patchesJson6902"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for j, n := range seq.Content {
-				p := at.Key("patchesJson6902").Index(j)
-				patches = append(patches, func() {
-					t.add("- target: "+flow(get(n, "target")), p.Key("target"), 0)
-					t.add("  patch: "+quote(flow(get(n, "patch"))), p.Key("patch"), 0)
-				})
-			}
+		for j, n := range seqOf(get(k, "patchesJson6902")) {
+			p := at.Key("patchesJson6902").Index(j)
+			patches = append(patches, func() {
+				t.add("- target: "+flow(get(n, "target")), p.Key("target"), 0)
+				t.add("  patch: "+quote(flow(get(n, "patch"))), p.Key("patch"), 0)
+			})
 		}
-		if seq := get(k, "images"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for j, n := range seq.Content {
-				p := at.Key("images").Index(j)
-				images = append(images, func() { t.add("- "+flow(n), p, 0) })
+		for j, n := range seqOf(get(k, "images")) {
+			p := at.Key("images").Index(j)
+			images = append(images, func() { t.add("- "+flow(n), p, 0) })
+		}
+	}
+	for _, sec := range []struct {
+		key   string
+		lines []func()
+	}{{"patches", patches}, {"images", images}} {
+		if len(sec.lines) > 0 {
+			t.add(sec.key+":", prs, 0)
+			for _, f := range sec.lines {
+				f()
 			}
 		}
 	}
-	if len(patches) > 0 {
-		t.add("patches:", prs, 0)
-		for _, f := range patches {
-			f()
-		}
+	return t
+}
+
+// addPatch writes one patches entry (target and inline patch text).
+func addPatch(t *vtext, n *yaml.Node, p lint.Path) {
+	first := "- "
+	if tg := get(n, "target"); tg != nil {
+		t.add(first+"target: "+flow(tg), p.Key("target"), 0)
+		first = "  "
 	}
-	if len(images) > 0 {
-		t.add("images:", prs, 0)
-		for _, f := range images {
-			f()
-		}
+	t.add(first+"patch: |", p.Key("patch"), 0)
+	for k, l := range strings.Split(strings.TrimRight(scalar(get(n, "patch")), "\n"), "\n") {
+		t.add("    "+l, p.Key("patch"), k+1)
 	}
-	vdir := filepath.Join(filepath.Dir(sourceFile(r.opt, o)), ".flux-postrender-"+o.Namespace+"-"+o.Name)
-	built := r.k.RenderVirtualFiles(ctx, u, vdir, []byte(t.String()), map[string][]byte{renderedFile: []byte(stream.String())})
-	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: o, lines: t.paths}
-	rendered := display(r.opt, filepath.Join(vdir, renderedFile))
-	out := &lint.Rendered{Problems: chart.Problems}
-	for _, f := range built.Problems {
-		f = rm.finding(f)
-		if f.File == rendered {
-			at := o.Origin.Locate(prs)
-			f.File, f.Line, f.Column = at.File, at.Line, at.Column
-		}
-		f.Message = fmt.Sprintf("HelmRelease %s post-renderer: %s", o.Name, f.Message)
-		out.Problems = append(out.Problems, f)
+}
+
+// seqOf is the items of a sequence node, none for anything else.
+func seqOf(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
 	}
-	for _, d := range built.Docs {
-		inner := d.Origin
-		out.Docs = append(out.Docs, lint.RenderedDoc{Name: display(r.opt, sourceFile(r.opt, o)), Data: d.Data, Origin: func(n *yaml.Node) lint.Origin {
-			po := postOrigin{rendered: rendered, pre: pre[objectKey(n)], anchor: o}
-			if inner != nil {
-				po.kust = rm.origin(inner(n))
-			}
-			return po
-		}})
-	}
-	return out
+	return n.Content
 }
 
 // objectKey identifies a rendered object across the post-render, which

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
 )
 
 // variable is one postBuild variable and where its value was written.
@@ -49,7 +50,7 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 			at := lint.Root.Keys("spec", "postBuild", "substituteFrom").Index(i)
 			if src == nil {
 				if scalar(get(n, "optional")) != "true" {
-					problems = append(problems, problem(o, at, fmt.Sprintf(
+					problems = append(problems, render.Problem(o, at, fmt.Sprintf(
 						"postBuild.substituteFrom %s %s/%s is not in the repository, so its variables are not substituted", kind, o.Namespace, name),
 						"add it to the repository, or mark it optional: true"))
 				}
@@ -80,7 +81,7 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 	}
 	for _, v := range vars {
 		if !varName.MatchString(v.name) {
-			problems = append(problems, problem(v.from, v.path, fmt.Sprintf(
+			problems = append(problems, render.Problem(v.from, v.path, fmt.Sprintf(
 				"postBuild variable %q is not a valid name (letters, digits and _, not starting with a digit): kustomize-controller refuses the Kustomization", v.name), ""))
 		}
 	}
@@ -206,7 +207,7 @@ func (o substOrigin) Locate(p lint.Path) lint.Location {
 	}
 	at := v.from.Origin.Locate(v.path)
 	at.Related = append([]lint.Related{{File: loc.File, Line: loc.Line, Column: loc.Column,
-		Message: fmt.Sprintf("${%s} substituted by %s", v.name, objectName(o.obj))}}, loc.Related...)
+		Message: fmt.Sprintf("${%s} substituted by %s", v.name, render.ObjectName(o.obj))}}, loc.Related...)
 	return at
 }
 
