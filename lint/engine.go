@@ -149,7 +149,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	var perUnit [][]*decoded
 	pending := fileUnits
 	for wave := 0; ; wave++ {
-		planned, problems := w.plan(fresh)
+		planned, problems := w.plan(fresh, progress)
 		if len(problems) > 0 {
 			units = append(units, nil)
 			perUnit = append(perUnit, []*decoded{{problems: problems}})
@@ -435,6 +435,7 @@ type Progress struct {
 	Kind        string // the renderer's name; PlainUnit for a plain file
 	Objects     int
 	Elapsed     time.Duration
+	Note        string // set for a note instead of a finished task (see ObjectPlan.Notes)
 }
 
 // progress serialises reports from the workers.
@@ -447,6 +448,16 @@ type progress struct {
 
 func newProgress(fn func(Progress), total int) *progress {
 	return &progress{fn: fn, total: total}
+}
+
+// note reports a planner's note.
+func (p *progress) note(msg string) {
+	if p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fn(Progress{Done: p.n, Total: p.total, Note: msg})
 }
 
 // grow adds tasks found during the run (units planned from objects).

@@ -62,6 +62,9 @@ type ObjectPlan struct {
 	// object decides what it deploys.
 	Owns     []string
 	Problems []Finding // findings on the controller objects (a chart not in the cache)
+	// Notes are choices a person may want to know of (a source taken to be
+	// this repository because its path exists), shown with --verbose.
+	Notes []string
 }
 
 // ObjectSet is every object seen in a run so far, by kind, for planners

@@ -31,7 +31,7 @@ func newWaves(cfg *Config) *waves {
 // plan hands the objects no planner has seen yet to every object planner
 // and returns the units not planned before (a unit's Key is planned once,
 // which also stops a Kustomization that builds itself).
-func (w *waves) plan(fresh []*Object) ([]*Unit, []Finding) {
+func (w *waves) plan(fresh []*Object, progress *progress) ([]*Unit, []Finding) {
 	if len(w.planners) == 0 || len(fresh) == 0 {
 		return nil, nil
 	}
@@ -51,6 +51,9 @@ func (w *waves) plan(fresh []*Object) ([]*Unit, []Finding) {
 		}
 		w.owned = append(w.owned, pl.Owns...)
 		problems = append(problems, pl.Problems...)
+		for _, n := range pl.Notes {
+			progress.note(n)
+		}
 	}
 	return units, problems
 }

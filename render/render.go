@@ -8,6 +8,7 @@ package render
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/oomlint/oomlint/lint"
 )
@@ -31,7 +32,8 @@ type Options struct {
 	ChartValues map[string][]string // chart root (absolute) → its values files (absolute), from .oomlint.yaml
 	ChartSearch []string            // directories (absolute) whose charts satisfy dependencies by name
 	ChartCache  string              // the chart cache `oomlint charts pull` fills; "" for none
-	RepoURLs    []string            // git URLs that name this repository (Argo CD repoURL, Flux GitRepository url)
+	RepoURLs    []string            // git URLs that name this repository (Argo CD repoURL), from .oomlint.yaml
+	GitRemotes  []string            // the checkout's git remote URLs; Normalize reads them when nil
 }
 
 // ApplyConfig takes the chart settings of .oomlint.yaml (nil: none), with
@@ -80,6 +82,31 @@ func (opt *Options) Normalize() {
 	if abs, err := filepath.Abs(opt.RepoRoot); err == nil {
 		opt.RepoRoot = abs
 	}
+	if opt.GitRemotes == nil {
+		opt.GitRemotes = GitRemotes(opt.RepoRoot)
+	}
+}
+
+// GitRemotes reads the remote URLs of the git work tree at root from its
+// .git/config ([remote "…"] url = …); none when root has no .git directory.
+func GitRemotes(root string) []string {
+	data, err := os.ReadFile(filepath.Join(root, ".git", "config"))
+	if err != nil {
+		return []string{}
+	}
+	out := []string{}
+	inRemote := false
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			inRemote = strings.HasPrefix(line, "[remote ")
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok && inRemote && strings.TrimSpace(k) == "url" {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
 }
 
 // RepoRoot is the enclosing git work tree of dir (a .git directory or, in

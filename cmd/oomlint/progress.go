@@ -46,6 +46,10 @@ func (p *progressReporter) report(ev lint.Progress) {
 	if !p.verbose {
 		return
 	}
+	if ev.Note != "" {
+		fmt.Fprintf(p.w, "note: %s\n", ev.Note)
+		return
+	}
 	if ev.Kind == lint.PlainUnit {
 		p.plainFiles++
 		p.plainTime += ev.Elapsed

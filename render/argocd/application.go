@@ -113,6 +113,11 @@ func (r *Application) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) lint.
 			if p == nil {
 				continue
 			}
+			if s.str("chart") == "" && byPath(r.opt, s.str("repoURL")) {
+				out.Notes = append(out.Notes, fmt.Sprintf(
+					"Application %s: repoURL %s matches neither repoURLs in .oomlint.yaml nor a git remote; its path %s exists here, so it is rendered from this repository",
+					o.Name, s.str("repoURL"), s.str("path")))
+			}
 			name, key := render.ObjectName(o), ApplicationName+"/"+o.Namespace+"/"+o.Name
 			if multi {
 				name += " sources[" + strconv.Itoa(i) + "]"

@@ -98,10 +98,7 @@ func (r *ApplicationSet) Render(_ context.Context, u *lint.Unit) *lint.Rendered 
 // Application wins, as paths resolve for Applications. With no repoURLs
 // configured, every git generator's repoURL is taken to be this repository.
 func (r *ApplicationSet) expand(o *lint.Object) ([]appset.Application, []appset.Skipped, error) {
-	opts := appset.Options{}
-	if len(r.opt.RepoURLs) > 0 {
-		opts.IsThisRepo = func(u string) bool { return thisRepo(r.opt, u, nil) }
-	}
+	opts := appset.Options{IsThisRepo: func(u string) bool { return thisRepo(r.opt, u, nil) }}
 	var (
 		apps    []appset.Application
 		skipped []appset.Skipped

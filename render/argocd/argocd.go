@@ -67,19 +67,39 @@ func normalizeURL(u string) string {
 	return strings.ToLower(strings.TrimSuffix(host+"/"+path, "/"))
 }
 
-// thisRepo reports whether repoURL names this repository. With no
-// configured URLs it cannot tell, and exists decides: the source's path is
-// in the checkout.
+// thisRepo reports whether repoURL names this repository: one of the
+// configured repoURLs (only those, when any are configured), else a git
+// remote of the checkout, else — nothing matching — when the source's path
+// exists here (exists; nil counts as yes), which byPath then reports.
 func thisRepo(opt render.Options, repoURL string, exists func() bool) bool {
-	if len(opt.RepoURLs) == 0 {
-		return exists != nil && exists()
+	if len(opt.RepoURLs) > 0 {
+		for _, u := range opt.RepoURLs {
+			if SameRepo(u, repoURL) {
+				return true
+			}
+		}
+		return false
 	}
-	for _, u := range opt.RepoURLs {
+	for _, u := range opt.GitRemotes {
 		if SameRepo(u, repoURL) {
 			return true
 		}
 	}
-	return false
+	return exists == nil || exists()
+}
+
+// byPath reports whether thisRepo takes repoURL for this repository only
+// because nothing names it: no repoURLs configured and no git remote.
+func byPath(opt render.Options, repoURL string) bool {
+	if len(opt.RepoURLs) > 0 {
+		return false
+	}
+	for _, u := range opt.GitRemotes {
+		if SameRepo(u, repoURL) {
+			return false
+		}
+	}
+	return true
 }
 
 // scalar returns the value of a scalar node, "" for anything else.

@@ -597,3 +597,63 @@ spec:
 		t.Errorf("lint.Run kept %d info OOM900 findings, want 1", info)
 	}
 }
+
+// TestGitRemote checks that the checkout's git remote names this
+// repository, and that a source no URL names is still rendered from its
+// path here, with a note under --verbose.
+func TestGitRemote(t *testing.T) {
+	offlinetest.Guard(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		".git/config": "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:example/gitops.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+		"apps.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: mine, namespace: argocd}
+spec:
+  source: {repoURL: https://github.com/example/gitops, path: web}
+  destination: {namespace: web}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: mirror, namespace: argocd}
+spec:
+  source: {repoURL: https://git.internal/mirror/gitops.git, path: web}
+  destination: {namespace: mirror}
+`,
+		"web/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: c\n      image: x\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var notes []string
+	cfg := lint.Config{Paths: []string{dir}, WorkDir: dir, Jobs: 2,
+		Renderers: renderers.All(render.Options{WorkDir: dir, RepoRoot: dir}),
+		Progress: func(p lint.Progress) {
+			if p.Note != "" {
+				notes = append(notes, p.Note)
+			}
+		}}
+	objs, _, err := lint.Objects(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		if o.Kind == "Pod" {
+			got = append(got, o.Unit.Name+" "+o.Namespace)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"Application argocd/mine web", "Application argocd/mirror mirror"}; !slices.Equal(got, want) {
+		t.Errorf("pods %q, want %q", got, want)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "Application mirror") {
+		t.Errorf("notes %q, want one about Application mirror", notes)
+	}
+}
