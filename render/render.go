@@ -96,7 +96,7 @@ func GitRemotes(root string) []string {
 	}
 	out := []string{}
 	inRemote := false
-	for _, line := range strings.Split(string(data), "\n") {
+	for line := range strings.SplitSeq(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "[") {
 			inRemote = strings.HasPrefix(line, "[remote ")
