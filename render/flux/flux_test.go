@@ -265,3 +265,52 @@ spec:
 		}
 	}
 }
+
+// TestOtherRepository checks that a Kustomization or HelmRelease whose
+// GitRepository is another repository is an info finding, not a render
+// error, when this repository's URLs are known.
+func TestOtherRepository(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		".oomlint.yaml": "repoURLs: [https://github.com/example/fleet]\n",
+		"clusters/sources.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: podinfo, namespace: flux-system}
+spec: {url: https://github.com/stefanprodan/podinfo}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: podinfo, namespace: flux-system}
+spec:
+  path: ./kustomize
+  sourceRef: {kind: GitRepository, name: podinfo}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo, namespace: flux-system}
+spec:
+  chart:
+    spec:
+      chart: ./charts/podinfo
+      sourceRef: {kind: GitRepository, name: podinfo}
+`,
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _ := lintDir(t, dir, dir)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Severity))
+	}
+	want := []string{"clusters/sources.yaml:11 OOM900 info", "clusters/sources.yaml:20 OOM900 info"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

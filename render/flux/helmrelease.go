@@ -158,7 +158,13 @@ func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart,
 	switch src.kind {
 	case "GitRepository", "Bucket":
 		dir, ok := render.RepoPath(r.opt, o, name)
-		if !ok || !fileExists(filepath.Join(dir, "Chart.yaml")) {
+		ok = ok && fileExists(filepath.Join(dir, "Chart.yaml"))
+		if url, other := gitSource(r.opt, o, all, append(spec, "sourceRef")...); other && !ok {
+			return nil, []lint.Finding{info(render.Problem(o, at.Key("sourceRef"), fmt.Sprintf(
+				"HelmRelease %s: chart %s is in %s, another repository: not linted here", o.Name, name, url),
+				"lint that repository, or add this repository's URL to repoURLs in .oomlint.yaml"))}
+		}
+		if !ok {
 			return nil, []lint.Finding{render.Problem(o, at.Key("chart"), fmt.Sprintf(
 				"HelmRelease %s: chart %q is not a chart directory of this repository", o.Name, name), "fix spec.chart.spec.chart")}
 		}

@@ -67,11 +67,21 @@ func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) l
 		}
 		p := o.Str("spec", "path")
 		dir, ok := render.RepoPath(r.opt, o, p)
-		if !ok {
+		url, other := gitSource(r.opt, o, all)
+		switch {
+		case !ok && other:
+			out.Problems = append(out.Problems, info(render.Problem(o, lint.Root.Keys("spec", "sourceRef"), fmt.Sprintf(
+				"Kustomization %s builds %s from %s, another repository: not linted here", o.Name, p, url),
+				"lint that repository, or add this repository's URL to repoURLs in .oomlint.yaml")))
+			continue
+		case !ok:
 			out.Problems = append(out.Problems, render.Problem(o, lint.Root.Keys("spec", "path"),
 				fmt.Sprintf("Kustomization %s: spec.path %q is not a directory of this repository", o.Name, p),
 				"fix the path, or lint the repository that holds it"))
 			continue
+		case other:
+			out.Notes = append(out.Notes, fmt.Sprintf(
+				"Kustomization %s: its GitRepository %s is not this repository's URL, but %s exists here, so it is built from this repository", o.Name, url, p))
 		}
 		plan := &kustPlan{obj: o, dir: dir}
 		plan.vars, plan.subs, plan.miss = variables(o, all)
@@ -83,6 +93,27 @@ func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) l
 		out.Problems = append(out.Problems, plan.miss...)
 	}
 	return out
+}
+
+// gitSource is the URL of an object's sourceRef GitRepository, and
+// whether it is known to be another repository than this one.
+func gitSource(opt render.Options, o *lint.Object, all *lint.ObjectSet, keys ...string) (string, bool) {
+	if len(keys) == 0 {
+		keys = []string{"spec", "sourceRef"}
+	}
+	src := readRef(o, keys...)
+	gr := all.Find("GitRepository", src.namespace, src.name)
+	if gr == nil {
+		return "", false
+	}
+	url := gr.Str("spec", "url")
+	return url, render.OtherRepo(opt, url)
+}
+
+// info lowers a render finding to info: something not linted on purpose.
+func info(f lint.Finding) lint.Finding {
+	f.Severity = lint.Info
+	return f
 }
 
 // Render builds the path with the Kustomization's fields and substitutes
