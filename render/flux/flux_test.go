@@ -314,3 +314,93 @@ spec:
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// writeTree writes files under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestValuesFrom checks Flux's values order and where values from
+// ConfigMaps land: in the file a configMapGenerator read, or on the line
+// inside an inline ConfigMap's block.
+func TestValuesFrom(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"charts/app/Chart.yaml":  "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+		"charts/app/values.yaml": "api:\n  requests: 256Mi\n  limit: 512Mi\nworker:\n  requests: 256Mi\n  limit: 512Mi\n",
+		"charts/app/templates/deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: example/api:1
+          resources:
+            requests: {memory: {{ .Values.api.requests }}}
+            limits: {memory: {{ .Values.api.limit }}}
+        - name: worker
+          image: example/worker:1
+          resources:
+            requests: {memory: {{ .Values.worker.requests }}}
+            limits: {memory: {{ .Values.worker.limit }}}
+`,
+		"apps/kustomization.yaml": `resources: [release.yaml, inline.yaml]
+configMapGenerator:
+  - name: api-values
+    namespace: apps
+    files: [values.yaml=api-values.yaml]
+generatorOptions: {disableNameSuffixHash: true}
+`,
+		"apps/api-values.yaml": "api:\n  limit: 128Mi\n",
+		"apps/inline.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata: {name: worker-values, namespace: apps}
+data:
+  values.yaml: |
+    worker:
+      limit: 64m
+`,
+		"apps/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: app, namespace: apps}
+spec:
+  chart:
+    spec:
+      chart: ./charts/app
+      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+  valuesFrom:
+    - {kind: ConfigMap, name: api-values}
+    - {kind: ConfigMap, name: worker-values}
+    - {kind: ConfigMap, name: absent, optional: true}
+  values:
+    api:
+      requests: 300Mi
+`,
+	})
+	res, _ := lintDir(t, dir, dir)
+	var got []string
+	for _, f := range res.Findings {
+		if f.Severity != lint.Info {
+			got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Container))
+		}
+	}
+	want := []string{
+		"apps/api-values.yaml:2 OOM103 api", // 128Mi from the generator's file, below spec.values' 300Mi request
+		"apps/inline.yaml:7 OOM107 worker",  // 64m inside the inline ConfigMap's block
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

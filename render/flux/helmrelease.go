@@ -342,6 +342,14 @@ func generatorFile(opt render.Options, loc lint.Location, text string) string {
 			break
 		}
 	}
+	// The location is the files entry itself (its column), in a block or
+	// flow sequence: `- values.yaml=prod.yaml` or `files: [values.yaml=prod.yaml]`.
+	if c := loc.Column - 1; c > 0 && c < len(line) {
+		line = line[c:]
+	}
+	if i := strings.IndexAny(line, ",]}#"); i >= 0 {
+		line = line[:i]
+	}
 	entry := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- ")), `"'`)
 	if _, after, ok := strings.Cut(entry, "="); ok {
 		entry = after
