@@ -404,3 +404,89 @@ spec:
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// TestKustomizationFields checks the fields Flux adds to a build:
+// targetNamespace, namePrefix, images, commonMetadata, components and an
+// inline strategic-merge patch, whose value lands on its line.
+func TestKustomizationFields(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"clusters/ks.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: web, namespace: flux-system}
+spec:
+  path: ./web
+  sourceRef: {kind: GitRepository, name: flux-system}
+  targetNamespace: shop
+  namePrefix: prod-
+  images:
+    - {name: nginx, newTag: "1.27"}
+  commonMetadata:
+    labels: {team: web}
+  components: [../components/probe]
+  patches:
+    - target: {kind: Deployment}
+      patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          template:
+            spec:
+              containers:
+                - name: web
+                  resources:
+                    limits:
+                      memory: 100Mi
+`,
+		"web/kustomization.yaml": "resources: [deploy.yaml]\n",
+		"web/deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25
+          resources:
+            requests: {memory: 256Mi}
+            limits: {memory: 384Mi}
+`,
+		"components/probe/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+  - target: {kind: Deployment}
+    patch: |
+      - op: add
+        path: /metadata/annotations
+        value: {probe: "on"}
+`,
+	})
+	res, objs := lintDir(t, dir, dir)
+	got := map[string]string{}
+	for _, o := range objs {
+		if o.Kind != "Deployment" {
+			continue
+		}
+		c := o.Get("spec", "template", "spec", "containers").Content[0]
+		got["name"] = o.Namespace + "/" + o.Name
+		got["image"] = lint.LocateNode(c, lint.Root.Key("image")).Value
+		got["label"] = o.Str("metadata", "labels", "team")
+		got["annotation"] = o.Str("metadata", "annotations", "probe")
+	}
+	for _, f := range res.Findings {
+		got[f.Rule] = fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	want := map[string]string{
+		"name":       "shop/prod-web",
+		"image":      "nginx:1.27",
+		"label":      "web",
+		"annotation": "on",
+		"OOM103":     "clusters/ks.yaml:28", // the patch's 100Mi limit, below the 256Mi request
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
