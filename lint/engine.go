@@ -150,6 +150,10 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	pending := fileUnits
 	for wave := 0; ; wave++ {
 		planned, problems := w.plan(fresh, progress)
+		if len(planned) == 0 && len(pending) == 0 {
+			// Nothing new: what waited for objects that never came plans now.
+			planned, problems = w.flush(progress, problems)
+		}
 		if len(problems) > 0 {
 			units = append(units, nil)
 			perUnit = append(perUnit, []*decoded{{problems: problems}})

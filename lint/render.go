@@ -49,7 +49,10 @@ type ObjectPlanner interface {
 	// PlanObjects is given every object decoded or rendered so far that the
 	// renderer has not seen, and the whole set seen so far (for references
 	// between objects: a HelmRelease's HelmRepository, a valuesFrom
-	// ConfigMap). It returns the units those objects deploy.
+	// ConfigMap). It returns the units those objects deploy. A planner may
+	// keep an object waiting for one it references that a later wave may
+	// render; once no wave brings anything new it is called once with no
+	// fresh objects, and then plans everything it kept.
 	PlanObjects(fresh []*Object, all *ObjectSet) ObjectPlan
 }
 

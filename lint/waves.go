@@ -16,6 +16,7 @@ type waves struct {
 	set      *ObjectSet
 	keys     map[string]bool
 	owned    []string // absolute directories and files built by controller objects
+	flushed  bool     // planners were told no more objects come
 }
 
 func newWaves(cfg *Config) *waves {
@@ -36,6 +37,22 @@ func (w *waves) plan(fresh []*Object, progress *progress) ([]*Unit, []Finding) {
 		return nil, nil
 	}
 	w.set.Add(fresh...)
+	return w.ask(fresh, progress)
+}
+
+// flush tells every planner that no more objects will come (PlanObjects
+// with no fresh objects), so it plans what it kept waiting for an object
+// (a HelmRepository, a substituteFrom ConfigMap) the repository never had.
+func (w *waves) flush(progress *progress, problems []Finding) ([]*Unit, []Finding) {
+	if w.flushed || len(w.planners) == 0 {
+		return nil, problems
+	}
+	w.flushed = true
+	units, more := w.ask(nil, progress)
+	return units, append(problems, more...)
+}
+
+func (w *waves) ask(fresh []*Object, progress *progress) ([]*Unit, []Finding) {
 	var units []*Unit
 	var problems []Finding
 	for _, p := range w.planners {

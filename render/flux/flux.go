@@ -7,6 +7,7 @@ package flux
 
 import (
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -47,4 +48,58 @@ func scalar(n *yaml.Node) string {
 		return n.Value
 	}
 	return ""
+}
+
+// waiting keeps controller objects whose references (a HelmRepository, a
+// substituteFrom or valuesFrom ConfigMap) a later wave may still render,
+// until they are there or no wave brings anything new.
+type waiting struct {
+	mu    sync.Mutex
+	objs  []*lint.Object
+	final bool
+}
+
+// next returns the objects to plan now: those kept waiting and the fresh
+// ones that match, less those not ready, which wait. A call with no fresh
+// objects is the last: everything is planned, ready or not.
+func (w *waiting) next(fresh []*lint.Object, match, ready func(*lint.Object) bool) []*lint.Object {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if fresh == nil {
+		w.final = true
+	}
+	cands := w.objs
+	w.objs = nil
+	for _, o := range fresh {
+		if match(o) {
+			cands = append(cands, o)
+		}
+	}
+	var out []*lint.Object
+	for _, o := range cands {
+		if !w.final && !ready(o) {
+			w.objs = append(w.objs, o)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// refsPresent reports whether every non-optional kind/name reference in
+// the sequence at keys is in the set (in the object's namespace).
+func refsPresent(o *lint.Object, all *lint.ObjectSet, keys ...string) bool {
+	seq := o.Get(keys...)
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return true
+	}
+	for _, n := range seq.Content {
+		if scalar(get(n, "optional")) == "true" {
+			continue
+		}
+		if all.Find(scalar(get(n, "kind")), o.Namespace, scalar(get(n, "name"))) == nil {
+			return false
+		}
+	}
+	return true
 }

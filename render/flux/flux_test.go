@@ -490,3 +490,55 @@ patches:
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestWaitsForReferences checks that a Kustomization whose substituteFrom
+// ConfigMap only a later wave renders (a configMapGenerator in another
+// kustomization) waits for it instead of building without it, and that a
+// reference nothing renders is one finding once no wave brings more.
+func TestWaitsForReferences(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"clusters/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild:
+    substituteFrom:
+      - {kind: ConfigMap, name: cluster-vars}
+      - {kind: Secret, name: never-there}
+`,
+		"clusters/vars/kustomization.yaml": `namespace: flux-system
+configMapGenerator:
+  - name: cluster-vars
+    literals: [LIMIT=512m]
+generatorOptions: {disableNameSuffixHash: true}
+`,
+		"apps/deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources:
+            requests: {memory: 128Mi}
+            limits: {memory: "${LIMIT}"}
+`,
+	})
+	res, _ := lintDir(t, dir, dir)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Rule))
+	}
+	want := []string{
+		"clusters/apps.yaml:10 OOM900",              // the Secret no wave renders
+		"clusters/vars/kustomization.yaml:4 OOM107", // LIMIT=512m from the generator's literal
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -29,10 +29,11 @@ const HelmReleaseName = "helmrelease"
 // helm-controller's order: the chart's values.yaml and valuesFiles, then
 // valuesFrom in order, then spec.values.
 type HelmRelease struct {
-	opt    render.Options
-	h      *helm.Helm
-	k      *kustomize.Kustomize
-	charts *render.ChartLocator
+	opt     render.Options
+	h       *helm.Helm
+	k       *kustomize.Kustomize
+	charts  *render.ChartLocator
+	waiting waiting
 }
 
 // NewHelmRelease returns the HelmRelease renderer; h renders the charts,
@@ -47,10 +48,8 @@ func (r *HelmRelease) Name() string { return HelmReleaseName }
 // PlanObjects plans one unit per HelmRelease whose chart can be found.
 func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lint.ObjectPlan {
 	var out lint.ObjectPlan
-	for _, o := range fresh {
-		if !is(o, helmGroup, "HelmRelease") {
-			continue
-		}
+	match := func(o *lint.Object) bool { return is(o, helmGroup, "HelmRelease") }
+	for _, o := range r.waiting.next(fresh, match, func(o *lint.Object) bool { return r.ready(o, all) }) {
 		rel, owns, probs := r.release(o, all)
 		out.Problems = append(out.Problems, probs...)
 		if rel == nil {
@@ -82,6 +81,22 @@ func (r *HelmRelease) Render(ctx context.Context, u *lint.Unit) *lint.Rendered {
 		return r.postRender(ctx, u, p.obj, out)
 	}
 	return out
+}
+
+// ready reports whether the objects a HelmRelease names are all there yet:
+// its chart's source and its valuesFrom.
+func (r *HelmRelease) ready(o *lint.Object, all *lint.ObjectSet) bool {
+	var src ref
+	switch {
+	case o.Get("spec", "chartRef") != nil:
+		src = readRef(o, "spec", "chartRef")
+	default:
+		src = readRef(o, "spec", "chart", "spec", "sourceRef")
+	}
+	if src.kind != "" && src.kind != "GitRepository" && src.kind != "Bucket" && all.Find(src.kind, src.namespace, src.name) == nil {
+		return false
+	}
+	return refsPresent(o, all, "spec", "valuesFrom")
 }
 
 // release works out what a HelmRelease renders, or the findings that say

@@ -33,8 +33,9 @@ const KustomizationName = "flux-kustomization"
 // Kustomization field it came from, so a finding krusty's tracing puts
 // there lands on the Kustomization's own line.
 type Kustomization struct {
-	opt render.Options
-	k   *kustomize.Kustomize
+	opt     render.Options
+	k       *kustomize.Kustomize
+	waiting waiting
 }
 
 // NewKustomization returns the Flux Kustomization renderer; k builds.
@@ -58,10 +59,9 @@ type kustPlan struct {
 // repository (this one).
 func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lint.ObjectPlan {
 	var out lint.ObjectPlan
-	for _, o := range fresh {
-		if !is(o, kustomizeGroup, "Kustomization") {
-			continue
-		}
+	match := func(o *lint.Object) bool { return is(o, kustomizeGroup, "Kustomization") }
+	ready := func(o *lint.Object) bool { return refsPresent(o, all, "spec", "postBuild", "substituteFrom") }
+	for _, o := range r.waiting.next(fresh, match, ready) {
 		if k := o.Str("spec", "sourceRef", "kind"); k != "" && k != "GitRepository" {
 			continue // an OCIRepository or Bucket artifact is not in the repository
 		}
