@@ -159,7 +159,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			perUnit = append(perUnit, []*decoded{{problems: problems}})
 		}
 		pending = append(pending, planned...)
-		pending = slices.DeleteFunc(pending, w.ownedUnit)
+		pending = w.dropOwned(pending)
 		if len(pending) == 0 || wave == maxWaves {
 			break
 		}

@@ -1,6 +1,10 @@
 package lint
 
 import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+
 	"go.yaml.in/yaml/v3"
 
 	"path/filepath"
@@ -15,12 +19,14 @@ type waves struct {
 	planners []ObjectPlanner
 	set      *ObjectSet
 	keys     map[string]bool
-	owned    []string // absolute directories and files built by controller objects
-	flushed  bool     // planners were told no more objects come
+	// confirmed are the keys planned from an object some unit rendered.
+	confirmed map[string]bool
+	owned     []string // absolute directories and files built by controller objects
+	flushed   bool     // planners were told no more objects come
 }
 
 func newWaves(cfg *Config) *waves {
-	w := &waves{cfg: cfg, set: NewObjectSet(nil), keys: map[string]bool{}}
+	w := &waves{cfg: cfg, set: NewObjectSet(nil), keys: map[string]bool{}, confirmed: map[string]bool{}}
 	for _, r := range cfg.Renderers {
 		if p, ok := r.(ObjectPlanner); ok {
 			w.planners = append(w.planners, p)
@@ -59,6 +65,9 @@ func (w *waves) ask(fresh []*Object, progress *progress) ([]*Unit, []Finding) {
 		pl := p.PlanObjects(fresh, w.set)
 		for _, u := range pl.Units {
 			if u.Key != "" {
+				if u.Source != nil && u.Source.Unit != nil && u.Source.Unit.Kind != PlainUnit {
+					w.confirmed[u.Key] = true
+				}
 				if w.keys[u.Key] {
 					continue
 				}
@@ -75,13 +84,83 @@ func (w *waves) ask(fresh []*Object, progress *progress) ([]*Unit, []Finding) {
 	return units, problems
 }
 
-// ownedUnit reports whether a unit rooted in a directory is built by a
-// controller object, and so not linted on its own.
+// ownedUnit reports whether a unit is built by a controller object, and so
+// not linted on its own: a unit rooted in a directory the object builds, or
+// a unit planned from an object of a plain file the object builds, unless
+// the object's own output planned the same unit again (it rendered that
+// object unchanged; a substitution or targetNamespace changes its key).
 func (w *waves) ownedUnit(u *Unit) bool {
-	if w.cfg.Standalone || u.Source != nil || u.Dir == "" {
+	if w.cfg.Standalone {
 		return false
 	}
-	return w.owns(u.Dir)
+	if src := u.Source; src != nil {
+		if src.Unit == nil || src.Unit.Kind != PlainUnit || w.confirmed[u.Key] {
+			return false
+		}
+		loc := src.Origin.Locate(Root)
+		return w.owns(filepath.Join(w.cfg.WorkDir, filepath.FromSlash(loc.File)))
+	}
+	return u.Dir != "" && w.owns(u.Dir)
+}
+
+// dropOwned removes the units a controller object builds from units not
+// rendered yet. A dropped unit's key is forgotten, so the same object
+// rendered by its owner plans it again.
+func (w *waves) dropOwned(units []*Unit) []*Unit {
+	return slices.DeleteFunc(units, func(u *Unit) bool {
+		if !w.ownedUnit(u) {
+			return false
+		}
+		delete(w.keys, u.Key)
+		return true
+	})
+}
+
+// ObjectKey identifies an object by kind, namespace, name and content, so
+// the same object met twice (a plain file, and the Kustomization that
+// builds it) plans one unit, and two objects of one name that differ (a
+// Kustomization per cluster, a HelmRelease an overlay patched) plan two.
+func ObjectKey(o *Object) string {
+	return fmt.Sprintf("%s/%s/%s#%016x", o.Kind, o.Namespace, o.Name, contentHash(o.Node, 0))
+}
+
+// contentHash hashes a YAML tree's content, not its positions or the order
+// of mapping keys (a build prints keys sorted; the file had its own order).
+func contentHash(n *yaml.Node, depth int) uint64 {
+	n = deref(n)
+	h := fnv.New64a()
+	if n == nil || depth > 256 {
+		return h.Sum64()
+	}
+	var buf [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(buf[:], v)
+		_, _ = h.Write(buf[:])
+	}
+	put(uint64(n.Kind))
+	switch n.Kind {
+	case yaml.MappingNode:
+		pairs := make([]uint64, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := fnv.New64a()
+			binary.LittleEndian.PutUint64(buf[:], contentHash(n.Content[i], depth+1))
+			_, _ = p.Write(buf[:])
+			binary.LittleEndian.PutUint64(buf[:], contentHash(n.Content[i+1], depth+1))
+			_, _ = p.Write(buf[:])
+			pairs = append(pairs, p.Sum64())
+		}
+		slices.Sort(pairs)
+		for _, p := range pairs {
+			put(p)
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			put(contentHash(c, depth+1))
+		}
+	default:
+		_, _ = h.Write([]byte(n.Value))
+	}
+	return h.Sum64()
 }
 
 // ownedFile reports whether a plain file is built by a controller object.
@@ -121,32 +200,11 @@ func dedupe(decs []*decoded) {
 				first[k] = o
 				return false
 			}
-			if f.Unit == o.Unit || !sameNode(f.Node, o.Node, 0) {
+			if f.Unit == o.Unit || contentHash(f.Node, 0) != contentHash(o.Node, 0) {
 				return false
 			}
 			f.Also = append(f.Also, o)
 			return true
 		})
 	}
-}
-
-// sameNode compares two YAML trees by content, not position.
-// Past a depth no manifest reaches (a cyclic alias) they count as different.
-func sameNode(a, b *yaml.Node, depth int) bool {
-	a, b = deref(a), deref(b)
-	if depth > 256 {
-		return false
-	}
-	if a == nil || b == nil {
-		return a == b
-	}
-	if a.Kind != b.Kind || a.Value != b.Value || len(a.Content) != len(b.Content) {
-		return false
-	}
-	for i := range a.Content {
-		if !sameNode(a.Content[i], b.Content[i], depth+1) {
-			return false
-		}
-	}
-	return true
 }

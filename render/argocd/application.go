@@ -118,7 +118,7 @@ func (r *Application) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) lint.
 					"Application %s: repoURL %s matches neither repoURLs in .oomlint.yaml nor a git remote; its path %s exists here, so it is rendered from this repository",
 					o.Name, s.str("repoURL"), s.str("path")))
 			}
-			name, key := render.ObjectName(o), ApplicationName+"/"+o.Namespace+"/"+o.Name
+			name, key := render.ObjectName(o), ApplicationName+"/"+lint.ObjectKey(o)
 			if multi {
 				name += " sources[" + strconv.Itoa(i) + "]"
 				key += "/" + strconv.Itoa(i)

@@ -39,7 +39,7 @@ func (r *ApplicationSet) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) li
 			continue
 		}
 		out.Units = append(out.Units, &lint.Unit{
-			Name: render.ObjectName(o), Kind: ApplicationSetName, Key: ApplicationSetName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: ApplicationSetName, Key: ApplicationSetName + "/" + lint.ObjectKey(o),
 			Source: o, Plan: o,
 		})
 	}

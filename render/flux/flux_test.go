@@ -542,3 +542,77 @@ spec:
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestPlainFilesBuiltByKustomizations covers two layouts of real Flux
+// repositories: a cluster per directory, each with a Kustomization named
+// flux-system/apps (both build, each its own path), and a HelmRelease in a
+// directory with no kustomization file that a Kustomization builds with
+// substitution (it renders once, substituted, not from the raw file).
+func TestPlainFilesBuiltByKustomizations(t *testing.T) {
+	dir := t.TempDir()
+	ks := func(path, mem string) string {
+		return `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ` + path + `
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild:
+    substitute:
+      MEM: ` + mem + `
+`
+	}
+	writeTree(t, dir, map[string]string{
+		"clusters/prod/apps.yaml":    ks("./apps/prod", "512Mi"),
+		"clusters/staging/apps.yaml": ks("./apps/staging", "512m"),
+		"charts/mini/Chart.yaml":     "apiVersion: v2\nname: mini\nversion: 0.1.0\n",
+		"charts/mini/values.yaml":    "mem: 128Mi\n",
+		"charts/mini/templates/d.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: c
+          image: x
+          resources:
+            requests:
+              memory: 256Mi
+            limits:
+              memory: {{ .Values.mem }}
+`,
+		"apps/prod/hr.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: hr, namespace: team}
+spec:
+  chart:
+    spec:
+      chart: ./charts/mini
+      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+  values:
+    mem: ${MEM}
+`,
+	})
+	if err := os.MkdirAll(filepath.Join(dir, "apps", "staging"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "apps", "prod", "hr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{"apps/staging/hr.yaml": string(data)})
+	res, _ := lintDir(t, dir, dir)
+	var got []string
+	for _, f := range res.Findings {
+		if f.Severity != lint.Info {
+			got = append(got, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Rule))
+		}
+	}
+	// Staging's 512m, from its substitute entry; prod is clean, and no
+	// ${MEM} placeholder is reported as an invalid quantity.
+	if diff := cmp.Diff([]string{"clusters/staging/apps.yaml:9 OOM107"}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

@@ -56,7 +56,7 @@ func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lin
 			continue
 		}
 		out.Units = append(out.Units, &lint.Unit{
-			Name: render.ObjectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: HelmReleaseName, Key: HelmReleaseName + "/" + lint.ObjectKey(o),
 			Namespace: rel.Namespace, Source: o, Plan: &releasePlan{rel: rel, obj: o},
 		})
 		out.Owns = append(out.Owns, owns...)

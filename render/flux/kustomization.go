@@ -86,7 +86,7 @@ func (r *Kustomization) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) l
 		plan := &kustPlan{obj: o, dir: dir}
 		plan.vars, plan.subs, plan.miss = variables(o, all)
 		out.Units = append(out.Units, &lint.Unit{
-			Name: render.ObjectName(o), Kind: KustomizationName, Key: KustomizationName + "/" + o.Namespace + "/" + o.Name,
+			Name: render.ObjectName(o), Kind: KustomizationName, Key: KustomizationName + "/" + lint.ObjectKey(o),
 			Namespace: o.Str("spec", "targetNamespace"), Source: o, Plan: plan,
 		})
 		out.Owns = append(out.Owns, dir)
