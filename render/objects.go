@@ -25,10 +25,12 @@ func SourceFile(opt Options, o *lint.Object) string {
 }
 
 // RepoPath resolves a path that Flux or Argo CD reads relative to the root
-// of a source repository. The repository root comes first; then, for
-// repositories nested in a larger one (a fixture, a monorepo folder), each
-// directory from the object's file up to the root. The first candidate that
-// exists wins.
+// of a source repository. The repository root comes first; then, for a
+// repository nested in a larger one (a fixture, a folder of a monorepo),
+// each directory from the object's file up to the root that marks a
+// repository of its own: it holds .oomlint.yaml or .git. The first
+// candidate where the path exists wins; a sibling folder that merely has
+// the same name never does (Flux would fail on the path).
 func RepoPath(opt Options, o *lint.Object, p string) (string, bool) {
 	rel := filepath.FromSlash(strings.TrimPrefix(strings.TrimSpace(p), "/"))
 	if rel == "" {
@@ -43,7 +45,9 @@ func RepoPath(opt Options, o *lint.Object, p string) (string, bool) {
 	bases := []string{opt.RepoRoot}
 	if f := SourceFile(opt, o); f != "" {
 		for d := filepath.Dir(f); d != opt.RepoRoot && Within(opt.RepoRoot, d) && filepath.Dir(d) != d; d = filepath.Dir(d) {
-			bases = append(bases, d)
+			if marksRepo(d) {
+				bases = append(bases, d)
+			}
 		}
 	}
 	for _, b := range bases {
@@ -53,6 +57,16 @@ func RepoPath(opt Options, o *lint.Object, p string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// marksRepo reports whether dir is the root of a repository of its own.
+func marksRepo(dir string) bool {
+	for _, n := range []string{".oomlint.yaml", ".oomlint.yml", ".git"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Within reports whether p is dir or below it.
