@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -125,7 +126,7 @@ func (r *Kustomization) Render(ctx context.Context, u *lint.Unit) *lint.Rendered
 	}
 	vdir, text := r.virtual(plan)
 	built := r.k.RenderVirtual(ctx, u, vdir, []byte(text.String()))
-	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: plan.obj, lines: text.paths}
+	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: plan.obj, lines: text.paths, workDir: r.opt.WorkDir}
 	out := &lint.Rendered{}
 	for _, f := range built.Problems {
 		out.Problems = append(out.Problems, rm.finding(f))
@@ -343,6 +344,33 @@ type remap struct {
 	virtual string // display path of the virtual file
 	obj     *lint.Object
 	lines   map[int]vline
+	workDir string // to read the object's file for block-scalar columns
+
+	mu     sync.Mutex
+	source map[string][]string // the object's files, by display path, as lines
+}
+
+// blockIndent is the indentation of a line of the object's file; of a
+// block scalar's first line (an inline patch), where its text starts.
+func (m *remap) blockIndent(file string, line int) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lines, ok := m.source[file]
+	if !ok {
+		data, err := os.ReadFile(filepath.Join(m.workDir, filepath.FromSlash(file)))
+		if err == nil {
+			lines = strings.Split(string(data), "\n")
+		}
+		if m.source == nil {
+			m.source = map[string][]string{}
+		}
+		m.source[file] = lines
+	}
+	if line < 1 || line > len(lines) {
+		return 0
+	}
+	l := lines[line-1]
+	return len(l) - len(strings.TrimLeft(l, " "))
 }
 
 func (m *remap) loc(l lint.Location) (lint.Location, bool) {
@@ -353,10 +381,15 @@ func (m *remap) loc(l lint.Location) (lint.Location, bool) {
 	at := m.obj.Origin.Locate(vl.path)
 	at.Line += vl.delta
 	if vl.delta > 0 {
-		at.Column = 1
+		// Block text is written four spaces in; in the file it starts at
+		// the block's own indentation.
+		at.Column = m.blockIndent(at.File, at.Line-vl.delta+1) + max(l.Column-4, 1)
 	}
 	return at, true
 }
+
+// objectFile is the display path of the controller object's file.
+func (m *remap) objectFile() string { return m.obj.Origin.Locate(lint.Root).File }
 
 func (m *remap) related(rs []lint.Related) []lint.Related {
 	out := make([]lint.Related, 0, len(rs))
@@ -364,6 +397,7 @@ func (m *remap) related(rs []lint.Related) []lint.Related {
 		if l, ok := m.loc(lint.Location{File: r.File, Line: r.Line, Column: r.Column}); ok {
 			r.File, r.Line, r.Column = l.File, l.Line, l.Column
 		}
+		r.Message = strings.ReplaceAll(r.Message, m.virtual, m.objectFile())
 		out = append(out, r)
 	}
 	return out

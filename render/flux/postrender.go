@@ -42,7 +42,7 @@ func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Obje
 	prs := lint.Root.Keys("spec", "postRenderers")
 	vdir := filepath.Join(filepath.Dir(render.SourceFile(r.opt, o)), ".flux-postrender-"+o.Namespace+"-"+o.Name)
 	built := r.k.RenderVirtualFiles(ctx, u, vdir, []byte(t.String()), map[string][]byte{renderedFile: stream})
-	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: o, lines: t.paths}
+	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: o, lines: t.paths, workDir: r.opt.WorkDir}
 	rendered := display(r.opt, filepath.Join(vdir, renderedFile))
 	out := &lint.Rendered{Problems: chart.Problems}
 	for _, f := range built.Problems {
@@ -174,13 +174,34 @@ type postOrigin struct {
 }
 
 func (o postOrigin) Locate(p lint.Path) lint.Location {
+	var pre *lint.Location
+	if o.pre != nil {
+		l := o.pre.Locate(p)
+		pre = &l
+	}
 	if o.kust != nil {
 		if loc := o.kust.Locate(p); loc.File != o.rendered {
+			// A post-renderer patch set it: the patch line, then what the
+			// chart had there and how the chart was rendered.
+			var rel []lint.Related
+			for _, r := range loc.Related {
+				switch {
+				case r.File != o.rendered:
+					rel = append(rel, r)
+				case pre != nil:
+					rel = append(rel, lint.Related{File: pre.File, Line: pre.Line, Column: pre.Column,
+						Message: "the chart's value, patched by the post-renderer"})
+				}
+			}
+			if pre != nil {
+				rel = append(rel, pre.Related...)
+			}
+			loc.Related = rel
 			return loc
 		}
 	}
-	if o.pre != nil {
-		return o.pre.Locate(p)
+	if pre != nil {
+		return *pre
 	}
 	return o.anchor.Origin.Locate(lint.Root)
 }
