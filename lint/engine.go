@@ -448,19 +448,27 @@ type progress struct {
 	n     int
 	total int
 	fn    func(Progress)
+	noted map[string]bool
 }
 
 func newProgress(fn func(Progress), total int) *progress {
 	return &progress{fn: fn, total: total}
 }
 
-// note reports a planner's note.
+// note reports a planner's note, once.
 func (p *progress) note(msg string) {
 	if p.fn == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.noted[msg] {
+		return
+	}
+	if p.noted == nil {
+		p.noted = map[string]bool{}
+	}
+	p.noted[msg] = true
 	p.fn(Progress{Done: p.n, Total: p.total, Note: msg})
 }
 
