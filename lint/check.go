@@ -277,7 +277,11 @@ func (c *checker) known(s string) bool {
 // suppressedByComment reports whether a well-formed # oomlint:ignore
 // comment covers the finding's line.
 func (c *checker) suppressedByComment(f Finding) bool {
-	for _, d := range c.directivesOf(f.File)[f.Line] {
+	ds := c.directivesOf(f.File)
+	if len(ds[generatedTarget]) > 0 && !c.cfg.IncludeGenerated {
+		return true
+	}
+	for _, d := range ds[f.Line] {
 		if d.reason == "" {
 			continue // malformed: reported, not obeyed
 		}

@@ -32,7 +32,10 @@ type Config struct {
 	// Standalone lints the charts and directories that GitOps controller
 	// objects build on their own as well, with their defaults.
 	Standalone bool
-	Progress   func(Progress) // called after each file or unit, one call at a time; may be nil
+	// IncludeGenerated reports findings in files that say they are
+	// generated and not to be edited (DO NOT EDIT in their first lines).
+	IncludeGenerated bool
+	Progress         func(Progress) // called after each file or unit, one call at a time; may be nil
 	// Extra are findings made before the run (Rego policies that did not
 	// compile: OOM902); they are disabled, re-ranked, suppressed by
 	// comment, sorted and counted like the run's own.
@@ -84,11 +87,13 @@ type FileConfig struct {
 	Ignore []string `yaml:"ignore"`
 	// Standalone also lints the charts and directories a Flux or Argo CD
 	// object builds on their own, with their defaults.
-	Standalone  bool   `yaml:"standalone"`
-	Namespace   string `yaml:"namespace"`
-	FailOn      string `yaml:"failOn"`
-	KubeVersion string `yaml:"kubeVersion"`
-	Charts      struct {
+	Standalone bool `yaml:"standalone"`
+	// IncludeGenerated reports findings in generated files (DO NOT EDIT).
+	IncludeGenerated bool   `yaml:"includeGenerated"`
+	Namespace        string `yaml:"namespace"`
+	FailOn           string `yaml:"failOn"`
+	KubeVersion      string `yaml:"kubeVersion"`
+	Charts           struct {
 		Values      map[string][]string `yaml:"values"`      // chart directory → values files, relative to this file
 		Search      []string            `yaml:"search"`      // directories whose charts satisfy dependencies by name
 		ReleaseName string              `yaml:"releaseName"` // .Release.Name
@@ -292,6 +297,9 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	}
 	if fc.Standalone {
 		cfg.Standalone = true
+	}
+	if fc.IncludeGenerated {
+		cfg.IncludeGenerated = true
 	}
 }
 

@@ -81,6 +81,7 @@ func lintFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
 		&cli.StringFlag{Name: "chart-cache", Usage: "the chart cache `DIR` that `oomlint charts pull` fills (read only; lint never downloads)", DefaultText: "the user cache directory/oomlint/charts"},
 		&cli.BoolFlag{Name: "standalone", Usage: "also lint the charts and directories Flux and Argo CD objects deploy on their own, with their defaults"},
+		&cli.BoolFlag{Name: "include-generated", Usage: "report findings in files that say they are generated (DO NOT EDIT in their first lines, as flux bootstrap writes gotk-components.yaml)"},
 	}, policyFlags()...)
 }
 
@@ -445,6 +446,9 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
 	cfg.Renderers = renderers.All(ropt)
 	if c.Bool("standalone") {
 		cfg.Standalone = true
+	}
+	if c.Bool("include-generated") {
+		cfg.IncludeGenerated = true
 	}
 	return cfg, fc, nil
 }

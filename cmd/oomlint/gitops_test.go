@@ -158,3 +158,32 @@ spec:
 		t.Errorf("without the cache: %v, want one OOM900 warning at the chart: line", got)
 	}
 }
+
+// TestIncludeGenerated checks that findings in a generated file (flux
+// bootstrap's gotk-components.yaml) are left out unless asked for.
+func TestIncludeGenerated(t *testing.T) {
+	t.Chdir("../..")
+	offlinetest.Guard(t)
+	count := func(args ...string) int {
+		t.Helper()
+		var out, errs bytes.Buffer
+		run(t.Context(), append([]string{"oomlint", "--format", "json"}, args...), &out, &errs, func(string) string { return "" })
+		var rep struct{ Findings []struct{ File string } }
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v: %s", err, errs.String())
+		}
+		n := 0
+		for _, f := range rep.Findings {
+			if filepath.Base(f.File) == "gotk-components.yaml" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count("testdata/flux-repo"); n != 0 {
+		t.Errorf("%d findings in gotk-components.yaml, want none", n)
+	}
+	if n := count("--include-generated", "testdata/flux-repo"); n != 1 {
+		t.Errorf("with --include-generated: %d findings in gotk-components.yaml, want 1", n)
+	}
+}
