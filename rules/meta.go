@@ -7,12 +7,18 @@ import "github.com/oomlint/oomlint/lint"
 
 var renderError = &lint.Rule{
 	ID: lint.RenderErrorID, Name: "render-error", Severity: lint.Error, Scope: lint.EngineScope,
-	Summary: "a chart or kustomization did not render, or oomlint failed on an object",
-	Doc: `oomlint renders Helm charts and kustomizations itself before checking them.
-When rendering fails, nothing in that unit can be checked, so the failure
-is reported at the file and line the library names. The same ID reports
-an internal failure on one object, so one bad object never hides the
-findings of the others.`,
+	Summary: "a chart, kustomization or GitOps object did not render, or oomlint failed on an object",
+	Doc: `oomlint renders Helm charts and kustomizations itself before checking them,
+and what Flux Kustomizations, HelmReleases and Argo CD Applications
+deploy. When rendering fails, nothing in that unit can be checked, so the
+failure is reported at the file and line the library names, or at the
+field of the controller object that names what is missing (a spec.path,
+a valuesFrom ConfigMap, a chartRef). A chart that is neither in the
+repository nor in the chart cache is a warning, once per chart version,
+naming "oomlint charts pull"; what oomlint leaves out on purpose (a
+source in another repository, a generator it cannot expand offline) is
+info. The same ID reports an internal failure on one object, so one bad
+object never hides the findings of the others.`,
 	Fix: "fix the template or kustomization at the reported line; vendor what it fetches remotely",
 	Example: `# templates/deployment.yaml
 replicas: {{ required "replicas is required" .Values.replicas }}`,
