@@ -49,6 +49,9 @@ func (l *ChartLocator) Find(ref charts.Ref) (Chart, bool) {
 // this run, and marks it reported: one finding per chart version, not one
 // per release.
 func (l *ChartLocator) FirstMiss(ref charts.Ref) bool {
+	if l.opt.MissingChart != nil {
+		l.opt.MissingChart(ref)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.reported[ref] {

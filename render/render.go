@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/charts"
 	"github.com/oomlint/oomlint/lint"
 )
 
@@ -32,8 +33,12 @@ type Options struct {
 	ChartValues map[string][]string // chart root (absolute) → its values files (absolute), from .oomlint.yaml
 	ChartSearch []string            // directories (absolute) whose charts satisfy dependencies by name
 	ChartCache  string              // the chart cache `oomlint charts pull` fills; "" for none
-	RepoURLs    []string            // git URLs that name this repository (Argo CD repoURL), from .oomlint.yaml
-	GitRemotes  []string            // the checkout's git remote URLs; Normalize reads them when nil
+	// MissingChart, when set, hears of every chart a controller object
+	// names that is neither searched nor cached (`charts pull` renders the
+	// repository to find the versions overlays and substitutions choose).
+	MissingChart func(charts.Ref)
+	RepoURLs     []string // git URLs that name this repository (Argo CD repoURL), from .oomlint.yaml
+	GitRemotes   []string // the checkout's git remote URLs; Normalize reads them when nil
 }
 
 // ApplyConfig takes the chart settings of .oomlint.yaml (nil: none), with

@@ -7,11 +7,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/oomlint/oomlint/internal/charts"
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/renderers"
 )
 
 // chartCacheFlag is --chart-cache, shared by charts pull, charts list and
@@ -58,6 +62,14 @@ func chartsCommand(stdout, stderr io.Writer) *cli.Command {
 func chartCache(c *cli.Context) (charts.Cache, error) {
 	dir := c.String("chart-cache")
 	if dir == "" {
+		// charts.cache in .oomlint.yaml, as lint reads it.
+		if wd, err := os.Getwd(); err == nil {
+			if fc, err := loadConfig("", wd, c.Args().Slice()); err == nil && fc != nil && fc.Charts.Cache != "" {
+				dir = fc.Abs(fc.Charts.Cache)
+			}
+		}
+	}
+	if dir == "" {
 		var err error
 		if dir, err = charts.DefaultDir(); err != nil {
 			return charts.Cache{}, fmt.Errorf("chart cache: %w (set --chart-cache)", err)
@@ -97,27 +109,113 @@ func chartsPull(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		found = append(found, f...)
 	}
-	groups := groupByRef(found)
-	if len(groups) == 0 {
-		_, err := fmt.Fprintf(stdout, "no chart from a chart repository or OCI registry is referenced under %s\n", strings.Join(paths, ", "))
-		return err
-	}
-	failed := 0
-	for _, g := range groups {
-		if _, err := cache.Pull(c.Context, g[0].Ref, opt); err != nil {
-			if c.Err() != nil {
-				return c.Err()
-			}
-			failed++
+	p := &puller{c: c, cache: cache, opt: opt, tried: map[charts.Ref]bool{}}
+	for _, g := range groupByRef(found) {
+		if err := p.pull(g[0].Ref, func(err error) {
 			for _, f := range g {
 				fmt.Fprintf(stderr, "%s:%d: %v\n", f.File, f.Line, err)
 			}
+		}); err != nil {
+			return err
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("charts pull: %d of %d charts could not be pulled", failed, len(groups))
+	// What the files name is not all: an overlay may patch a HelmRelease's
+	// chart version, a substitution may choose it. Render the repository
+	// as lint does, offline, and pull what the rendered objects still miss.
+	for round := 0; round < 2 && p.failed == 0; round++ {
+		missing, err := renderedMisses(c, cache, paths)
+		if err != nil {
+			return fmt.Errorf("charts pull: %w", err)
+		}
+		missing = slices.DeleteFunc(missing, func(r charts.Ref) bool { return p.tried[normalRef(r)] })
+		if len(missing) == 0 {
+			break
+		}
+		for _, ref := range missing {
+			if err := p.pull(ref, func(err error) {
+				fmt.Fprintf(stderr, "%s (named by a rendered object): %v\n", ref, err)
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	switch {
+	case p.failed > 0:
+		return fmt.Errorf("charts pull: %d of %d charts could not be pulled", p.failed, len(p.tried))
+	case len(p.tried) == 0:
+		_, err := fmt.Fprintf(stdout, "no chart from a chart repository or OCI registry is referenced under %s\n", strings.Join(paths, ", "))
+		return err
 	}
 	return nil
+}
+
+// puller pulls charts into the cache and counts what failed.
+type puller struct {
+	c      *cli.Context
+	cache  charts.Cache
+	opt    charts.PullOptions
+	tried  map[charts.Ref]bool
+	failed int
+}
+
+// pull fetches ref unless it was tried; a failure is reported by report.
+// The error is only for a cancelled run.
+func (p *puller) pull(ref charts.Ref, report func(error)) error {
+	p.tried[normalRef(ref)] = true
+	if _, err := p.cache.Pull(p.c.Context, ref, p.opt); err != nil {
+		if p.c.Err() != nil {
+			return p.c.Err()
+		}
+		p.failed++
+		report(err)
+	}
+	return nil
+}
+
+// renderedMisses renders the paths as lint does, offline, with the cache,
+// and returns the charts the rendered objects name that the cache lacks.
+func renderedMisses(c *cli.Context, cache charts.Cache, paths []string) ([]charts.Ref, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	seen := map[charts.Ref]bool{}
+	var missing []charts.Ref
+	ropt := render.Options{WorkDir: wd, RepoRoot: render.RepoRoot(wd), ChartCache: cache.Dir,
+		MissingChart: func(ref charts.Ref) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !seen[ref] && ref.RepoURL != "" {
+				seen[ref] = true
+				missing = append(missing, ref)
+			}
+		}}
+	cfg := lint.Config{Paths: paths, WorkDir: wd}
+	fc, err := loadConfig("", wd, paths)
+	if err != nil {
+		return nil, err
+	}
+	if fc != nil {
+		fc.Apply(&cfg)
+		ropt.ApplyConfig(fc)
+	}
+	cfg.Renderers = renderers.All(ropt)
+	if _, _, err := lint.Objects(c.Context, cfg); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(missing, compareRef)
+	return missing, nil
+}
+
+// normalRef is a reference as two objects naming the same chart write it.
+func normalRef(r charts.Ref) charts.Ref {
+	r.RepoURL = strings.TrimSuffix(strings.TrimSpace(r.RepoURL), "/")
+	return r
+}
+
+func compareRef(a, b charts.Ref) int {
+	return cmp.Or(strings.Compare(a.RepoURL, b.RepoURL), strings.Compare(a.Chart, b.Chart), strings.Compare(a.Version, b.Version))
 }
 
 // groupByRef sorts references and groups the places of each chart.

@@ -18,9 +18,46 @@ import (
 
 // serveChart serves one chart with a Deployment template whose JVM options
 // and memory limit come from values, as a chart repository on loopback.
-func serveChart(t *testing.T) string {
+func serveChart(t *testing.T, versions ...string) string {
 	t.Helper()
-	md := &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "jvm-app", Version: "1.2.0"}
+	if len(versions) == 0 {
+		versions = []string{"1.2.0"}
+	}
+	index := repo.NewIndexFile()
+	files := map[string][]byte{}
+	for _, v := range versions {
+		name, archive := chartArchive(t, v)
+		files[name] = archive
+		md := &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "jvm-app", Version: v}
+		if err := index.MustAdd(md, name, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	indexFile := filepath.Join(t.TempDir(), "index.yaml")
+	if err := index.WriteFile(indexFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	indexData, err := os.ReadFile(indexFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["index.yaml"] = indexData
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, ok := files[filepath.Base(r.URL.Path)]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// chartArchive packs one version of the test chart.
+func chartArchive(t *testing.T, version string) (string, []byte) {
+	t.Helper()
+	md := &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "jvm-app", Version: version}
 	ch := &chart.Chart{Metadata: md,
 		Values: map[string]any{"javaOpts": "-Xmx256m", "memory": "512Mi"},
 		Templates: []*chart.File{{Name: "templates/deployment.yaml", Data: []byte(`apiVersion: apps/v1
@@ -50,30 +87,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := repo.NewIndexFile()
-	if err := index.MustAdd(md, filepath.Base(path), "", ""); err != nil {
-		t.Fatal(err)
-	}
-	indexFile := filepath.Join(t.TempDir(), "index.yaml")
-	if err := index.WriteFile(indexFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	indexData, err := os.ReadFile(indexFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch filepath.Base(r.URL.Path) {
-		case "index.yaml":
-			_, _ = w.Write(indexData)
-		case filepath.Base(path):
-			_, _ = w.Write(archive)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return filepath.Base(path), archive
 }
 
 // TestLintPulledChartOffline pulls a HelmRelease's chart once, then lints
@@ -185,5 +199,58 @@ func TestIncludeGenerated(t *testing.T) {
 	}
 	if n := count("--include-generated", "testdata/flux-repo"); n != 1 {
 		t.Errorf("with --include-generated: %d findings in gotk-components.yaml, want 1", n)
+	}
+}
+
+// TestPullRenderedVersion checks that charts pull also fetches the chart
+// version an overlay patches into a HelmRelease, which no file names.
+func TestPullRenderedVersion(t *testing.T) {
+	url := serveChart(t, "1.2.0", "2.0.0")
+	work := t.TempDir()
+	files := map[string]string{
+		"k8s/base/kustomization.yaml": "resources: [release.yaml]\n",
+		"k8s/base/release.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: charts, namespace: apps}
+spec: {url: ` + url + `}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: orders, namespace: apps}
+spec:
+  chart:
+    spec:
+      chart: jvm-app
+      version: 1.x
+      sourceRef: {kind: HelmRepository, name: charts}
+`,
+		"k8s/staging/kustomization.yaml": `resources: [../base]
+patches:
+  - target: {kind: HelmRelease, name: orders}
+    patch: |
+      - op: replace
+        path: /spec/chart/spec/version
+        value: 2.x
+`,
+	}
+	for name, text := range files {
+		p := filepath.Join(work, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(work)
+	cache := filepath.Join(work, "cache")
+	var out, errs bytes.Buffer
+	if code := run(t.Context(), []string{"oomlint", "charts", "pull", "--chart-cache", cache, "k8s"}, &out, &errs, func(string) string { return "" }); code != 0 {
+		t.Fatalf("charts pull exit %d: %s%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{"pulled jvm-app 1.2.0", "pulled jvm-app 2.0.0"} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("charts pull output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
