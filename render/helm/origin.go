@@ -206,7 +206,10 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 			}
 		}
 	}
-	if atValue && len(rest) == 0 && q.target != nil && tf.rendersValue(li) {
+	// The scalar came out of an action (a helper's dict through toYaml, an
+	// include): with no values path to follow, the one values entry under
+	// the same key with the same value is where it was written.
+	if q.target != nil && (atValue && len(rest) == 0 && tf.rendersValue(li) || len(rest) > 0 && exist == len(rest)) {
 		if h := o.r.uniqueLeaf(ref, q.key, q.target); h != nil {
 			h.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, h.loc.Related...)
 			return h.loc, true
