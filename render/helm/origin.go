@@ -206,20 +206,30 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 			}
 		}
 	}
-	// The scalar came out of an action (a helper's dict through toYaml, an
-	// include): with no values path to follow, the one values entry under
-	// the same key with the same value is where it was written.
-	if q.target != nil && (atValue && len(rest) == 0 && tf.rendersValue(li) || len(rest) > 0 && exist == len(rest)) {
-		if h := o.r.uniqueLeaf(ref, q.key, q.target); h != nil {
-			h.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, h.loc.Related...)
-			return h.loc, true
-		}
+	if loc, ok := o.sameValue(tf, ref, li, q, atValue && len(rest) == 0 && tf.rendersValue(li) || len(rest) > 0 && exist == len(rest)); ok {
+		return loc, true
 	}
 	if tf.disk == "" {
 		return o.kindLine(), false
 	}
 	return lint.Location{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1,
 		Related: []lint.Related{o.r.unitRelated()}}, false
+}
+
+// sameValue is the fallback for a scalar that came out of an action (a
+// helper's dict through toYaml, an include) when no values path can be
+// followed (rendered says so): the one values entry under the same key
+// with the same value is where it was written.
+func (o *objectOrigin) sameValue(tf *tmplFile, ref *templateRef, li int, q query, rendered bool) (lint.Location, bool) {
+	if q.target == nil || !rendered {
+		return lint.Location{}, false
+	}
+	h := o.r.uniqueLeaf(ref, q.key, q.target)
+	if h == nil {
+		return lint.Location{}, false
+	}
+	h.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, h.loc.Related...)
+	return h.loc, true
 }
 
 func (o *objectOrigin) templateRelated(tf *tmplFile, ref *templateRef, li int) lint.Related {
