@@ -86,16 +86,7 @@ func TestFluxRepoUnits(t *testing.T) {
 // TestSubstitution covers Flux's variable syntax on a built object.
 func TestSubstitution(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, text string) { writeTree(t, dir, map[string]string{name: text}) }
 	write("clusters/ks.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: apps, namespace: flux-system}
@@ -182,16 +173,7 @@ data: {x: "${LIMIT}"}
 // and that the others keep the chart's values lines.
 func TestPostRenderers(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, text string) { writeTree(t, dir, map[string]string{name: text}) }
 	write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
 	write("charts/web/values.yaml", "resources:\n  requests:\n    memory: 256Mi\n  limits:\n    memory: 384Mi\n")
 	write("charts/web/templates/deploy.yaml", `apiVersion: apps/v1
@@ -295,15 +277,7 @@ spec:
       sourceRef: {kind: GitRepository, name: podinfo}
 `,
 	}
-	for name, text := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	res, _ := lintDir(t, dir, dir)
 	var got []string
 	for _, f := range res.Findings {
