@@ -103,17 +103,14 @@ func (w *waves) ownedUnit(u *Unit) bool {
 	return u.Dir != "" && w.owns(u.Dir)
 }
 
-// dropOwned removes the units a controller object builds from units not
-// rendered yet. A dropped unit's key is forgotten, so the same object
-// rendered by its owner plans it again.
+// dropOwned removes the directory units a controller object builds from
+// units not rendered yet. A unit planned from an object of a plain file
+// the controller object builds still renders, in parallel with its owner:
+// when the owner renders that object unchanged (the common case) the work
+// is kept, and when it changes it (a substitution) the new object plans a
+// unit of its own and this one is dropped at the end (ownedUnit).
 func (w *waves) dropOwned(units []*Unit) []*Unit {
-	return slices.DeleteFunc(units, func(u *Unit) bool {
-		if !w.ownedUnit(u) {
-			return false
-		}
-		delete(w.keys, u.Key)
-		return true
-	})
+	return slices.DeleteFunc(units, func(u *Unit) bool { return u.Source == nil && w.ownedUnit(u) })
 }
 
 // ObjectKey identifies an object by kind, namespace, name and content, so
