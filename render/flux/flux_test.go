@@ -590,3 +590,31 @@ spec:
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// TestMalformedObjects lints controller objects of every wrong shape (a
+// path that is a list, patches that are a string, a HelmRelease with no
+// chart, an ApplicationSet with no template): findings at real lines, no
+// internal error, no crash.
+func TestMalformedObjects(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/malformed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{
+		"clusters/ks.yaml": string(data),
+		"apps/d.yaml":      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: x\n",
+	})
+	res, _ := lintDir(t, dir, dir)
+	if len(res.Findings) == 0 {
+		t.Fatal("no findings on malformed objects")
+	}
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, "internal error") || f.Line < 1 {
+			t.Errorf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.File))); err != nil {
+			t.Errorf("finding in a file that does not exist: %s:%d %s", f.File, f.Line, f.Message)
+		}
+	}
+}

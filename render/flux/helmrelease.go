@@ -201,8 +201,13 @@ func (r *HelmRelease) chart(o *lint.Object, all *lint.ObjectSet) (*render.Chart,
 			url = "oci://" + strings.TrimPrefix(url, "https://")
 		}
 		return r.find(o, at.Key("chart"), charts.Ref{RepoURL: url, Chart: name, Version: version})
+	case "":
+		return nil, []lint.Finding{render.Problem(o, lint.Root.Key("spec"), fmt.Sprintf(
+			"HelmRelease %s names no chart: helm-controller needs spec.chart.spec (chart and sourceRef) or spec.chartRef", o.Name),
+			"set spec.chart.spec.chart and spec.chart.spec.sourceRef, or spec.chartRef")}
 	}
-	return nil, nil
+	return nil, []lint.Finding{info(render.Problem(o, at.Keys("sourceRef", "kind"), fmt.Sprintf(
+		"HelmRelease %s: a chart from a %s is not rendered offline", o.Name, src.kind), ""))}
 }
 
 // chartRef follows spec.chartRef to an OCIRepository or HelmChart.
