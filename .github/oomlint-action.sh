@@ -26,6 +26,22 @@ if [[ -z "$bin" ]]; then
 	echo "::endgroup::"
 fi
 
+# `build`: only build, and key the chart cache on the chart references of
+# the paths (the step before actions/cache).
+if [[ "${1:-}" == "build" ]]; then
+	echo "bin=$bin" >>"${GITHUB_OUTPUT:-/dev/null}"
+	if [[ "${INPUT_PULL_CHARTS:-true}" == "true" ]]; then
+		if [[ -n "${INPUT_WORKING_DIRECTORY:-}" ]]; then
+			cd "$workspace/$INPUT_WORKING_DIRECTORY" 2>/dev/null || cd "$INPUT_WORKING_DIRECTORY" || die "working-directory $INPUT_WORKING_DIRECTORY does not exist"
+		fi
+		read -r -d '' -a refpaths <<<"${INPUT_PATH:-.}"
+		refs="$("$bin" charts refs -- "${refpaths[@]}")" || die "oomlint charts refs failed"
+		key="$(printf '%s\n' "$refs" | sha256sum | cut -c1-16)"
+		echo "chart-key=oomlint-charts-${RUNNER_OS:-local}-$key" >>"${GITHUB_OUTPUT:-/dev/null}"
+	fi
+	exit 0
+fi
+
 # The SARIF file and the JSON used for the counts are placed relative to the
 # workspace, before working-directory changes the current directory.
 sarif="${INPUT_SARIF_FILE-oomlint.sarif}"

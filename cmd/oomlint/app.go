@@ -90,7 +90,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 	app := &cli.App{
 		Name:            "oomlint",
 		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
-		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint render [flags] [PATH...]\n   oomlint charts pull [flags] [PATH...]\n   oomlint charts list\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
+		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint render [flags] [PATH...]\n   oomlint charts pull [flags] [PATH...]\n   oomlint charts refs [PATH...]\n   oomlint charts list\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
 		Version:         buildVersion(),
 		HideVersion:     true,
 		HideHelpCommand: true, // normalizeArgs turns `help X` into `X --help`

@@ -41,6 +41,11 @@ func chartsCommand(stdout, stderr io.Writer) *cli.Command {
 				Action: func(c *cli.Context) error { return chartsPull(c, stdout, stderr) },
 			},
 			{
+				Name: "refs", ArgsUsage: "[PATH...]",
+				Usage: "print the remote charts the manifests under PATH name, one per line (repository, chart, version): what pull fetches, and a cache key for CI",
+				Action: func(c *cli.Context) error { return chartsRefs(c, stdout) },
+			},
+			{
 				Name: "list", Usage: "list the charts in the cache: chart, version, repository, digest",
 				Flags: []cli.Flag{chartCacheFlag()},
 				Action: func(c *cli.Context) error {
@@ -216,6 +221,29 @@ func normalRef(r charts.Ref) charts.Ref {
 
 func compareRef(a, b charts.Ref) int {
 	return cmp.Or(strings.Compare(a.RepoURL, b.RepoURL), strings.Compare(a.Chart, b.Chart), strings.Compare(a.Version, b.Version))
+}
+
+// chartsRefs prints every chart reference under the paths, once each.
+func chartsRefs(c *cli.Context, stdout io.Writer) error {
+	paths := c.Args().Slice()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var found []charts.Found
+	for _, p := range paths {
+		f, err := charts.Scan(p)
+		if err != nil {
+			return fmt.Errorf("charts refs: %w", err)
+		}
+		found = append(found, f...)
+	}
+	for _, g := range groupByRef(found) {
+		r := g[0].Ref
+		if _, err := fmt.Fprintf(stdout, "%s %s %s\n", r.RepoURL, r.Chart, cmp.Or(r.Version, "*")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // groupByRef sorts references and groups the places of each chart.

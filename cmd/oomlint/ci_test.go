@@ -386,12 +386,12 @@ func TestAction(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	outputs, summary := filepath.Join(tmp, "outputs"), filepath.Join(tmp, "summary.md")
-	runAction := func(t *testing.T, inputs map[string]string) (string, int) {
+	runAction := func(t *testing.T, inputs map[string]string, args ...string) (string, int) {
 		t.Helper()
 		for _, f := range []string{outputs, summary} {
 			_ = os.Remove(f)
 		}
-		cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(root, ".github", "oomlint-action.sh"))
+		cmd := exec.CommandContext(t.Context(), "bash", append([]string{filepath.Join(root, ".github", "oomlint-action.sh")}, args...)...)
 		cmd.Dir = root
 		cmd.Env = []string{
 			"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, asMainEnv + "=1", "OOMLINT_BIN=" + self,
@@ -423,6 +423,27 @@ func TestAction(t *testing.T) {
 		}
 		return m
 	}
+
+	t.Run("build step keys the chart cache on chart references", func(t *testing.T) {
+		key := func(path string) string {
+			t.Helper()
+			log, code := runAction(t, map[string]string{"path": path, "pull-charts": "true"}, "build")
+			if code != 0 {
+				t.Fatalf("build step exit %d:\n%s", code, log)
+			}
+			out := readOutputs(t)
+			if out["bin"] != self || !strings.HasPrefix(out["chart-key"], "oomlint-charts-") {
+				t.Fatalf("outputs %v", out)
+			}
+			return out["chart-key"]
+		}
+		if flux, examples := key("testdata/flux-repo"), key("examples"); flux == examples {
+			t.Errorf("the same chart-cache key %s for repositories with different chart references", flux)
+		}
+		if a, b := key("testdata/flux-repo"), key("testdata/flux-repo"); a != b {
+			t.Errorf("chart-cache key not stable: %s, %s", a, b)
+		}
+	})
 
 	t.Run("defaults", func(t *testing.T) {
 		sarif := filepath.Join(tmp, "results", "oomlint.sarif")
