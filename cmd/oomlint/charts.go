@@ -42,7 +42,7 @@ func chartsCommand(stdout, stderr io.Writer) *cli.Command {
 			},
 			{
 				Name: "refs", ArgsUsage: "[PATH...]",
-				Usage: "print the remote charts the manifests under PATH name, one per line (repository, chart, version): what pull fetches, and a cache key for CI",
+				Usage:  "print the remote charts the manifests under PATH name, one per line (repository, chart, version): what pull fetches, and a cache key for CI",
 				Action: func(c *cli.Context) error { return chartsRefs(c, stdout) },
 			},
 			{
