@@ -29,7 +29,10 @@ import (
 // (values-prod.yaml, values-staging.yaml) makes one more unit, the chart
 // rendered with values.yaml and then that file, so a mistake that only one
 // environment sets is found in that environment's file.
-type Helm struct{ opt render.Options }
+type Helm struct {
+	opt   render.Options
+	scans *scanCache // dependency templates scanned once per run
+}
 
 // Name is the unit kind of a chart render.
 const Name = "helm"
@@ -44,7 +47,7 @@ func (h *Helm) RootFiles() []string { return []string{"Chart.yaml"} }
 func (h *Helm) Opaque() bool { return true }
 
 // New returns the chart renderer.
-func New(opt render.Options) *Helm { return &Helm{opt: opt} }
+func New(opt render.Options) *Helm { return &Helm{opt: opt, scans: &scanCache{}} }
 
 // Plan returns one unit per application chart root, plus one per values-*.yaml
 // variant; every file under a chart is the chart's, library charts included.
@@ -133,7 +136,7 @@ func (h *Helm) RenderRelease(ctx context.Context, u *lint.Unit, rel Release) *li
 }
 
 func (h *Helm) render(ctx context.Context, u *lint.Unit, rel *Release) (out *lint.Rendered) {
-	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}}
+	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}, scans: h.scans}
 	if rel != nil {
 		r.dir = rel.Dir
 		if rel.Name != "" {
@@ -163,6 +166,7 @@ type chartRender struct {
 	rel        *Release // nil for a chart found on disk
 	userValues []string // --values, charts.values and the variant, in order
 	layers     []Layer  // the values over values.yaml, in order: userValues, or the release's
+	scans      *scanCache
 	mu         sync.Mutex
 	parsed     map[string]*yaml.Node // values files read for origins
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chart"
@@ -72,7 +73,7 @@ func (r *chartRender) loadTree(mark bool) (*tree, error) {
 	t.srcs[ch] = rootSrc
 	r.addLocalDeps(t, ch, rootSrc)
 	t.locate(ch, rootSrc)
-	t.scan(mark)
+	t.scan(mark, r.scans)
 	return t, nil
 }
 
@@ -128,17 +129,23 @@ func findSubchart(dir string, md *chart.Metadata) (subdir, tgz string) {
 
 // scan reads every template of the tree and, when mark is set, replaces
 // its data with the marked copy (in memory; the files do not change).
-func (t *tree) scan(mark bool) {
+func (t *tree) scan(mark bool, cache *scanCache) {
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
 		src := t.srcs[c]
 		for _, f := range c.Templates {
-			tf := scanTemplate(len(t.ordered), f.Name, string(f.Data))
+			var tf *tmplFile
+			if c == t.root || cache == nil {
+				tf = scanTemplate(len(t.ordered), f.Name, string(f.Data))
+				tf.includesFile = includesFile(f.Data)
+			} else {
+				tf = cache.scan(len(t.ordered), f.Name, f.Data)
+			}
 			tf.src = src
 			if src.dir != "" {
 				tf.disk = filepath.Join(src.dir, filepath.FromSlash(f.Name))
 			}
-			if includesFile(f.Data) {
+			if tf.includesFile {
 				t.basePathIncludes = true
 			}
 			t.tmpls[f] = tf
@@ -380,3 +387,32 @@ func depDescription(d *chart.Dependency) string {
 var fileIncludeRE = regexp.MustCompile(`Template\.BasePath|(?:include|template)\s+"[^"]*/templates/`)
 
 func includesFile(data []byte) bool { return fileIncludeRE.Match(data) }
+
+// scanCache keeps the scans of dependency templates for a run: a library
+// chart that every chart of a collection depends on is scanned once, not
+// once per chart and pass. A scan depends only on the template's name and
+// text; each use gets a copy with its own id and place.
+type scanCache struct {
+	mu    sync.Mutex
+	scans map[string]*tmplFile
+}
+
+func (c *scanCache) scan(id int, name string, data []byte) *tmplFile {
+	key := name + "\x00" + string(data)
+	c.mu.Lock()
+	s, ok := c.scans[key]
+	c.mu.Unlock()
+	if !ok {
+		s = scanTemplate(0, name, string(data))
+		s.includesFile = includesFile(data)
+		c.mu.Lock()
+		if c.scans == nil {
+			c.scans = map[string]*tmplFile{}
+		}
+		c.scans[key] = s
+		c.mu.Unlock()
+	}
+	tf := *s
+	tf.id = id
+	return &tf
+}

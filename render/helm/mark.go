@@ -114,13 +114,14 @@ type tmplLine struct {
 
 // tmplFile is one template of the chart tree, scanned.
 type tmplFile struct {
-	id      int
-	name    string // chart-relative: templates/x.yaml
-	disk    string // absolute path, "" inside a .tgz
-	src     *chartSrc
-	raw     []string // lines as written, \r included
-	lines   []tmplLine
-	actions []tmplAction
+	id           int
+	includesFile bool   // it includes a template file's output (Template.BasePath)
+	name         string // chart-relative: templates/x.yaml
+	disk         string // absolute path, "" inside a .tgz
+	src          *chartSrc
+	raw          []string // lines as written, \r included
+	lines        []tmplLine
+	actions      []tmplAction
 }
 
 var (
