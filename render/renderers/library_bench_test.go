@@ -97,7 +97,7 @@ limits:
 // libraryUser is an application chart that depends on common by name.
 func libraryUser(name, repo string) map[string]string {
 	return map[string]string{
-		"Chart.yaml": fmt.Sprintf("apiVersion: v2\nname: %s\nversion: 1.0.0\ndependencies:\n  - name: common\n    version: 2.x.x\n    repository: %s\n", name, repo),
+		"Chart.yaml":  fmt.Sprintf("apiVersion: v2\nname: %s\nversion: 1.0.0\ndependencies:\n  - name: common\n    version: 2.x.x\n    repository: %s\n", name, repo),
 		"values.yaml": "resources:\n  requests:\n    memory: 256Mi\n  limits:\n    memory: 512Mi\n",
 		"templates/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
