@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	"mvdan.cc/sh/v3/shell"
 
 	"github.com/oomlint/oomlint/internal/jvmflags"
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -240,60 +239,23 @@ func heapFacts(c *lint.Container) map[string]any {
 	}
 }
 
+// jvmFacts serializes the container's JVM as the rules read it.
 func jvmFacts(c *lint.Container) any {
-	proc := c.Process
-	if proc == nil {
+	j := c.JVM()
+	if j == nil {
 		return nil
 	}
-	var java lint.Command
-	explicit := false
-	for _, cmd := range proc.Commands {
-		if prog, args := cmd.Program(); prog == "java" {
-			java, explicit = args, true
-		}
-	}
-	set := func(name string) bool {
-		v, ok := proc.Lookup(name)
-		return ok && v.Known
-	}
-	var sources []jvmflags.Source
-	var places []func(word int) string
-	for i := range jvmflags.Vars {
-		v := &jvmflags.Vars[i]
-		if (explicit && v.Phase == jvmflags.CommandLine) || !set(v.Name) || !v.Applies(c.Image, set) {
-			continue
-		}
-		env, _ := proc.Lookup(v.Name)
-		sources = append(sources, jvmflags.Source{Var: v, Value: env.Value})
-		places = append(places, func(int) string { return env.At.Path.String() })
-	}
-	if !explicit && len(sources) == 0 && !jvmflags.IsJVMImage(c.Image) {
-		return nil
-	}
-	if explicit {
-		args := make([]string, len(java))
-		for i, w := range java {
-			args[i] = w.Value
-		}
-		sources = append(sources, jvmflags.Source{Args: args})
-		places = append(places, func(word int) string {
-			if word >= 0 && word < len(java) {
-				return java[word].At.Path.String()
-			}
-			return ""
-		})
-	}
-	return jvmSettingsFacts(c, jvmflags.Resolve(sources), places)
+	return jvmSettingsFacts(c, j.Settings, func(st *jvmflags.Setting) string { return j.Place(st).Path.String() })
 }
 
 // jvmSettingsFacts reports the winning JVM settings, each with its text,
 // value and the field it was written in.
-func jvmSettingsFacts(c *lint.Container, s jvmflags.Settings, places []func(word int) string) map[string]any {
+func jvmSettingsFacts(c *lint.Container, s jvmflags.Settings, path func(*jvmflags.Setting) string) map[string]any {
 	setting := func(st *jvmflags.Setting, value any) any {
 		if st == nil {
 			return nil
 		}
-		return map[string]any{"text": st.Text, "value": value, "path": places[st.Source](st.Word)}
+		return map[string]any{"text": st.Text, "value": value, "path": path(st)}
 	}
 	out := map[string]any{
 		"maxHeap":              nil,
@@ -332,38 +294,18 @@ func jvmSettingsFacts(c *lint.Container, s jvmflags.Settings, places []func(word
 	return out
 }
 
-var nodePrograms = map[string]bool{"node": true, "nodejs": true}
-
+// nodeFacts serializes the Node.js heap setting the rules read: the first
+// command line's, else NODE_OPTIONS.
 func nodeFacts(proc *lint.Process) any {
-	if proc == nil {
+	hs := proc.NodeHeap()
+	if len(hs) == 0 {
 		return nil
 	}
-	for _, cmd := range proc.Commands {
-		prog, rest := cmd.Program()
-		if !nodePrograms[prog] {
-			continue
-		}
-		words := make([]string, len(rest))
-		for i, w := range rest {
-			words[i] = w.Value
-		}
-		words = words[:runtimeflags.NodeOptionsEnd(words)]
-		if h, ok := runtimeflags.FindNodeHeap(words); ok {
-			return nodeHeap(h, rest[h.Index].At.Path.String(), "command")
-		}
+	from := "command"
+	if hs[0].Source != "" {
+		from = hs[0].Source
 	}
-	v, ok := proc.Lookup("NODE_OPTIONS")
-	if !ok || !v.Known {
-		return nil
-	}
-	words, err := shell.Fields(v.Value, func(string) string { return "" })
-	if err != nil {
-		return nil
-	}
-	if h, ok := runtimeflags.FindNodeHeap(words); ok {
-		return nodeHeap(h, v.At.Path.String(), "NODE_OPTIONS")
-	}
-	return nil
+	return nodeHeap(hs[0].Heap, hs[0].At.Path.String(), from)
 }
 
 func nodeHeap(h runtimeflags.NodeHeap, path, from string) map[string]any {

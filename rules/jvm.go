@@ -95,11 +95,11 @@ func checkJVMHeapExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 		return nil
 	}
 	limit := p.Container.Limit.Bytes()
-	for _, s := range []*jvmflags.Setting{j.settings.MaxHeap, j.settings.InitialHeap} {
+	for _, s := range []*jvmflags.Setting{j.Settings.MaxHeap, j.Settings.InitialHeap} {
 		if s == nil || heapOf(s) < limit {
 			continue
 		}
-		return []lint.Diagnostic{j.diagnostic(p, s,
+		return []lint.Diagnostic{jvmDiagnostic(p, j, s,
 			fmt.Sprintf("%s is %s of %s: the JVM needs room for metaspace, thread stacks, code cache and direct buffers on top of the heap, so it is OOM-killed (exit 137) once the heap fills",
 				heapText(s), quantity.Percent(float64(heapOf(s)), float64(limit)), limitText(p)),
 			heapFix(p, s))}
@@ -136,15 +136,15 @@ resources:
 
 func checkJVMHeapHeadroom(p *lint.Pass) []lint.Diagnostic {
 	j := readJVM(p)
-	if j == nil || !p.Container.Limit.Usable() || j.settings.MaxHeap == nil {
+	if j == nil || !p.Container.Limit.Usable() || j.Settings.MaxHeap == nil {
 		return nil
 	}
-	s, limit, frac := j.settings.MaxHeap, p.Container.Limit.Bytes(), heapFraction(p)
+	s, limit, frac := j.Settings.MaxHeap, p.Container.Limit.Bytes(), heapFraction(p)
 	heap := heapOf(s)
 	if heap >= limit || float64(heap) <= frac*float64(limit) {
 		return nil // at or above the limit is OOM201's
 	}
-	return []lint.Diagnostic{j.diagnostic(p, s,
+	return []lint.Diagnostic{jvmDiagnostic(p, j, s,
 		fmt.Sprintf("%s is %s of %s, above the %s heap share: only %s is left for metaspace, thread stacks, code cache and direct buffers, so the container is OOM-killed under load",
 			heapText(s), quantity.Percent(float64(heap), float64(limit)), limitText(p),
 			quantity.Percent(frac, 1), quantity.FormatBytes(limit-heap)),
@@ -189,24 +189,24 @@ func checkJVMRAMPercentageHigh(p *lint.Pass) []lint.Diagnostic {
 			limit := p.Container.Limit.Bytes()
 			share = fmt.Sprintf("of %s (%s)", limitText(p), quantity.Round(int64(float64(limit)*pct/100)))
 		}
-		out = append(out, j.diagnostic(p, s,
+		out = append(out, jvmDiagnostic(p, j, s,
 			fmt.Sprintf("%s lets the %s take %s %s, above %s: metaspace, thread stacks, code cache and direct buffers do not fit beside it, so the container is OOM-killed under load",
 				s.Text, what, quantity.Percent(pct, 100), share, quantity.Percent(maxPct, 100)), fix))
 	}
-	if j.settings.MaxHeap == nil {
-		switch s := j.settings.MaxRAMPercentage; {
+	if j.Settings.MaxHeap == nil {
+		switch s := j.Settings.MaxRAMPercentage; {
 		case s != nil:
 			if s.Percent > maxPct {
 				report(s, s.Percent, "max heap", "set -XX:MaxRAMPercentage="+rec)
 			}
-		case j.settings.MaxRAMFraction != nil:
-			s = j.settings.MaxRAMFraction
+		case j.Settings.MaxRAMFraction != nil:
+			s = j.Settings.MaxRAMFraction
 			if pct := 100 / float64(s.Divisor); pct > maxPct {
 				report(s, pct, "max heap", fmt.Sprintf("replace %s with -XX:MaxRAMPercentage=%s (MaxRAMFraction is deprecated; 2 is 50%%)", s.Text, rec))
 			}
 		}
 	}
-	if s := j.settings.InitialRAMPercentage; s != nil && j.settings.InitialHeap == nil && s.Percent > maxPct {
+	if s := j.Settings.InitialRAMPercentage; s != nil && j.Settings.InitialHeap == nil && s.Percent > maxPct {
 		report(s, s.Percent, "initial heap", "set -XX:InitialRAMPercentage to at most "+rec)
 	}
 	return out
@@ -250,15 +250,15 @@ func checkJVMNotContainerAware(p *lint.Pass) []lint.Diagnostic {
 	if j == nil || !c.Limit.Usable() {
 		return nil
 	}
-	if s := j.settings.ContainerSupport; s != nil && !s.On {
+	if s := j.Settings.ContainerSupport; s != nil && !s.On {
 		msg := fmt.Sprintf("%s makes the JVM ignore %s: it sizes its default heap (1/4 of memory), GC threads and buffers from the node's memory, so it grows past the limit and is OOM-killed", s.Text, limitText(p))
-		if m := j.settings.MaxHeap; m != nil {
+		if m := j.Settings.MaxHeap; m != nil {
 			msg = fmt.Sprintf("%s makes the JVM ignore %s: %s caps the heap, but GC threads, code cache and buffers are still sized for the node's memory and CPUs", s.Text, limitText(p), m.Text)
 		}
-		return []lint.Diagnostic{j.diagnostic(p, s, msg, "remove "+s.Text+" (container support is on by default since JDK 10 and 8u191)")}
+		return []lint.Diagnostic{jvmDiagnostic(p, j, s, msg, "remove "+s.Text+" (container support is on by default since JDK 10 and 8u191)")}
 	}
-	aware, known := j.version.ContainerAware()
-	if !known || aware || j.settings.MaxHeap != nil || (j.settings.CgroupMemoryLimit != nil && j.settings.CgroupMemoryLimit.On) {
+	aware, known := j.Version.ContainerAware()
+	if !known || aware || j.Settings.MaxHeap != nil || (j.Settings.CgroupMemoryLimit != nil && j.Settings.CgroupMemoryLimit.On) {
 		return nil
 	}
 	limit := c.Limit.Bytes()
@@ -266,108 +266,19 @@ func checkJVMNotContainerAware(p *lint.Pass) []lint.Diagnostic {
 		Path:      c.Path.Key("image"),
 		Container: c.Name,
 		Message: fmt.Sprintf("%s runs JDK %s, which does not read the container's memory limit (JDK 8u191 and 10 do): the JVM ignores %s and sizes its default heap as 1/4 of the node's memory, so it grows past the limit and is OOM-killed",
-			c.Image, j.version, limitText(p)),
+			c.Image, j.Version, limitText(p)),
 		Fix:     fmt.Sprintf("set -Xmx%s (75%% of the limit), e.g. in JAVA_TOOL_OPTIONS, or move to a JDK 8u191+ image", jvmflags.FormatSize(target(p, limit))),
 		Related: limitRelated(p),
 	}}
 }
 
-// jvm is what the OOM20x rules know about one container's JVM.
-type jvm struct {
-	settings jvmflags.Settings
-	sources  []jvmSource // parallel to the sources given to jvmflags.Resolve
-	version  jvmflags.Version
-	env      []lint.EnvVar
-	script   map[string]string // the text of each script a command was split from, by its path
-}
-
-type jvmSource struct {
-	env   *lint.EnvVar // set for a variable
-	words lint.Command // the words after java, for the command line
-}
-
-// readJVM reads a container's JVM settings, or returns nil when the
-// container does not run a JVM: its command does not run java, no JVM
-// variable is set, and its image is not a known JDK or JVM application.
-func readJVM(p *lint.Pass) *jvm {
-	c := p.Container
-	proc := c.Process
-	if proc == nil {
-		return nil
-	}
-	var java lint.Command
-	explicit := false
-	j := &jvm{env: proc.Env, script: map[string]string{}}
-	for i, cmd := range proc.Commands {
-		if prog, args := cmd.Program(); prog == "java" {
-			java, explicit = args, true
-		}
-		for _, w := range cmd {
-			if i == 0 {
-				j.script[placeKey(w.At)] = w.Value
-			}
-		}
-	}
-	j.version, _ = jvmflags.JDK(c.Image)
-	set := func(name string) bool {
-		v, ok := proc.Lookup(name)
-		return ok && v.Known
-	}
-	var sources []jvmflags.Source
-	for i := range jvmflags.Vars {
-		v := &jvmflags.Vars[i]
-		switch {
-		case explicit && v.Phase == jvmflags.CommandLine:
-			continue // only what the command line references reaches java
-		case v.Name == "JDK_JAVA_OPTIONS" && j.version.Major > 0 && j.version.Major < 9:
-			continue
-		case !set(v.Name) || !v.Applies(c.Image, set):
-			continue
-		}
-		env, _ := proc.Lookup(v.Name)
-		sources = append(sources, jvmflags.Source{Var: v, Value: env.Value})
-		j.sources = append(j.sources, jvmSource{env: &env})
-	}
-	if !explicit && len(sources) == 0 && !jvmflags.IsJVMImage(c.Image) {
-		return nil
-	}
-	if explicit {
-		args := make([]string, len(java))
-		for i, w := range java {
-			args[i] = w.Value
-		}
-		sources = append(sources, jvmflags.Source{Args: args})
-		j.sources = append(j.sources, jvmSource{words: java})
-	}
-	j.settings = jvmflags.Resolve(sources)
-	return j
-}
-
-func placeKey(at lint.Place) string { return fmt.Sprintf("%p\x00%s", at.Object, at.Path) }
-
-// place is where the flag of s was written: the variable's value (maybe a
-// ConfigMap key), the args element, or the script. A flag a script got by
-// expanding a variable ($JAVA_OPTS) points at the variable.
-func (j *jvm) place(s *jvmflags.Setting) lint.Place {
-	src := j.sources[s.Source]
-	if src.env != nil {
-		return src.env.At
-	}
-	w := src.words[s.Word]
-	if !w.Script || strings.Contains(j.script[placeKey(w.At)], s.Text) {
-		return w.At
-	}
-	for _, e := range slices.Backward(j.env) {
-		if e.Known && slices.Contains(jvmflags.Split(e.Value), s.Text) {
-			return e.At
-		}
-	}
-	return w.At
-}
+// readJVM is the container's JVM, as the engine reads it for rules and
+// policies alike.
+func readJVM(p *lint.Pass) *lint.JVM { return p.Container.JVM() }
 
 // diagnostic points at the flag of s, with the limit it was compared to.
-func (j *jvm) diagnostic(p *lint.Pass, s *jvmflags.Setting, msg, fix string) lint.Diagnostic {
-	at := j.place(s)
+func jvmDiagnostic(p *lint.Pass, j *lint.JVM, s *jvmflags.Setting, msg, fix string) lint.Diagnostic {
+	at := j.Place(s)
 	d := lint.Diagnostic{Path: at.Path, Container: p.Container.Name, Message: msg, Fix: fix}
 	if at.Object != nil && at.Object != p.Object {
 		d.In = at.Object

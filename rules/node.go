@@ -7,10 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	"mvdan.cc/sh/v3/shell"
 
 	"github.com/oomlint/oomlint/internal/quantity"
-	"github.com/oomlint/oomlint/internal/runtimeflags"
 	"github.com/oomlint/oomlint/lint"
 )
 
@@ -107,17 +105,17 @@ func checkNodeHeap(p *lint.Pass, fires func(heap, limit int64) bool, format stri
 		return nil
 	}
 	var out []lint.Diagnostic
-	for _, s := range nodeHeapSettings(c.Process) {
-		if !s.heap.Valid || !fires(s.heap.Bytes(), c.Limit.Bytes()) {
+	for _, s := range c.Process.NodeHeap() {
+		if !s.Heap.Valid || !fires(s.Heap.Bytes(), c.Limit.Bytes()) {
 			continue
 		}
 		limit := c.Limit.Bytes()
 		target, share := heapTarget(limit, p.Settings.HeapFraction)
 		out = append(out, lint.Diagnostic{
-			Path: s.at.Path, In: s.at.Object, Container: c.Name,
-			Message: fmt.Sprintf(format, s.what(), quantity.Percent(float64(s.heap.Bytes()), float64(limit)), c.Limit.Q.Field, c.Limit.Q.Raw),
+			Path: s.At.Path, In: s.At.Object, Container: c.Name,
+			Message: fmt.Sprintf(format, nodeWhat(s), quantity.Percent(float64(s.Heap.Bytes()), float64(limit)), c.Limit.Q.Field, c.Limit.Q.Raw),
 			Fix: fmt.Sprintf("set --max-old-space-size=%d (%s of %s %s) or raise the limit to %s",
-				target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(s.heap.Bytes(), share)),
+				target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(s.Heap.Bytes(), share)),
 			Related: comparedWithLimit(p),
 		})
 	}
@@ -166,7 +164,7 @@ image is a node image (node:20-alpine, bitnami/node, …/node).`,
 
 func checkNodeHeapUnset(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 || len(nodeHeapSettings(c.Process)) > 0 {
+	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 || len(c.Process.NodeHeap()) > 0 {
 		return nil
 	}
 	if v, ok := c.Process.Lookup("NODE_OPTIONS"); ok && !v.Known {
@@ -190,73 +188,14 @@ func checkNodeHeapUnset(p *lint.Pass) []lint.Diagnostic {
 	}}
 }
 
-// nodeSetting is a --max-old-space-size that reaches a node process, and
-// where it was written.
-type nodeSetting struct {
-	heap   runtimeflags.NodeHeap
-	at     lint.Place
-	source string // "NODE_OPTIONS" or "" for a command line
-}
-
-func (s nodeSetting) what() string {
-	flag := fmt.Sprintf("--max-old-space-size=%s (%s)", s.heap.Raw, quantity.FormatBytes(s.heap.Bytes()))
-	if s.source != "" {
-		return s.source + " " + flag
+// nodeWhat names a --max-old-space-size and where it came from.
+func nodeWhat(s lint.NodeHeap) string {
+	flag := fmt.Sprintf("--max-old-space-size=%s (%s)", s.Heap.Raw, quantity.FormatBytes(s.Heap.Bytes()))
+	if s.Source != "" {
+		return s.Source + " " + flag
 	}
 	return flag
 }
-
-// nodePrograms start Node.js.
-var nodePrograms = map[string]bool{"node": true, "nodejs": true, "npm": true, "npx": true, "yarn": true, "pnpm": true}
-
-// nodeHeapSettings returns the --max-old-space-size of each command line
-// and of NODE_OPTIONS. A node command line reads flags only before its
-// script; npm, npx, yarn and pnpm do not pass their own flags to node; other
-// commands (a wrapper such as nodemon or ts-node) are read whole. NODE_OPTIONS counts only when no command line
-// sets the flag, since the command line overrides it.
-func nodeHeapSettings(proc *lint.Process) []nodeSetting {
-	if proc == nil {
-		return nil
-	}
-	var out []nodeSetting
-	for _, cmd := range proc.Commands {
-		prog, rest := cmd.Program()
-		if prog == "" {
-			continue
-		}
-		if shellPrograms[prog] {
-			continue // sh -c "node …": the script's own commands are read on their own
-		}
-		if nodePrograms[prog] && prog != "node" && prog != "nodejs" {
-			continue // npm start --max-old-space-size=… is npm's config, not node's flag: only NODE_OPTIONS reaches node
-		}
-		if prog == "node" || prog == "nodejs" {
-			rest = rest[:runtimeflags.NodeOptionsEnd(wordValues(rest))]
-		}
-		if h, ok := runtimeflags.FindNodeHeap(wordValues(rest)); ok {
-			out = append(out, nodeSetting{heap: h, at: rest[h.Index].At})
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	v, ok := proc.Lookup("NODE_OPTIONS")
-	if !ok || !v.Known {
-		return nil
-	}
-	words, err := shell.Fields(v.Value, func(string) string { return "" })
-	if err != nil {
-		return nil
-	}
-	if h, ok := runtimeflags.FindNodeHeap(words); ok {
-		out = append(out, nodeSetting{heap: h, at: v.At, source: "NODE_OPTIONS"})
-	}
-	return out
-}
-
-// shellPrograms are the programs whose -c script the process model splits
-// into commands of its own.
-var shellPrograms = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "zsh": true, "ksh": true}
 
 // nodeEvidence says why a container is Node.js and where to point: the
 // command word that starts node, else the image.
@@ -265,7 +204,7 @@ func nodeEvidence(p *lint.Pass) (lint.Place, string, bool) {
 	if c.Process != nil {
 		for _, cmd := range c.Process.Commands {
 			prog, rest := cmd.Program()
-			if nodePrograms[prog] {
+			if lint.IsNodeProgram(prog) {
 				w := cmd[len(cmd)-len(rest)-1]
 				return w.At, "its command runs " + prog, true
 			}

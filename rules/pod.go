@@ -300,9 +300,9 @@ func maxHeap(p *lint.Pass) (heap, bool) {
 	if h, ok := jvmHeap(p); ok {
 		hs = append(hs, h)
 	}
-	for _, s := range nodeHeapSettings(p.Container.Process) {
-		if s.heap.Valid {
-			hs = append(hs, heap{text: s.what(), bytes: s.heap.Bytes(), at: s.at, fraction: p.Settings.HeapFraction,
+	for _, s := range p.Container.Process.NodeHeap() {
+		if s.Heap.Valid {
+			hs = append(hs, heap{text: nodeWhat(s), bytes: s.Heap.Bytes(), at: s.At, fraction: p.Settings.HeapFraction,
 				with: func(b int64) string { return fmt.Sprintf("set --max-old-space-size=%d", b>>20) }})
 		}
 	}
@@ -331,20 +331,20 @@ func jvmHeap(p *lint.Pass) (heap, bool) {
 	}
 	limit := p.Container.Limit.Bytes()
 	frac := heapFraction(p)
-	if s := j.settings.MaxHeap; s != nil {
-		return heap{text: heapText(s), bytes: heapOf(s), at: j.place(s), fraction: frac,
+	if s := j.Settings.MaxHeap; s != nil {
+		return heap{text: heapText(s), bytes: heapOf(s), at: j.Place(s), fraction: frac,
 			with: func(b int64) string { return "set " + s.With(b/int64(max(s.JVMs, 1))>>20<<20) }}, true
 	}
 	pctFix := func(b int64) string {
 		return fmt.Sprintf("set -XX:MaxRAMPercentage=%d", int64(math.Floor(float64(b)*100/float64(limit))))
 	}
-	if s := j.settings.MaxRAMPercentage; s != nil {
+	if s := j.Settings.MaxRAMPercentage; s != nil {
 		b := int64(float64(limit) * s.Percent / 100)
-		return heap{text: fmt.Sprintf("%s (%s)", s.Text, sizeText(b)), bytes: b, at: j.place(s), fraction: frac, with: pctFix}, true
+		return heap{text: fmt.Sprintf("%s (%s)", s.Text, sizeText(b)), bytes: b, at: j.Place(s), fraction: frac, with: pctFix}, true
 	}
-	if s := j.settings.MaxRAMFraction; s != nil && s.Divisor > 0 {
+	if s := j.Settings.MaxRAMFraction; s != nil && s.Divisor > 0 {
 		b := limit / s.Divisor
-		return heap{text: fmt.Sprintf("%s (%s)", s.Text, sizeText(b)), bytes: b, at: j.place(s), fraction: frac, with: pctFix}, true
+		return heap{text: fmt.Sprintf("%s (%s)", s.Text, sizeText(b)), bytes: b, at: j.Place(s), fraction: frac, with: pctFix}, true
 	}
 	return heap{}, false
 }
