@@ -2,9 +2,11 @@ package lint
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"mvdan.cc/sh/v3/shell"
 
 	"github.com/oomlint/oomlint/internal/jvmflags"
@@ -179,4 +181,74 @@ func wordValues(ws []Word) []string {
 		out[i] = w.Value
 	}
 	return out
+}
+
+// GoMemLimit is a GOMEMLIMIT a Go process sees and where it was written.
+type GoMemLimit struct {
+	Raw     string // a literal value
+	Field   string // or a resourceFieldRef: "limits.memory"
+	Divisor string
+	At      Place
+}
+
+// Bytes is the value Go reads. A resourceFieldRef is what the kubelet
+// writes: the container's value divided by the divisor, rounded up.
+func (s GoMemLimit) Bytes(c *Container) (int64, bool) {
+	if s.Field == "" {
+		v, off, err := runtimeflags.ParseGoMemLimit(s.Raw)
+		return v, err == nil && !off
+	}
+	var e Effective
+	switch s.Field {
+	case "limits.memory":
+		e = c.Limit
+	case "requests.memory":
+		e = c.Request
+	default:
+		return 0, false
+	}
+	if !e.Usable() {
+		return 0, false
+	}
+	div := int64(1)
+	if s.Divisor != "" {
+		q, err := resource.ParseQuantity(s.Divisor)
+		if err != nil || q.Value() <= 0 {
+			return 0, false
+		}
+		div = q.Value()
+	}
+	return int64(math.Ceil(float64(e.Bytes()) / float64(div))), true
+}
+
+// GoMemLimit returns the GOMEMLIMIT of each command line that sets it
+// inline (GOMEMLIMIT=… ./server, env GOMEMLIMIT=… ./server), or else the
+// container's environment variable; a value from a ConfigMap that is not
+// in the repo is left alone.
+func (c *Container) GoMemLimit() []GoMemLimit {
+	if c.Process == nil {
+		return nil
+	}
+	var out []GoMemLimit
+	for _, cmd := range c.Process.Commands {
+		_, rest := cmd.Program()
+		for _, w := range cmd[:len(cmd)-len(rest)] {
+			if v, ok := strings.CutPrefix(w.Value, "GOMEMLIMIT="); ok {
+				out = append(out, GoMemLimit{Raw: v, At: w.At})
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	v, ok := c.Process.Lookup("GOMEMLIMIT")
+	switch {
+	case !ok:
+		return nil
+	case v.ResourceField != "":
+		return []GoMemLimit{{Field: v.ResourceField, Divisor: v.Divisor, At: v.At}}
+	case v.Known:
+		return []GoMemLimit{{Raw: v.Value, At: v.At}}
+	}
+	return nil
 }

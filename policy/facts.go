@@ -316,37 +316,26 @@ func nodeHeap(h runtimeflags.NodeHeap, path, from string) map[string]any {
 	return f
 }
 
+// goFacts serializes the GOMEMLIMIT the rules read: the first command
+// line's inline one, else the environment variable's.
 func goFacts(c *lint.Container) any {
-	if c.Process == nil {
+	gs := c.GoMemLimit()
+	if len(gs) == 0 {
 		return nil
 	}
-	v, ok := c.Process.Lookup("GOMEMLIMIT")
-	if !ok {
-		return nil
+	g := gs[0]
+	f := map[string]any{"memLimit": g.Raw, "bytes": nil, "valid": false, "off": false, "path": g.At.Path.String()}
+	if g.Field != "" {
+		f["resourceField"] = g.Field
+		if b, ok := g.Bytes(c); ok {
+			f["bytes"], f["valid"] = b, true
+		}
+		return f
 	}
-	f := map[string]any{"memLimit": v.Value, "bytes": nil, "valid": false, "off": false, "path": v.At.Path.String()}
-	switch {
-	case v.ResourceField != "":
-		f["resourceField"] = v.ResourceField
-		e := c.Request
-		if v.ResourceField == "limits.memory" {
-			e = c.Limit
-		}
-		if e.Comparable() {
-			div := int64(1)
-			if v.Divisor != "" {
-				if d := quantity.Classify(v.Divisor); d.Class != quantity.Invalid && d.Bytes() > 0 {
-					div = d.Bytes()
-				}
-			}
-			f["bytes"], f["valid"] = int64(math.Ceil(float64(e.Bytes())/float64(div))), true
-		}
-	case v.Known:
-		b, off, err := runtimeflags.ParseGoMemLimit(v.Value)
-		f["valid"], f["off"] = err == nil, off
-		if err == nil && !off {
-			f["bytes"] = b
-		}
+	b, off, err := runtimeflags.ParseGoMemLimit(g.Raw)
+	f["valid"], f["off"] = err == nil, off
+	if err == nil && !off {
+		f["bytes"] = b
 	}
 	return f
 }

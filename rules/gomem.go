@@ -3,10 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strings"
-
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/runtimeflags"
@@ -106,22 +102,22 @@ func checkGoMemLimit(p *lint.Pass, fires func(v, limit int64) bool, format strin
 	}
 	limit := c.Limit.Bytes()
 	var out []lint.Diagnostic
-	for _, s := range goMemLimitSettings(c) {
-		v, ok := s.bytes(c)
+	for _, s := range c.GoMemLimit() {
+		v, ok := s.Bytes(c)
 		if !ok || !fires(v, limit) {
 			continue
 		}
 		target, share := heapTarget(limit, p.Settings.GoMemLimitFraction)
 		pct := quantity.Percent(float64(v), float64(limit))
-		msg := fmt.Sprintf(format, s.what(c), pct, c.Limit.Q.Field, c.Limit.Q.Raw)
+		msg := fmt.Sprintf(format, goMemLimitWhat(s, c), pct, c.Limit.Q.Field, c.Limit.Q.Raw)
 		fix := fmt.Sprintf("set GOMEMLIMIT=%s (%s of %s %s) or raise the limit to %s",
 			runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(v, share))
-		if s.field != "" {
+		if s.Field != "" {
 			fix = fmt.Sprintf("replace the resourceFieldRef with value: %s (%s of %s %s): a resourceFieldRef gives the whole value and cannot take a share of it",
 				runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw)
 		}
 		out = append(out, lint.Diagnostic{
-			Path: s.at.Path, In: s.at.Object, Container: c.Name,
+			Path: s.At.Path, In: s.At.Object, Container: c.Name,
 			Message: msg, Fix: fix,
 			Related: comparedWithLimit(p),
 		})
@@ -152,16 +148,16 @@ units (512MB, 2G), fractions (1.5GiB), lowercase units (512mib) and spaces
 func checkGoMemLimitInvalid(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
 	var out []lint.Diagnostic
-	for _, s := range goMemLimitSettings(c) {
-		if s.field != "" {
+	for _, s := range c.GoMemLimit() {
+		if s.Field != "" {
 			continue // the kubelet writes a plain integer
 		}
-		_, _, err := runtimeflags.ParseGoMemLimit(s.raw)
+		_, _, err := runtimeflags.ParseGoMemLimit(s.Raw)
 		if !errors.Is(err, runtimeflags.ErrGoMemLimit) {
 			continue
 		}
 		fix := "write a whole number with B, KiB, MiB, GiB or TiB (e.g. 512MiB), or off"
-		if sug := runtimeflags.SuggestGoMemLimit(s.raw); sug != "" {
+		if sug := runtimeflags.SuggestGoMemLimit(s.Raw); sug != "" {
 			fix = "write GOMEMLIMIT=" + sug + " (Go accepts a whole number with B, KiB, MiB, GiB or TiB, or off)"
 			if b, _, err := runtimeflags.ParseGoMemLimit(sug); err == nil && c.Limit.Usable() && c.Limit.Bytes() > 0 &&
 				float64(b) > p.Settings.GoMemLimitFraction*float64(c.Limit.Bytes()) {
@@ -172,91 +168,22 @@ func checkGoMemLimitInvalid(p *lint.Pass) []lint.Diagnostic {
 			}
 		}
 		out = append(out, lint.Diagnostic{
-			Path: s.at.Path, In: s.at.Object, Container: c.Name,
-			Message: fmt.Sprintf("GOMEMLIMIT=%s is not in Go's syntax: the Go runtime aborts at start with \"malformed GOMEMLIMIT\" and the container crash-loops", s.raw),
+			Path: s.At.Path, In: s.At.Object, Container: c.Name,
+			Message: fmt.Sprintf("GOMEMLIMIT=%s is not in Go's syntax: the Go runtime aborts at start with \"malformed GOMEMLIMIT\" and the container crash-loops", s.Raw),
 			Fix:     fix,
 		})
 	}
 	return out
 }
 
-// goMemLimit is a GOMEMLIMIT a Go process sees and where it was written.
-type goMemLimit struct {
-	raw     string // a literal value
-	field   string // or a resourceFieldRef: "limits.memory"
-	divisor string
-	at      lint.Place
-}
-
-func (s goMemLimit) what(c *lint.Container) string {
-	if s.field == "" {
-		return "GOMEMLIMIT=" + s.raw
+// goMemLimitWhat names a GOMEMLIMIT and how Go reads it.
+func goMemLimitWhat(s lint.GoMemLimit, c *lint.Container) string {
+	if s.Field == "" {
+		return "GOMEMLIMIT=" + s.Raw
 	}
-	v, _ := s.bytes(c)
-	if s.divisor == "" || s.divisor == "1" {
-		return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s (%d bytes: the whole value)", s.field, v)
+	v, _ := s.Bytes(c)
+	if s.Divisor == "" || s.Divisor == "1" {
+		return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s (%d bytes: the whole value)", s.Field, v)
 	}
-	return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s with divisor %s (%d, read by Go as bytes)", s.field, s.divisor, v)
-}
-
-// bytes is the value Go reads. A resourceFieldRef is what the kubelet
-// writes: the container's value divided by the divisor, rounded up.
-func (s goMemLimit) bytes(c *lint.Container) (int64, bool) {
-	if s.field == "" {
-		v, off, err := runtimeflags.ParseGoMemLimit(s.raw)
-		return v, err == nil && !off
-	}
-	var e lint.Effective
-	switch s.field {
-	case "limits.memory":
-		e = c.Limit
-	case "requests.memory":
-		e = c.Request
-	default:
-		return 0, false
-	}
-	if !e.Usable() {
-		return 0, false
-	}
-	div := int64(1)
-	if s.divisor != "" {
-		q, err := resource.ParseQuantity(s.divisor)
-		if err != nil || q.Value() <= 0 {
-			return 0, false
-		}
-		div = q.Value()
-	}
-	return int64(math.Ceil(float64(e.Bytes()) / float64(div))), true
-}
-
-// goMemLimitSettings returns the GOMEMLIMIT of each command line that sets
-// it inline (GOMEMLIMIT=… ./server, env GOMEMLIMIT=… ./server), or else
-// the container's environment variable; a value from a ConfigMap that is
-// not in the repo is left alone.
-func goMemLimitSettings(c *lint.Container) []goMemLimit {
-	if c.Process == nil {
-		return nil
-	}
-	var out []goMemLimit
-	for _, cmd := range c.Process.Commands {
-		_, rest := cmd.Program()
-		for _, w := range cmd[:len(cmd)-len(rest)] {
-			if v, ok := strings.CutPrefix(w.Value, "GOMEMLIMIT="); ok {
-				out = append(out, goMemLimit{raw: v, at: w.At})
-			}
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	v, ok := c.Process.Lookup("GOMEMLIMIT")
-	switch {
-	case !ok:
-		return nil
-	case v.ResourceField != "":
-		return []goMemLimit{{field: v.ResourceField, divisor: v.Divisor, at: v.At}}
-	case v.Known:
-		return []goMemLimit{{raw: v.Value, at: v.At}}
-	}
-	return nil
+	return fmt.Sprintf("GOMEMLIMIT from resourceFieldRef %s with divisor %s (%d, read by Go as bytes)", s.Field, s.Divisor, v)
 }

@@ -306,9 +306,9 @@ func maxHeap(p *lint.Pass) (heap, bool) {
 				with: func(b int64) string { return fmt.Sprintf("set --max-old-space-size=%d", b>>20) }})
 		}
 	}
-	for _, s := range goMemLimitSettings(p.Container) {
-		if b, ok := s.bytes(p.Container); ok {
-			hs = append(hs, heap{text: s.what(p.Container), bytes: b, at: s.at, fraction: p.Settings.GoMemLimitFraction,
+	for _, s := range p.Container.GoMemLimit() {
+		if b, ok := s.Bytes(p.Container); ok {
+			hs = append(hs, heap{text: goMemLimitWhat(s, p.Container), bytes: b, at: s.At, fraction: p.Settings.GoMemLimitFraction,
 				with: func(b int64) string { return "set GOMEMLIMIT=" + runtimeflags.FormatGoMemLimit(b) }})
 		}
 	}
