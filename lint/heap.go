@@ -252,3 +252,18 @@ func (c *Container) GoMemLimit() []GoMemLimit {
 	}
 	return nil
 }
+
+// DotnetSetting looks a .NET GC setting up under DOTNET_ first, then
+// COMPlus_, as the runtime does, and returns the variable and its full
+// name. Callers leave a value they cannot see (Known false) alone.
+func (p *Process) DotnetSetting(name string) (EnvVar, string, bool) {
+	if p == nil {
+		return EnvVar{}, "", false
+	}
+	for _, prefix := range []string{"DOTNET_", "COMPlus_"} {
+		if v, ok := p.Lookup(prefix + name); ok {
+			return v, prefix + name, true
+		}
+	}
+	return EnvVar{}, "", false
+}

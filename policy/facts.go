@@ -340,25 +340,20 @@ func goFacts(c *lint.Container) any {
 	return f
 }
 
+// dotnetFacts serializes the .NET GC heap limits the rules read.
 func dotnetFacts(proc *lint.Process) any {
-	if proc == nil {
-		return nil
-	}
 	out := map[string]any{}
 	for _, name := range []string{"GCHeapHardLimit", "GCHeapHardLimitPercent"} {
-		for _, prefix := range []string{"DOTNET_", "COMPlus_"} {
-			v, ok := proc.Lookup(prefix + name)
-			if !ok || !v.Known {
-				continue
-			}
-			n, parsed := runtimeflags.ParseDotnetHex(v.Value)
-			f := map[string]any{"variable": prefix + name, "raw": v.Value, "value": nil, "path": v.At.Path.String()}
-			if parsed && n <= math.MaxInt64 {
-				f["value"] = int64(n)
-			}
-			out[strings.ToLower(name[:1])+name[1:]] = f
-			break
+		v, full, ok := proc.DotnetSetting(name)
+		if !ok || !v.Known {
+			continue
 		}
+		n, parsed := runtimeflags.ParseDotnetHex(v.Value)
+		f := map[string]any{"variable": full, "raw": v.Value, "value": nil, "path": v.At.Path.String()}
+		if parsed && n <= math.MaxInt64 {
+			f["value"] = int64(n)
+		}
+		out[strings.ToLower(name[:1])+name[1:]] = f
 	}
 	if len(out) == 0 {
 		return nil

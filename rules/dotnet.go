@@ -60,7 +60,7 @@ func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 	limit := c.Limit.Bytes()
 	target, share := heapTarget(limit, p.Settings.HeapFraction)
 	field := fmt.Sprintf("%s %s", c.Limit.Q.Field, c.Limit.Q.Raw)
-	if v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimit"); ok {
+	if v, name, ok := c.Process.DotnetSetting("GCHeapHardLimit"); ok {
 		if !v.Known {
 			return nil // a byte count we cannot see overrides the percentage too
 		}
@@ -86,7 +86,7 @@ func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 			Related: comparedWithLimit(p),
 		}}
 	}
-	v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimitPercent")
+	v, name, ok := c.Process.DotnetSetting("GCHeapHardLimitPercent")
 	if !ok || !v.Known {
 		return nil
 	}
@@ -127,18 +127,6 @@ func decimalReading(raw string) (uint64, bool) {
 	}
 	d, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(raw), "+"), 10, 64)
 	return d, err == nil
-}
-
-// dotnetSetting looks a GC setting up under DOTNET_ first, then COMPlus_,
-// as the runtime does. Callers leave a value they cannot see (Known false)
-// alone.
-func dotnetSetting(proc *lint.Process, name string) (lint.EnvVar, string, bool) {
-	for _, prefix := range []string{"DOTNET_", "COMPlus_"} {
-		if v, ok := proc.Lookup(prefix + name); ok {
-			return v, prefix + name, true
-		}
-	}
-	return lint.EnvVar{}, "", false
 }
 
 // hexNote says how a value without 0x was read: " (hexadecimal 0x90 = 144)".

@@ -356,7 +356,7 @@ func dotnetHeap(p *lint.Pass) (heap, bool) {
 	if c.Process == nil {
 		return heap{}, false
 	}
-	if v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimit"); ok {
+	if v, name, ok := c.Process.DotnetSetting("GCHeapHardLimit"); ok {
 		n, parsed := runtimeflags.ParseDotnetHex(v.Value)
 		if !v.Known || !parsed || n == 0 || n > math.MaxInt64 {
 			return heap{}, false
@@ -364,7 +364,7 @@ func dotnetHeap(p *lint.Pass) (heap, bool) {
 		return heap{text: fmt.Sprintf("%s=%s (%s)", name, v.Value, sizeText(int64(n))), bytes: int64(n), at: v.At, fraction: p.Settings.HeapFraction,
 			with: func(b int64) string { return fmt.Sprintf("set %s=0x%X", name, b) }}, true
 	}
-	v, name, ok := dotnetSetting(c.Process, "GCHeapHardLimitPercent")
+	v, name, ok := c.Process.DotnetSetting("GCHeapHardLimitPercent")
 	if !ok || !v.Known {
 		return heap{}, false
 	}
