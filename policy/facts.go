@@ -116,24 +116,18 @@ func replicasOf(o *lint.Object) int64 {
 }
 
 // hpaFor is the HorizontalPodAutoscaler of the namespace that targets o.
+// hpaFor serializes the HPA the quota rules count for o (lint's one
+// matcher).
 func hpaFor(o *lint.Object, ns *lint.Namespace) map[string]any {
-	if ns == nil {
+	h, most := ns.HPAFor(o)
+	if h == nil {
 		return nil
 	}
-	for _, h := range ns.HPAs {
-		if h.Str("spec", "scaleTargetRef", "kind") != o.Kind || h.Str("spec", "scaleTargetRef", "name") != o.Name {
-			continue
-		}
-		out := map[string]any{"name": h.Name, "minReplicas": int64(1), "maxReplicas": nil}
-		if n, err := strconv.ParseInt(h.Str("spec", "minReplicas"), 10, 64); err == nil {
-			out["minReplicas"] = n
-		}
-		if n, err := strconv.ParseInt(h.Str("spec", "maxReplicas"), 10, 64); err == nil {
-			out["maxReplicas"] = n
-		}
-		return out
+	out := map[string]any{"name": h.Name, "minReplicas": int64(1), "maxReplicas": most}
+	if n, err := strconv.ParseInt(h.Str("spec", "minReplicas"), 10, 64); err == nil {
+		out["minReplicas"] = n
 	}
-	return nil
+	return out
 }
 
 func containerFacts(c *lint.Container, w *lint.Workload, ns *lint.Namespace, vols []memVolume) map[string]any {

@@ -495,27 +495,15 @@ func readTargetRef(o *lint.Object, key string) targetRef {
 	return r
 }
 
-// apiGroup is the API group of an apiVersion: "apps" of apps/v1, "" of v1.
-// extensions is where Deployments and ReplicaSets lived before apps.
-func apiGroup(apiVersion string) string {
-	g, _, ok := strings.Cut(apiVersion, "/")
-	if !ok {
-		return ""
-	}
-	if g == "extensions" {
-		return "apps"
-	}
-	return g
-}
 
 // refersTo reports whether r names o; a reference without an apiVersion
 // matches any group.
 func (r targetRef) refersTo(o *lint.Object) bool {
-	return r.ok && r.Kind == o.Kind && r.Name == o.Name && (r.APIVersion == "" || apiGroup(r.APIVersion) == apiGroup(o.APIVersion))
+	return r.ok && lint.RefersTo(r.APIVersion, r.Kind, r.Name, o)
 }
 
 func sameTarget(a, b targetRef) bool {
-	return a.Kind == b.Kind && a.Name == b.Name && (a.APIVersion == "" || b.APIVersion == "" || apiGroup(a.APIVersion) == apiGroup(b.APIVersion))
+	return a.Kind == b.Kind && a.Name == b.Name && (a.APIVersion == "" || b.APIVersion == "" || lint.APIGroup(a.APIVersion) == lint.APIGroup(b.APIVersion))
 }
 
 // scaleTarget finds the workload r names, preferring one from the

@@ -857,7 +857,7 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 			pc.pods, pc.why = n, "replicas"
 			pc.at = loc(lint.Root.Keys("spec", "replicas"), fmt.Sprintf("%s %s: %s", o.Kind, o.Name, plural(n, "replica")))
 		}
-		if h, n := hpaFor(ns, o); h != nil {
+		if h, n := ns.HPAFor(o); h != nil {
 			pc.pods, pc.why = n, "HPA "+h.Name+" maxReplicas"
 			pc.at = objectRelated(h, lint.Root.Keys("spec", "maxReplicas"), fmt.Sprintf("HorizontalPodAutoscaler %s scales %s %s up to %s", h.Name, o.Kind, o.Name, plural(n, "replica")))
 		}
@@ -917,21 +917,6 @@ func jobPods(o *lint.Object, keys ...string) (int64, string, lint.Related) {
 	return n, why, at
 }
 
-// hpaFor returns the HPA whose scaleTargetRef names the object (the
-// largest maxReplicas when several do) and its maxReplicas.
-func hpaFor(ns *lint.Namespace, o *lint.Object) (*lint.Object, int64) {
-	var best *lint.Object
-	var most int64
-	for _, h := range ns.HPAs {
-		if h.Str("spec", "scaleTargetRef", "kind") != o.Kind || h.Str("spec", "scaleTargetRef", "name") != o.Name {
-			continue
-		}
-		if n, ok := intAt(h.Get("spec", "maxReplicas")); ok && (best == nil || n > most) {
-			best, most = h, n
-		}
-	}
-	return best, most
-}
 
 // surge is a rolling update's maxSurge in pods: an integer, or a percentage
 // of the replicas rounded up, as the deployment controller computes it.
