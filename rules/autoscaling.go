@@ -495,7 +495,6 @@ func readTargetRef(o *lint.Object, key string) targetRef {
 	return r
 }
 
-
 // refersTo reports whether r names o; a reference without an apiVersion
 // matches any group.
 func (r targetRef) refersTo(o *lint.Object) bool {

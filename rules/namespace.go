@@ -917,7 +917,6 @@ func jobPods(o *lint.Object, keys ...string) (int64, string, lint.Related) {
 	return n, why, at
 }
 
-
 // surge is a rolling update's maxSurge in pods: an integer, or a percentage
 // of the replicas rounded up, as the deployment controller computes it.
 func surge(v *yaml.Node, pods int64, def string) int64 {
