@@ -74,7 +74,34 @@ type Rule struct {
 	Example  string // YAML that fires, for explain
 	Good     string // the same YAML fixed, for explain
 	Off      bool   // runs only when enabled
-	Check    func(*Pass) []Diagnostic
+	// Family groups rules for code scanning tags ("jvm", "quota"); user
+	// policies are "custom".
+	Family string
+	// Precision is how often a finding is right, for code scanning's
+	// sorting: parsing and admission arithmetic are certain, heuristics less.
+	Precision Precision
+	Check     func(*Pass) []Diagnostic
+}
+
+// Precision is SARIF's precision of a rule.
+type Precision int
+
+// Precisions; the zero value is high.
+const (
+	HighPrecision Precision = iota
+	VeryHighPrecision
+	MediumPrecision
+)
+
+func (p Precision) String() string {
+	switch p {
+	case VeryHighPrecision:
+		return "very-high"
+	case MediumPrecision:
+		return "medium"
+	case HighPrecision:
+	}
+	return "high"
 }
 
 // Diagnostic is what a rule knows; the engine makes the Finding by mapping

@@ -207,7 +207,7 @@ func buildRules(ctx context.Context, c *ast.Compiler, store storage.Store, opts 
 		}
 		out = append(out, &lint.Rule{
 			ID: id, Name: name, Severity: sev, Scope: lint.ObjectScope,
-			Summary: summaryOf(m.title, g), Doc: doc, Fix: fix, Example: m.example,
+			Summary: summaryOf(m.title, g), Doc: doc, Fix: fix, Example: m.example, Family: "custom",
 			Check: pr.check,
 		})
 	}

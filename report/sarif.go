@@ -211,7 +211,7 @@ func sarifRules(r *lint.Result) ([]sarifRule, map[string]int) {
 			Help:                 sarifHelp{Text: help.String(), Markdown: helpMarkdown(rule)},
 			DefaultConfiguration: sarifConfiguration{Level: sarifLevel(rule.Severity)},
 			Properties: sarifRuleProps{
-				Tags: ruleTags(rule.ID), Precision: rulePrecision(rule.ID),
+				Tags: ruleTags(rule), Precision: rule.Precision.String(),
 				Problem: sarifProblem{Severity: problemSeverity(rule.Severity)},
 			},
 		})
@@ -233,50 +233,12 @@ func helpMarkdown(r *lint.Rule) string {
 
 // ruleTags are the code-scanning tags of a rule: never "security", which
 // would file memory mistakes as vulnerabilities.
-func ruleTags(id string) []string {
+func ruleTags(r *lint.Rule) []string {
 	tags := []string{"reliability", "kubernetes", "memory"}
-	family := ""
-	switch {
-	case !strings.HasPrefix(id, "OOM"):
-		family = "custom"
-	case strings.HasPrefix(id, "OOM20"):
-		family = "jvm"
-	case strings.HasPrefix(id, "OOM21"):
-		family = "nodejs"
-	case strings.HasPrefix(id, "OOM22"):
-		family = "go"
-	case strings.HasPrefix(id, "OOM23"):
-		family = "python"
-	case strings.HasPrefix(id, "OOM24"):
-		family = "dotnet"
-	case id == "OOM301" || id == "OOM302" || id == "OOM303":
-		family = "tmpfs"
-	case id == "OOM401" || id == "OOM402":
-		family = "admission"
-	case id == "OOM403" || id == "OOM404":
-		family = "quota"
-	case strings.HasPrefix(id, "OOM40"):
-		family = "autoscaling"
-	case strings.HasPrefix(id, "OOM9"):
-		family = "config"
-	}
-	if family != "" {
-		tags = append(tags, family)
+	if r.Family != "" {
+		tags = append(tags, r.Family)
 	}
 	return tags[:min(len(tags), sarifMaxTags)]
-}
-
-// rulePrecision: very-high for parsing, quantity and admission arithmetic,
-// medium for heuristics, high for the rest (GitHub sorts by it).
-func rulePrecision(id string) string {
-	switch id {
-	case "OOM103", "OOM106", "OOM107", "OOM109", "OOM223", "OOM401", "OOM402", "OOM403",
-		lint.RenderErrorID, lint.ParseErrorID, lint.PolicyErrorID, lint.SuppressionInvalidID:
-		return "very-high"
-	case "OOM213", "OOM304":
-		return "medium"
-	}
-	return "high"
 }
 
 func sarifLevel(s lint.Severity) string {

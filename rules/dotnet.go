@@ -15,6 +15,7 @@ import (
 
 var dotnetHeapLimitExceedsLimit = &lint.Rule{
 	ID: "OOM241", Name: "dotnet-heap-limit-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "dotnet",
 	Summary: ".NET GC heap hard limit at or above the container memory limit",
 	Doc: `In a container with a memory limit the .NET GC (Core 3.0+) caps its heap at
 75% of the limit by default, and throws OutOfMemoryException, which the

@@ -7,6 +7,7 @@ import "github.com/oomlint/oomlint/lint"
 
 var renderError = &lint.Rule{
 	ID: lint.RenderErrorID, Name: "render-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a chart, kustomization or GitOps object did not render, or oomlint failed on an object",
 	Doc: `oomlint renders Helm charts and kustomizations itself before checking them,
 and what Flux Kustomizations, HelmReleases and Argo CD Applications
@@ -26,6 +27,7 @@ replicas: {{ required "replicas is required" .Values.replicas }}`,
 
 var parseError = &lint.Rule{
 	ID: lint.ParseErrorID, Name: "parse-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a file is not valid YAML or JSON, or cannot be read",
 	Doc: `A manifest that does not parse cannot be applied, and nothing in it can be
 checked. The finding is at the line the YAML parser names; the other
@@ -43,6 +45,7 @@ chart are reported once per file, not once per line.`,
 
 var policyError = &lint.Rule{
 	ID: lint.PolicyErrorID, Name: "policy-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a Rego policy failed to compile or evaluate",
 	Doc: `User policies run beside the built-in rules. A policy that does not
 compile, or fails while evaluating an object, is reported at the policy
@@ -55,6 +58,7 @@ file and line so the rest of the run still counts.`,
 
 var suppressionInvalid = &lint.Rule{
 	ID: lint.SuppressionInvalidID, Name: "suppression-invalid", Severity: lint.Info, Scope: lint.EngineScope,
+	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "an ignore comment or annotation is malformed or names an unknown rule",
 	Doc: `Suppressions are "# oomlint:ignore OOM104 reason" comments (on the line,
 or on the line above) and the oomlint.io/ignore annotation

@@ -22,6 +22,7 @@ import (
 
 var limitRangeViolation = &lint.Rule{
 	ID: "OOM401", Name: "limitrange-violation", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Family: "admission", Precision: lint.VeryHighPrecision,
 	Summary: "container or pod memory is outside the bounds of the namespace's LimitRange: pods are rejected",
 	Doc: `The LimitRanger admission plugin first fills missing limits and requests
 from the LimitRange defaults, then checks every container (and, for
@@ -76,6 +77,7 @@ spec:
 
 var limitRangeInconsistent = &lint.Rule{
 	ID: "OOM402", Name: "limitrange-inconsistent", Severity: lint.Error, Scope: lint.NamespaceScope,
+	Family: "admission", Precision: lint.VeryHighPrecision,
 	Summary: "LimitRange contradicts itself: the API server rejects it",
 	Doc: `The API server validates a LimitRange after filling its gaps (a missing
 default takes max, a missing defaultRequest takes default, else min) and
@@ -114,6 +116,7 @@ spec:
 
 var quotaRequiresMemory = &lint.Rule{
 	ID: "OOM403", Name: "quota-requires-memory", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family: "quota", Precision: lint.VeryHighPrecision,
 	Summary: "a ResourceQuota constrains memory but a container has no value and no LimitRange default: pods are rejected",
 	Doc: `When a ResourceQuota of the namespace sets hard limits.memory, every
 container of every pod it covers (init containers and sidecars included)
@@ -162,6 +165,7 @@ spec:
 
 var quotaExceeded = &lint.Rule{
 	ID: "OOM404", Name: "quota-exceeded", Severity: lint.Error, Scope: lint.NamespaceScope,
+	Family:  "quota",
 	Summary: "replicas × pod memory of the namespace's workloads exceeds a ResourceQuota's hard value",
 	Doc: `A ResourceQuota caps the sum of the memory requests (requests.memory,
 memory) or limits (limits.memory) of all pods of the namespace. Once the

@@ -17,6 +17,7 @@ import (
 
 var nodeHeapExceedsLimit = &lint.Rule{
 	ID: "OOM211", Name: "node-heap-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "nodejs",
 	Summary: "Node.js --max-old-space-size at or above the container memory limit",
 	Doc: `--max-old-space-size caps V8's old generation, which is only part of a
 Node.js process: the young generation (semi-spaces), code space, Buffers and
@@ -56,6 +57,7 @@ func checkNodeHeapExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var nodeHeapHeadroom = &lint.Rule{
 	ID: "OOM212", Name: "node-heap-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Family:  "nodejs",
 	Summary: "Node.js --max-old-space-size leaves little of the memory limit for the rest of the process",
 	Doc: `--max-old-space-size caps only V8's old generation. The young generation,
 code space, Buffers and ArrayBuffers (kept outside the JavaScript heap),
@@ -124,6 +126,7 @@ func checkNodeHeap(p *lint.Pass, fires func(heap, limit int64) bool, format stri
 
 var nodeHeapUnset = &lint.Rule{
 	ID: "OOM213", Name: "node-heap-unset", Severity: lint.Info, Scope: lint.ContainerScope,
+	Family: "nodejs", Precision: lint.MediumPrecision,
 	Summary: "Node.js container with a memory limit and no --max-old-space-size",
 	Doc: `Without --max-old-space-size, V8 picks the old-space limit itself. Node.js 12
 and later size it from the memory they can see, the cgroup limit included,

@@ -30,6 +30,7 @@ the first thing to stop the writes is the kernel's OOM killer (exit 137).`
 
 var tmpfsSizeLimitMissing = &lint.Rule{
 	ID: "OOM301", Name: "tmpfs-size-limit-missing", Severity: lint.Warning, Scope: lint.WorkloadScope,
+	Family:  "tmpfs",
 	Summary: "in-memory emptyDir volume without a sizeLimit",
 	Doc: tmpfsDoc + `
 
@@ -106,6 +107,7 @@ func checkTmpfsSizeLimitMissing(p *lint.Pass) []lint.Diagnostic {
 
 var tmpfsExceedsLimit = &lint.Rule{
 	ID: "OOM302", Name: "tmpfs-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "tmpfs",
 	Summary: "in-memory emptyDir sizeLimit at or above the memory limit of a container that mounts it",
 	Doc: tmpfsDoc + `
 
@@ -172,6 +174,7 @@ func checkTmpfsExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var memoryBudgetExceeded = &lint.Rule{
 	ID: "OOM303", Name: "memory-budget-exceeded", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "tmpfs",
 	Summary: "max heap plus mounted in-memory volumes at or above the container memory limit",
 	Doc: tmpfsDoc + `
 
@@ -417,6 +420,7 @@ func mounts(c *lint.Container, volume string) bool { return c.Mounts(volume) }
 
 var sidecarMemoryLimitMissing = &lint.Rule{
 	ID: "OOM304", Name: "sidecar-memory-limit-missing", Severity: lint.Warning, Scope: lint.WorkloadScope,
+	Family: "pod", Precision: lint.MediumPrecision,
 	Summary: "sidecar container, declared or injected by a mesh, without a memory limit",
 	Doc: `A sidecar runs for the pod's whole life beside the application: a proxy
 buffers requests and holds a connection table, a log shipper buffers what it
@@ -645,6 +649,7 @@ func injectedProxies(p *lint.Pass) []injected {
 
 var podExceedsNodeMemory = &lint.Rule{
 	ID: "OOM305", Name: "pod-exceeds-node-memory", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Family:  "pod",
 	Summary: "the pod's total memory request is more than a node has",
 	Doc: `The scheduler places a pod only on a node whose allocatable memory, minus
 what the pods already there request, covers the pod's total request. A pod
@@ -834,6 +839,7 @@ func podRequest(p *lint.Pass) ([]contributor, string) {
 
 var terminationMessagePolicy = &lint.Rule{
 	ID: "OOM306", Name: "termination-message-policy", Severity: lint.Info, Scope: lint.ContainerScope, Off: true,
+	Family:  "pod",
 	Summary: "container without terminationMessagePolicy: FallbackToLogsOnError",
 	Doc: `When the kernel OOM-kills a container, the process gets SIGKILL and writes
 no termination message. kubectl describe pod then shows only "OOMKilled,

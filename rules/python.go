@@ -24,6 +24,7 @@ import (
 
 var gunicornMaxRequestsMissing = &lint.Rule{
 	ID: "OOM231", Name: "gunicorn-max-requests-missing", Severity: lint.Info, Scope: lint.ContainerScope,
+	Family:  "python",
 	Summary: "gunicorn runs without --max-requests, so workers are never recycled",
 	Doc: `gunicorn keeps each worker process alive forever unless --max-requests is
 set (its default, 0, turns recycling off). A slow leak in the application or

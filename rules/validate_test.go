@@ -79,3 +79,19 @@ func TestValidateRejects(t *testing.T) {
 		}
 	})
 }
+
+// TestFamilies checks every built-in rule says which family it belongs to
+// (its code scanning tag) and that families are lower-case words.
+func TestFamilies(t *testing.T) {
+	for _, r := range rules.All {
+		if r.Family == "" || r.Family == "custom" {
+			t.Errorf("%s %s: no family", r.ID, r.Name)
+		}
+		for _, c := range r.Family {
+			if (c < 'a' || c > 'z') && c != '-' {
+				t.Errorf("%s: family %q is not a lower-case word", r.ID, r.Family)
+				break
+			}
+		}
+	}
+}
