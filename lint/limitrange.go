@@ -2,7 +2,9 @@ package lint
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -26,16 +28,25 @@ type Namespace struct {
 	VPAs              []*Object // VerticalPodAutoscaler
 }
 
-// LimitRangeItem is the memory part of one `type: Container` item of a
-// LimitRange, with the gaps the API server fills when it stores it
-// (SetDefaults_LimitRangeItem): a missing default takes max, a missing
-// defaultRequest takes default, else min.
+// LimitRangeItem is the memory part of one item of a LimitRange's
+// spec.limits: the values as written, and for type Container items the
+// defaults as the API server stores them (SetDefaults_LimitRangeItem): a
+// missing default takes max, a missing defaultRequest takes default, else
+// min. It is read once, for the engine's defaulting and the LimitRange
+// rules alike.
 type LimitRangeItem struct {
 	Object         *Object
-	Path           Path      // spec.limits[i]
-	Max, Min       *Quantity // as written
+	Path           Path   // spec.limits[i]
+	Type           string // Container, Pod, PersistentVolumeClaim
+	Max, Min       *Quantity
+	Ratio          *Quantity // maxLimitRequestRatio.memory
 	Default        *Quantity // as stored: written, else max
 	DefaultRequest *Quantity // as stored: written, else default, else min
+	// WrittenDefault and WrittenDefaultRequest are the values as written.
+	WrittenDefault, WrittenDefaultRequest *Quantity
+	// DefaultKey and DefaultRequestKey say whether default and
+	// defaultRequest are set for any resource (a type Pod item may not).
+	DefaultKey, DefaultRequestKey bool
 }
 
 // namespaces gathers the facts of every namespace from all objects.
@@ -55,11 +66,15 @@ func namespaces(objects []*Object) map[string]*Namespace {
 			get().Workloads = append(get().Workloads, o.Workload)
 		case o.Kind == "LimitRange":
 			get().LimitRangeObjects = append(get().LimitRangeObjects, o)
-			items := limitRangeItems(o)
+			items := LimitRangeItems(o)
 			// The API server refuses a LimitRange that contradicts
 			// itself (OOM402), so it defaults nothing.
-			if !slices.ContainsFunc(items, (*LimitRangeItem).contradicts) {
-				ns.LimitRanges = append(ns.LimitRanges, items...)
+			if !slices.ContainsFunc(items, func(it *LimitRangeItem) bool { return len(it.Contradictions()) > 0 }) {
+				for _, it := range items {
+					if it.Type == "Container" && (it.Default != nil || it.DefaultRequest != nil || it.Max != nil || it.Min != nil) {
+						ns.LimitRanges = append(ns.LimitRanges, it)
+					}
+				}
 			}
 		case o.Kind == "ResourceQuota":
 			get().ResourceQuotas = append(get().ResourceQuotas, o)
@@ -82,7 +97,9 @@ func sortedNamespaces(m map[string]*Namespace) []*Namespace {
 	return out
 }
 
-func limitRangeItems(o *Object) []*LimitRangeItem {
+// LimitRangeItems reads every item of a LimitRange's spec.limits. A value
+// that does not parse is left out: the API server would refuse it.
+func LimitRangeItems(o *Object) []*LimitRangeItem {
 	seq := get(o.Node, "spec", "limits")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
@@ -90,11 +107,8 @@ func limitRangeItems(o *Object) []*LimitRangeItem {
 	var out []*LimitRangeItem
 	for i, n := range seq.Content {
 		n = deref(n)
-		if str(n, "type") != "Container" {
-			continue
-		}
 		at := Root.Keys("spec", "limits").Index(i)
-		it := &LimitRangeItem{Object: o, Path: at}
+		it := &LimitRangeItem{Object: o, Path: at, Type: str(n, "type")}
 		read := func(key string) *Quantity {
 			v := get(n, key, "memory")
 			if v == nil || v.Kind != yaml.ScalarNode {
@@ -102,26 +116,96 @@ func limitRangeItems(o *Object) []*LimitRangeItem {
 			}
 			q := &Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: v.Value, Info: quantity.Classify(v.Value)}
 			if !q.Valid() {
-				return nil // a LimitRange the API server would refuse defaults nothing
+				return nil
 			}
 			return q
 		}
-		it.Max, it.Min = read("max"), read("min")
-		it.Default = cmpOr(read("default"), it.Max)
-		it.DefaultRequest = cmpOr(read("defaultRequest"), it.Default, it.Min)
-		if it.Default != nil || it.DefaultRequest != nil || it.Max != nil || it.Min != nil {
-			out = append(out, it)
-		}
+		it.Max, it.Min, it.Ratio = read("max"), read("min"), read("maxLimitRequestRatio")
+		it.WrittenDefault, it.WrittenDefaultRequest = read("default"), read("defaultRequest")
+		it.Default = cmpOr(it.WrittenDefault, it.Max)
+		it.DefaultRequest = cmpOr(it.WrittenDefaultRequest, it.Default, it.Min)
+		it.DefaultKey = nonEmptyMap(get(n, "default"))
+		it.DefaultRequestKey = nonEmptyMap(get(n, "defaultRequest"))
+		out = append(out, it)
 	}
 	return out
 }
 
-// contradicts reports the pairs the API server's validation refuses:
-// min ≤ defaultRequest ≤ default ≤ max must hold where set.
-func (it *LimitRangeItem) contradicts() bool {
-	less := func(a, b *Quantity) bool { return a != nil && b != nil && a.Info.Exact() < b.Info.Exact() }
-	return less(it.Max, it.Min) || less(it.Default, it.DefaultRequest) || less(it.Max, it.Default) ||
-		less(it.DefaultRequest, it.Min) || less(it.Max, it.DefaultRequest) || less(it.Default, it.Min)
+func nonEmptyMap(n *yaml.Node) bool {
+	n = deref(n)
+	return n != nil && n.Kind == yaml.MappingNode && len(n.Content) > 0
+}
+
+// Contradiction is one reason the API server rejects a LimitRange item.
+type Contradiction struct {
+	At    Path      // the value a person edits
+	Other *Quantity // the value it contradicts, nil when none
+	Msg   string
+	Fix   string
+}
+
+// Contradictions lists what ValidateLimitRange rejects in an item, for
+// memory. Pairs of written values suffice: each check against a value the
+// API server filled in (default ← max, defaultRequest ← default or min)
+// fails exactly when a check between written values fails too.
+func (it *LimitRangeItem) Contradictions() []Contradiction {
+	var out []Contradiction
+	gt := func(a, b *Quantity) bool { return a != nil && b != nil && a.Info.Exact() > b.Info.Exact() }
+	add := func(at, other *Quantity, rel, fix string) {
+		out = append(out, Contradiction{At: at.Path, Other: other,
+			Msg: fmt.Sprintf("%s %s is %s %s %s", at.Field, at.Raw, rel, other.Field, other.Raw), Fix: fix})
+	}
+	if it.Type == "Pod" {
+		for _, k := range []struct {
+			on  bool
+			key string
+		}{{it.DefaultKey, "default"}, {it.DefaultRequestKey, "defaultRequest"}} {
+			if k.on {
+				out = append(out, Contradiction{At: it.Path.Key(k.key),
+					Msg: k.key + " may not be set on a type Pod item (pods are not defaulted, only containers)",
+					Fix: "move " + k.key + " to a type Container item"})
+			}
+		}
+	}
+	def, defReq := it.WrittenDefault, it.WrittenDefaultRequest
+	if gt(it.Min, it.Max) {
+		// The root cause: every default is then below min or above max.
+		add(it.Min, it.Max, "above", "lower min.memory to at most "+it.Max.Raw+", or raise max.memory")
+		return out
+	}
+	if gt(it.Min, defReq) {
+		add(defReq, it.Min, "below", "raise defaultRequest.memory to at least "+it.Min.Raw)
+	}
+	if gt(defReq, it.Max) {
+		add(defReq, it.Max, "above", "lower defaultRequest.memory to at most "+it.Max.Raw)
+	}
+	if gt(defReq, def) {
+		add(defReq, def, "above", fmt.Sprintf("lower defaultRequest.memory to at most %s, or raise default.memory to at least %s", def.Raw, defReq.Raw))
+	}
+	if gt(it.Min, def) {
+		add(def, it.Min, "below", "raise default.memory to at least "+it.Min.Raw)
+	}
+	if gt(def, it.Max) {
+		add(def, it.Max, "above", fmt.Sprintf("lower default.memory to at most %s, or raise max.memory", it.Max.Raw))
+	}
+	return append(out, it.ratioContradictions()...)
+}
+
+func (it *LimitRangeItem) ratioContradictions() []Contradiction {
+	if it.Ratio == nil {
+		return nil
+	}
+	r := it.Ratio.Info.Exact()
+	switch {
+	case r < 1:
+		return []Contradiction{{At: it.Ratio.Path, Msg: fmt.Sprintf("maxLimitRequestRatio.memory %s is below 1 (a limit is never below its request)", it.Ratio.Raw), Fix: "set maxLimitRequestRatio.memory to 1 or more"}}
+	case it.Min != nil && it.Max != nil && it.Min.Info.Exact() > 0 && r > it.Max.Info.Exact()/it.Min.Info.Exact():
+		most := it.Max.Info.Exact() / it.Min.Info.Exact()
+		return []Contradiction{{At: it.Ratio.Path, Other: it.Max,
+			Msg: fmt.Sprintf("maxLimitRequestRatio.memory %s is above max / min = %s / %s = %s", it.Ratio.Raw, it.Max.Raw, it.Min.Raw, strconv.FormatFloat(most, 'f', -1, 64)),
+			Fix: "lower maxLimitRequestRatio.memory to at most " + strconv.FormatFloat(math.Floor(most*100)/100, 'f', -1, 64)}}
+	}
+	return nil
 }
 
 func cmpOr(qs ...*Quantity) *Quantity {

@@ -224,126 +224,15 @@ spec:
 
 // ---- LimitRanges -------------------------------------------------------
 
-// lrItem is the memory part of one item of a LimitRange's spec.limits, as
-// written (the API server's gap filling is applied by the engine for
-// defaults, and is not needed for the bounds).
-type lrItem struct {
-	obj                        *lint.Object
-	path                       lint.Path // spec.limits[i]
-	typ                        string    // Container, Pod, PersistentVolumeClaim
-	max, min, def, defReq, rat *lint.Quantity
-	defaultKey, defReqKey      bool // default / defaultRequest present with any resource
-}
-
-func readLimitRange(o *lint.Object) []*lrItem {
-	seq := o.Get("spec", "limits")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	var out []*lrItem
-	for i, n := range seq.Content {
-		n = derefNode(n)
-		at := lint.Root.Keys("spec", "limits").Index(i)
-		it := &lrItem{obj: o, path: at, typ: nodeScalar(n, "type")}
-		read := func(key string) *lint.Quantity {
-			v := mapValue(mapValue(n, key), "memory")
-			if v == nil || v.Kind != yaml.ScalarNode {
-				return nil
-			}
-			info := quantity.Classify(v.Value)
-			if info.Class == quantity.Invalid {
-				return nil
-			}
-			return &lint.Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: v.Value, Info: info}
-		}
-		it.max, it.min, it.def, it.defReq, it.rat = read("max"), read("min"), read("default"), read("defaultRequest"), read("maxLimitRequestRatio")
-		it.defaultKey = nonEmptyMap(mapValue(n, "default"))
-		it.defReqKey = nonEmptyMap(mapValue(n, "defaultRequest"))
-		out = append(out, it)
-	}
-	return out
-}
-
-// contradiction is one reason the API server rejects a LimitRange item.
-type contradiction struct {
-	at    lint.Path // the value a person edits
-	other *lint.Quantity
-	msg   string
-	fix   string
-}
-
-// contradictions lists what ValidateLimitRange rejects in an item, for
-// memory. Pairs of written values suffice: each check against a value the
-// API server filled in (default ← max, defaultRequest ← default or min)
-// fails exactly when a check between written values fails too.
-func (it *lrItem) contradictions() []contradiction {
-	var out []contradiction
-	gt := func(a, b *lint.Quantity) bool { return a != nil && b != nil && a.Info.Exact() > b.Info.Exact() }
-	add := func(at, other *lint.Quantity, rel, fix string) {
-		out = append(out, contradiction{at: at.Path, other: other,
-			msg: fmt.Sprintf("%s %s is %s %s %s", at.Field, at.Raw, rel, other.Field, other.Raw), fix: fix})
-	}
-	if it.typ == "Pod" {
-		for _, k := range []struct {
-			on  bool
-			key string
-		}{{it.defaultKey, "default"}, {it.defReqKey, "defaultRequest"}} {
-			if k.on {
-				out = append(out, contradiction{at: it.path.Key(k.key),
-					msg: k.key + " may not be set on a type Pod item (pods are not defaulted, only containers)",
-					fix: "move " + k.key + " to a type Container item"})
-			}
-		}
-	}
-	if gt(it.min, it.max) {
-		// The root cause: every default is then below min or above max.
-		add(it.min, it.max, "above", "lower min.memory to at most "+it.max.Raw+", or raise max.memory")
-		return out
-	}
-	if gt(it.min, it.defReq) {
-		add(it.defReq, it.min, "below", "raise defaultRequest.memory to at least "+it.min.Raw)
-	}
-	if gt(it.defReq, it.max) {
-		add(it.defReq, it.max, "above", "lower defaultRequest.memory to at most "+it.max.Raw)
-	}
-	if gt(it.defReq, it.def) {
-		add(it.defReq, it.def, "above", fmt.Sprintf("lower defaultRequest.memory to at most %s, or raise default.memory to at least %s", it.def.Raw, it.defReq.Raw))
-	}
-	if gt(it.min, it.def) {
-		add(it.def, it.min, "below", "raise default.memory to at least "+it.min.Raw)
-	}
-	if gt(it.def, it.max) {
-		add(it.def, it.max, "above", fmt.Sprintf("lower default.memory to at most %s, or raise max.memory", it.max.Raw))
-	}
-	return append(out, it.ratioContradictions()...)
-}
-
-func (it *lrItem) ratioContradictions() []contradiction {
-	if it.rat == nil {
-		return nil
-	}
-	r := it.rat.Info.Exact()
-	switch {
-	case r < 1:
-		return []contradiction{{at: it.rat.Path, msg: fmt.Sprintf("maxLimitRequestRatio.memory %s is below 1 (a limit is never below its request)", it.rat.Raw), fix: "set maxLimitRequestRatio.memory to 1 or more"}}
-	case it.min != nil && it.max != nil && it.min.Info.Exact() > 0 && r > it.max.Info.Exact()/it.min.Info.Exact():
-		most := it.max.Info.Exact() / it.min.Info.Exact()
-		return []contradiction{{at: it.rat.Path, other: it.max,
-			msg: fmt.Sprintf("maxLimitRequestRatio.memory %s is above max / min = %s / %s = %s", it.rat.Raw, it.max.Raw, it.min.Raw, strconv.FormatFloat(most, 'f', -1, 64)),
-			fix: "lower maxLimitRequestRatio.memory to at most " + strconv.FormatFloat(math.Floor(most*100)/100, 'f', -1, 64)}}
-	}
-	return nil
-}
-
 func checkLimitRangeInconsistent(p *lint.Pass) []lint.Diagnostic {
 	var out []lint.Diagnostic
 	for _, o := range p.Namespace.LimitRangeObjects {
-		for _, it := range readLimitRange(o) {
+		for _, it := range lint.LimitRangeItems(o) {
 			// One finding per offending value, however many checks it fails.
 			var order []string
-			byPath := map[string][]contradiction{}
-			for _, c := range it.contradictions() {
-				k := c.at.String()
+			byPath := map[string][]lint.Contradiction{}
+			for _, c := range it.Contradictions() {
+				k := c.At.String()
 				if _, ok := byPath[k]; !ok {
 					order = append(order, k)
 				}
@@ -354,16 +243,16 @@ func checkLimitRangeInconsistent(p *lint.Pass) []lint.Diagnostic {
 				var msgs, fixes []string
 				var related []lint.Related
 				for _, c := range cs {
-					msgs = append(msgs, c.msg)
-					fixes = append(fixes, c.fix)
-					if c.other != nil {
-						related = append(related, objectRelated(o, c.other.Path, fmt.Sprintf("%s %s of the same item", c.other.Field, c.other.Raw)))
+					msgs = append(msgs, c.Msg)
+					fixes = append(fixes, c.Fix)
+					if c.Other != nil {
+						related = append(related, objectRelated(o, c.Other.Path, fmt.Sprintf("%s %s of the same item", c.Other.Field, c.Other.Raw)))
 					}
 				}
 				out = append(out, lint.Diagnostic{
-					In: o, Path: cs[0].at,
+					In: o, Path: cs[0].At,
 					Message: fmt.Sprintf("%s: the API server rejects LimitRange %s/%s (%s), so none of its defaults or bounds apply",
-						strings.Join(msgs, "; "), o.Namespace, o.Name, it.path),
+						strings.Join(msgs, "; "), o.Namespace, o.Name, it.Path),
 					Fix:     strings.Join(fixes, "; "),
 					Related: related,
 				})
@@ -383,11 +272,11 @@ func checkLimitRangeViolation(p *lint.Pass) []lint.Diagnostic {
 		out = append(out, requestAboveDefault(c)...)
 	}
 	for _, o := range w.Namespace.LimitRangeObjects {
-		for _, it := range readLimitRange(o) {
-			if len(it.contradictions()) > 0 {
+		for _, it := range lint.LimitRangeItems(o) {
+			if len(it.Contradictions()) > 0 {
 				continue // never stored: OOM402
 			}
-			switch it.typ {
+			switch it.Type {
 			case "Container":
 				for _, c := range w.Containers {
 					out = append(out, containerViolations(c, it)...)
@@ -426,15 +315,15 @@ type bound struct {
 	path  lint.Path // where to point
 }
 
-func (it *lrItem) where() string {
-	return fmt.Sprintf("LimitRange %s/%s", it.obj.Namespace, it.obj.Name)
+func lrWhere(it *lint.LimitRangeItem) string {
+	return fmt.Sprintf("LimitRange %s/%s", it.Object.Namespace, it.Object.Name)
 }
 
-func (it *lrItem) related(q *lint.Quantity) lint.Related {
-	return objectRelated(it.obj, q.Path, fmt.Sprintf("%s %s of %s (type %s)", q.Field, q.Raw, it.where(), it.typ))
+func lrRelated(it *lint.LimitRangeItem, q *lint.Quantity) lint.Related {
+	return objectRelated(it.Object, q.Path, fmt.Sprintf("%s %s of %s (type %s)", q.Field, q.Raw, lrWhere(it), it.Type))
 }
 
-func containerViolations(c *lint.Container, it *lrItem) []lint.Diagnostic {
+func containerViolations(c *lint.Container, it *lint.LimitRangeItem) []lint.Diagnostic {
 	lim, req := c.Limit, c.Request
 	if (lim.Set() && !lim.Comparable()) || (req.Set() && !req.Comparable()) {
 		return nil // a unit mistake or invalid value is reported as such
@@ -460,66 +349,66 @@ func containerViolations(c *lint.Container, it *lrItem) []lint.Diagnostic {
 
 // boundViolations checks a limit and a request against an item's max, min
 // and ratio, the way LimitRanger's max/min/ratio constraints do.
-func boundViolations(it *lrItem, l, r bound, sameValue bool, who, per string) []lint.Diagnostic {
+func boundViolations(it *lint.LimitRangeItem, l, r bound, sameValue bool, who, per string) []lint.Diagnostic {
 	var out []lint.Diagnostic
 	add := func(at bound, q *lint.Quantity, msg, fix string) {
 		out = append(out, lint.Diagnostic{
 			Path:    at.path,
 			Message: msg + ": the API server rejects the pod (FailedCreate)",
 			Fix:     fix,
-			Related: []lint.Related{it.related(q)},
+			Related: []lint.Related{lrRelated(it, q)},
 		})
 	}
-	if q := it.max; q != nil {
+	if q := it.Max; q != nil {
 		mx := q.Info.Exact()
 		switch {
 		case !l.set:
-			add(l, q, fmt.Sprintf("%s has no memory limit, and %s requires one (max.memory %s %s)", who, it.where(), q.Raw, per),
+			add(l, q, fmt.Sprintf("%s has no memory limit, and %s requires one (max.memory %s %s)", who, lrWhere(it), q.Raw, per),
 				"set resources.limits.memory at or below "+q.Raw)
 		case l.bytes > mx:
-			add(l, q, fmt.Sprintf("%s is above the max.memory %s %s of %s", l.label, q.Raw, per, it.where()),
+			add(l, q, fmt.Sprintf("%s is above the max.memory %s %s of %s", l.label, q.Raw, per, lrWhere(it)),
 				fmt.Sprintf("lower %s to at most %s, or raise the LimitRange max", l.field, q.Raw))
 		}
 		if r.set && !sameValue && r.bytes > mx {
-			add(r, q, fmt.Sprintf("%s is above the max.memory %s %s of %s", r.label, q.Raw, per, it.where()),
+			add(r, q, fmt.Sprintf("%s is above the max.memory %s %s of %s", r.label, q.Raw, per, lrWhere(it)),
 				fmt.Sprintf("lower %s to at most %s", r.field, q.Raw))
 		}
 	}
-	if q := it.min; q != nil {
+	if q := it.Min; q != nil {
 		mn := q.Info.Exact()
 		switch {
 		case !r.set:
-			add(r, q, fmt.Sprintf("%s has no memory request, and %s requires one (min.memory %s %s)", who, it.where(), q.Raw, per),
+			add(r, q, fmt.Sprintf("%s has no memory request, and %s requires one (min.memory %s %s)", who, lrWhere(it), q.Raw, per),
 				"set resources.requests.memory at or above "+q.Raw)
 		case r.bytes < mn:
-			add(r, q, fmt.Sprintf("%s is below the min.memory %s %s of %s", r.label, q.Raw, per, it.where()),
+			add(r, q, fmt.Sprintf("%s is below the min.memory %s %s of %s", r.label, q.Raw, per, lrWhere(it)),
 				fmt.Sprintf("raise %s to at least %s, or lower the LimitRange min", r.field, q.Raw))
 		}
 		if l.set && !sameValue && l.bytes < mn {
-			add(l, q, fmt.Sprintf("%s is below the min.memory %s %s of %s", l.label, q.Raw, per, it.where()),
+			add(l, q, fmt.Sprintf("%s is below the min.memory %s %s of %s", l.label, q.Raw, per, lrWhere(it)),
 				fmt.Sprintf("raise %s to at least %s", l.field, q.Raw))
 		}
 	}
-	if q := it.rat; q != nil {
+	if q := it.Ratio; q != nil {
 		maxRatio := q.Info.Exact()
 		switch {
 		case !r.set || r.bytes == 0:
-			add(r, q, fmt.Sprintf("%s has no memory request, and the maxLimitRequestRatio.memory %s of %s requires one", who, q.Raw, it.where()),
+			add(r, q, fmt.Sprintf("%s has no memory request, and the maxLimitRequestRatio.memory %s of %s requires one", who, q.Raw, lrWhere(it)),
 				"set resources.requests.memory")
 		case !l.set || l.bytes == 0:
-			add(l, q, fmt.Sprintf("%s has no memory limit, and the maxLimitRequestRatio.memory %s of %s requires one", who, q.Raw, it.where()),
+			add(l, q, fmt.Sprintf("%s has no memory limit, and the maxLimitRequestRatio.memory %s of %s requires one", who, q.Raw, lrWhere(it)),
 				"set resources.limits.memory")
 		case l.bytes/r.bytes > maxRatio:
 			ratio := l.bytes / r.bytes
-			add(r, q, fmt.Sprintf("%s is %s× %s, above the maxLimitRequestRatio.memory %s %s of %s", l.label, formatRatio(ratio, maxRatio), r.label, q.Raw, per, it.where()),
+			add(r, q, fmt.Sprintf("%s is %s× %s, above the maxLimitRequestRatio.memory %s %s of %s", l.label, formatRatio(ratio, maxRatio), r.label, q.Raw, per, lrWhere(it)),
 				fmt.Sprintf("raise %s to at least %s, or lower %s", r.field, exactSize(int64(math.Ceil(l.bytes/maxRatio))), l.field))
 		}
 	}
 	return out
 }
 
-func podViolations(w *lint.Workload, it *lrItem) []lint.Diagnostic {
-	if it.max == nil && it.min == nil && it.rat == nil {
+func podViolations(w *lint.Workload, it *lint.LimitRangeItem) []lint.Diagnostic {
+	if it.Max == nil && it.Min == nil && it.Ratio == nil {
 		return nil
 	}
 	side := func(limits bool) bound {
