@@ -1015,6 +1015,3 @@ func nodeScalar(n *yaml.Node, key string) string {
 	return v.Value
 }
 
-func nonEmptyMap(n *yaml.Node) bool {
-	return n != nil && n.Kind == yaml.MappingNode && len(n.Content) > 0
-}
