@@ -1014,4 +1014,3 @@ func nodeScalar(n *yaml.Node, key string) string {
 	}
 	return v.Value
 }
-
