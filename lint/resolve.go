@@ -6,18 +6,37 @@ import (
 	"github.com/oomlint/oomlint/internal/quantity"
 )
 
-// podSpecPaths says where each workload kind keeps its pod spec.
-var podSpecPaths = map[string][]string{
-	"Pod":                   {"spec"},
-	"PodTemplate":           {"template", "spec"},
-	"Deployment":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-	"Rollout":               {"spec", "template", "spec"}, // Argo Rollouts
+// WorkloadKind is what the engine knows of a kind that runs pods.
+type WorkloadKind struct {
+	Name     string
+	PodSpec  []string // where the pod spec is
+	Replicas bool     // it has spec.replicas (API default 1)
+	Runs     bool     // it runs pods of its own (a PodTemplate does not)
+}
+
+// WorkloadKinds is the one table of workload kinds: the engine, the rules
+// and the policy facts read it.
+var WorkloadKinds = []WorkloadKind{
+	{Name: "Pod", PodSpec: []string{"spec"}, Runs: true},
+	{Name: "PodTemplate", PodSpec: []string{"template", "spec"}},
+	{Name: "Deployment", PodSpec: []string{"spec", "template", "spec"}, Replicas: true, Runs: true},
+	{Name: "StatefulSet", PodSpec: []string{"spec", "template", "spec"}, Replicas: true, Runs: true},
+	{Name: "DaemonSet", PodSpec: []string{"spec", "template", "spec"}, Runs: true},
+	{Name: "ReplicaSet", PodSpec: []string{"spec", "template", "spec"}, Replicas: true, Runs: true},
+	{Name: "ReplicationController", PodSpec: []string{"spec", "template", "spec"}, Replicas: true, Runs: true},
+	{Name: "Job", PodSpec: []string{"spec", "template", "spec"}, Runs: true},
+	{Name: "CronJob", PodSpec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, Runs: true},
+	{Name: "Rollout", PodSpec: []string{"spec", "template", "spec"}, Replicas: true, Runs: true}, // Argo Rollouts
+}
+
+// KindOf returns the workload kind of a kind name.
+func KindOf(kind string) (WorkloadKind, bool) {
+	for _, k := range WorkloadKinds {
+		if k.Name == kind {
+			return k, true
+		}
+	}
+	return WorkloadKind{}, false
 }
 
 // resolve applies what only the whole run knows: the namespace facts
@@ -48,7 +67,8 @@ func resolve(objects []*Object) map[string]*Namespace {
 }
 
 func buildWorkload(o *Object) *Workload {
-	keys, ok := podSpecPaths[o.Kind]
+	wk, ok := KindOf(o.Kind)
+	keys := wk.PodSpec
 	if !ok {
 		return nil
 	}

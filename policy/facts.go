@@ -103,13 +103,14 @@ func orEmpty(s []any) []any {
 // replicasOf is spec.replicas, the API default (1) for kinds that have the
 // field, or -1 when the kind has no replica count (DaemonSet, Pod: 1).
 func replicasOf(o *lint.Object) int64 {
-	switch o.Kind {
-	case "Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout":
+	k, _ := lint.KindOf(o.Kind)
+	switch {
+	case k.Replicas:
 		if n, err := strconv.ParseInt(o.Str("spec", "replicas"), 10, 64); err == nil {
 			return n
 		}
 		return 1
-	case "Pod", "Job", "CronJob":
+	case o.Kind == "Pod", o.Kind == "Job", o.Kind == "CronJob":
 		return 1
 	}
 	return -1

@@ -227,7 +227,7 @@ func checkVPABoundsConflict(p *lint.Pass) []lint.Diagnostic {
 // missingTarget reports a targetRef that names no workload of a namespace
 // whose workloads were scanned.
 func missingTarget(ns *lint.Namespace, o *lint.Object, r targetRef, w *lint.Workload) (lint.Diagnostic, bool) {
-	if !r.ok || w != nil || len(ns.Workloads) == 0 || !slices.Contains(scalableKinds, r.Kind) {
+	if !r.ok || w != nil || len(ns.Workloads) == 0 || !scalable(r.Kind) {
 		return lint.Diagnostic{}, false
 	}
 	var names []string
@@ -477,9 +477,13 @@ func checkVPAHPAMemoryConflict(p *lint.Pass) []lint.Diagnostic {
 	return out
 }
 
-// scalableKinds are the target kinds oomlint models: a reference to one
-// that is not in the namespace is a mistake, not a custom resource.
-var scalableKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Rollout", "Pod"}
+// scalable reports whether a target kind is one oomlint models: a
+// reference to one that is not in the namespace is a mistake, not a
+// custom resource.
+func scalable(kind string) bool {
+	k, ok := lint.KindOf(kind)
+	return ok && k.Runs
+}
 
 // targetRef is an autoscaler's spec.scaleTargetRef or spec.targetRef.
 type targetRef struct {

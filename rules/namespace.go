@@ -975,7 +975,10 @@ func plural(n int64, noun string) string {
 
 // runsPods reports whether the workload's pods go through admission: a
 // PodTemplate object is only a template.
-func runsPods(w *lint.Workload) bool { return w.Object.Kind != "PodTemplate" }
+func runsPods(w *lint.Workload) bool {
+	k, _ := lint.KindOf(w.Object.Kind)
+	return k.Runs
+}
 
 // objectRelated is a related location at a field of an object.
 func objectRelated(o *lint.Object, p lint.Path, msg string) lint.Related {
