@@ -195,6 +195,12 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		perUnit = append(perUnit, out...)
 		pending = nil
 	}
+	// Past the last wave, what planners still hold is reported (the units
+	// they would plan are not rendered).
+	if _, problems := w.flush(progress, nil); len(problems) > 0 {
+		units = append(units, nil)
+		perUnit = append(perUnit, []*decoded{{problems: problems}})
+	}
 
 	// Units and plain files a later wave found to be owned by a controller
 	// object give way to it.

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/oomlint/oomlint/internal/charts"
+	"github.com/oomlint/oomlint/lint"
 )
 
 // ChartLocator finds the charts that controller objects name by repository
@@ -20,6 +21,16 @@ type ChartLocator struct {
 	opt      Options
 	mu       sync.Mutex
 	reported map[charts.Ref]bool
+	held     []*heldMiss // first misses, until Flush
+	final    bool        // Flush was called: misses are reported at once
+}
+
+// heldMiss is the finding of a chart version's first miss, with the
+// other objects that name the same version.
+type heldMiss struct {
+	ref    charts.Ref
+	f      lint.Finding
+	others []lint.Related
 }
 
 // NewChartLocator returns a locator over opt's search directories and cache.
@@ -45,20 +56,49 @@ func (l *ChartLocator) Find(ref charts.Ref) (Chart, bool) {
 	return Chart{}, false
 }
 
-// FirstMiss reports whether a missing chart has not been reported yet in
-// this run, and marks it reported: one finding per chart version, not one
-// per release.
-func (l *ChartLocator) FirstMiss(ref charts.Ref) bool {
+// Miss records that a controller object names a chart that is neither
+// searched nor cached, with f the finding on that object. The first miss
+// of a chart version is held, and every later one is added to its trace;
+// Flush returns them. After Flush, a new chart version's miss is returned
+// at once.
+func (l *ChartLocator) Miss(ref charts.Ref, f lint.Finding) []lint.Finding {
 	if l.opt.MissingChart != nil {
 		l.opt.MissingChart(ref)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, h := range l.held {
+		if h.ref == ref {
+			h.others = append(h.others, lint.Related{File: f.File, Line: f.Line, Column: f.Column,
+				Message: "names the same chart version too"})
+			return nil
+		}
+	}
 	if l.reported[ref] {
-		return false
+		return nil
 	}
 	l.reported[ref] = true
-	return true
+	if l.final {
+		return []lint.Finding{f}
+	}
+	l.held = append(l.held, &heldMiss{ref: ref, f: f})
+	return nil
+}
+
+// Flush returns the held misses, one finding per chart version with the
+// other objects that name it, and reports later misses at once.
+func (l *ChartLocator) Flush() []lint.Finding {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.final = true
+	var out []lint.Finding
+	for _, h := range l.held {
+		f := h.f
+		f.Related = append(append([]lint.Related{}, f.Related...), h.others...)
+		out = append(out, f)
+	}
+	l.held = nil
+	return out
 }
 
 // Missing is the message and fix of a chart neither searched nor cached.

@@ -93,8 +93,10 @@ func sources(o *lint.Object) (list []source, multi bool) {
 }
 
 // PlanObjects plans one unit per source of each Application that renders.
-func (r *Application) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) lint.ObjectPlan {
-	var out lint.ObjectPlan
+func (r *Application) PlanObjects(fresh []*lint.Object, _ *lint.ObjectSet) (out lint.ObjectPlan) {
+	if fresh == nil {
+		defer func() { out.Problems = append(out.Problems, r.charts.Flush()...) }()
+	}
 	for _, o := range fresh {
 		if !is(o, "Application") {
 			continue
@@ -234,13 +236,10 @@ func (r *Application) chartSource(o *lint.Object, s source, refs map[string]sour
 	ref := charts.Ref{RepoURL: url, Chart: s.str("chart"), Version: s.str("targetRevision")}
 	c, ok := r.charts.Find(ref)
 	if !ok {
-		if !r.charts.FirstMiss(ref) {
-			return nil, nil, nil
-		}
 		msg, fix := r.charts.Missing(ref)
 		f := render.Problem(o, s.at.Key("chart"), "Application "+o.Name+": "+msg, fix)
 		f.Severity = lint.Warning
-		return nil, nil, []lint.Finding{f}
+		return nil, nil, r.charts.Miss(ref, f)
 	}
 	rel, probs := r.release(o, s, refs, c)
 	return &plan{obj: o, at: s.at, src: s.node, kind: helmSource, dir: c.Dir, rel: rel}, nil, probs

@@ -618,3 +618,39 @@ func TestMalformedObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingChartOnce checks that a chart version neither searched nor
+// cached is one warning, at the first HelmRelease that names it, with the
+// others that name it in its trace.
+func TestMissingChartOnce(t *testing.T) {
+	dir := t.TempDir()
+	release := func(name string) string {
+		return `---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: ` + name + `, namespace: media}
+spec:
+  chart:
+    spec:
+      chart: app-template
+      version: 3.x
+      sourceRef: {kind: HelmRepository, name: bjw-s}
+`
+	}
+	writeTree(t, dir, map[string]string{
+		"apps/repo.yaml":     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: bjw-s, namespace: media}\nspec: {url: oci://ghcr.io/bjw-s/helm, type: oci}\n",
+		"apps/releases.yaml": release("plex") + release("radarr") + release("sonarr"),
+	})
+	res, _ := lintDir(t, dir, dir)
+	if len(res.Findings) != 1 {
+		t.Fatalf("%d findings, want one warning for the chart version", len(res.Findings))
+	}
+	f := res.Findings[0]
+	var others []string
+	for _, r := range f.Related {
+		others = append(others, fmt.Sprintf("%s:%d", r.File, r.Line))
+	}
+	if f.Severity != lint.Warning || f.Line != 8 || !slices.Equal(others, []string{"apps/releases.yaml:18", "apps/releases.yaml:28"}) {
+		t.Errorf("finding %s:%d %v related %q, want a warning at apps/releases.yaml:8 naming lines 18 and 28", f.File, f.Line, f.Severity, others)
+	}
+}

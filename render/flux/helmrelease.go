@@ -46,9 +46,11 @@ func NewHelmRelease(opt render.Options, h *helm.Helm, k *kustomize.Kustomize) *H
 func (r *HelmRelease) Name() string { return HelmReleaseName }
 
 // PlanObjects plans one unit per HelmRelease whose chart can be found.
-func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) lint.ObjectPlan {
-	var out lint.ObjectPlan
+func (r *HelmRelease) PlanObjects(fresh []*lint.Object, all *lint.ObjectSet) (out lint.ObjectPlan) {
 	match := func(o *lint.Object) bool { return is(o, helmGroup, "HelmRelease") }
+	if fresh == nil {
+		defer func() { out.Problems = append(out.Problems, r.charts.Flush()...) }()
+	}
 	for _, o := range r.waiting.next(fresh, match, func(o *lint.Object) bool { return r.ready(o, all) }) {
 		rel, owns, probs := r.release(o, all)
 		out.Problems = append(out.Problems, probs...)
@@ -248,11 +250,8 @@ func (r *HelmRelease) find(o *lint.Object, at lint.Path, ref charts.Ref) (*rende
 	if c, ok := r.charts.Find(ref); ok {
 		return &c, nil
 	}
-	if !r.charts.FirstMiss(ref) {
-		return nil, nil
-	}
 	msg, fix := r.charts.Missing(ref)
-	return nil, []lint.Finding{warning(render.Problem(o, at, "HelmRelease "+o.Name+": "+msg, fix))}
+	return nil, r.charts.Miss(ref, warning(render.Problem(o, at, "HelmRelease "+o.Name+": "+msg, fix)))
 }
 
 // warning lowers a render finding to a warning: a chart that is not
