@@ -102,20 +102,12 @@ func chartsPull(c *cli.Context, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	paths := c.Args().Slice()
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	var found []charts.Found
-	for _, p := range paths {
-		f, err := charts.Scan(p)
-		if err != nil {
-			return fmt.Errorf("charts pull: %w", err)
-		}
-		found = append(found, f...)
+	paths, groups, err := scanPaths(c)
+	if err != nil {
+		return fmt.Errorf("charts pull: %w", err)
 	}
 	p := &puller{c: c, cache: cache, opt: opt, tried: map[charts.Ref]bool{}}
-	for _, g := range groupByRef(found) {
+	for _, g := range groups {
 		if err := p.pull(g[0].Ref, func(err error) {
 			for _, f := range g {
 				fmt.Fprintf(stderr, "%s:%d: %v\n", f.File, f.Line, err)
@@ -225,6 +217,22 @@ func compareRef(a, b charts.Ref) int {
 
 // chartsRefs prints every chart reference under the paths, once each.
 func chartsRefs(c *cli.Context, stdout io.Writer) error {
+	_, groups, err := scanPaths(c)
+	if err != nil {
+		return fmt.Errorf("charts refs: %w", err)
+	}
+	for _, g := range groups {
+		r := g[0].Ref
+		if _, err := fmt.Fprintf(stdout, "%s %s %s\n", r.RepoURL, r.Chart, cmp.Or(r.Version, "*")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanPaths reads the chart references under the command's paths (default
+// .), grouped by chart version.
+func scanPaths(c *cli.Context) ([]string, [][]charts.Found, error) {
 	paths := c.Args().Slice()
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -233,17 +241,11 @@ func chartsRefs(c *cli.Context, stdout io.Writer) error {
 	for _, p := range paths {
 		f, err := charts.Scan(p)
 		if err != nil {
-			return fmt.Errorf("charts refs: %w", err)
+			return nil, nil, err
 		}
 		found = append(found, f...)
 	}
-	for _, g := range groupByRef(found) {
-		r := g[0].Ref
-		if _, err := fmt.Fprintf(stdout, "%s %s %s\n", r.RepoURL, r.Chart, cmp.Or(r.Version, "*")); err != nil {
-			return err
-		}
-	}
-	return nil
+	return paths, groupByRef(found), nil
 }
 
 // groupByRef sorts references and groups the places of each chart.
