@@ -124,7 +124,7 @@ func sum(xs []int) int {
 // writeRepo writes a GitOps-like repo of n objects: one directory per team,
 // files of ten documents, mostly workloads with one to three containers,
 // with Services and ConfigMaps between them and memory mistakes in some.
-func writeRepo(b *testing.B, dir string, n int) {
+func writeRepo(b testing.TB, dir string, n int) {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
 	var buf bytes.Buffer

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -70,6 +72,14 @@ type Workload struct {
 	// RuntimeClass is the RuntimeClass object named by spec.runtimeClassName,
 	// when the run has it (cluster-scoped: from any unit).
 	RuntimeClass *Object
+
+	Scale             Scale  // what counts the pods it runs
+	PriorityClassName string // spec.priorityClassName
+	RuntimeClassName  string // spec.runtimeClassName
+	// Terminating is a pod with activeDeadlineSeconds: quota scopes
+	// Terminating and NotTerminating tell such pods apart.
+	Terminating bool
+	CPU         bool // pod-level resources set a CPU request or limit
 }
 
 // Role tells regular containers from init containers and native sidecars.
@@ -109,6 +119,9 @@ type Container struct {
 	Request Effective
 
 	Process *Process // command lines and environment, for runtime rules
+	CPU     bool     // resources set a CPU request or limit
+	// Volumes are the names of the volumes the container mounts.
+	Volumes []string
 }
 
 // Quantity is a memory value as written in a manifest.
@@ -189,17 +202,19 @@ type MemoryVolume struct {
 }
 
 // Mounts reports whether the container mounts the named volume.
-func (c *Container) Mounts(volume string) bool {
-	seq := get(c.Node, "volumeMounts")
+func (c *Container) Mounts(volume string) bool { return slices.Contains(c.Volumes, volume) }
+
+// mountedVolumes lists the names of the volumes a container mounts.
+func mountedVolumes(cn *yaml.Node) []string {
+	seq := get(cn, "volumeMounts")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return false
+		return nil
 	}
+	out := make([]string, 0, len(seq.Content))
 	for _, m := range seq.Content {
-		if str(m, "name") == volume {
-			return true
-		}
+		out = append(out, str(m, "name"))
 	}
-	return false
+	return out
 }
 
 // memoryVolumes lists the pod's in-memory emptyDir volumes.

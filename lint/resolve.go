@@ -54,8 +54,8 @@ func resolve(objects []*Object) map[string]*Namespace {
 	for _, o := range objects {
 		if w := o.Workload; w != nil {
 			w.Namespace = nss[o.Namespace]
-			if name := str(w.Pod, "runtimeClassName"); name != "" {
-				w.RuntimeClass = runtimeClasses[name]
+			if w.RuntimeClassName != "" {
+				w.RuntimeClass = runtimeClasses[w.RuntimeClassName]
 			}
 			applyLimitRanges(w, w.Namespace)
 			for _, c := range w.Containers {
@@ -65,6 +65,11 @@ func resolve(objects []*Object) map[string]*Namespace {
 	}
 	return nss
 }
+
+// BuildWorkload reads the workload facts of an object whose kind runs
+// pods, or returns nil: what the engine does for each object it decodes
+// (namespace facts and processes come later, from the whole run).
+func BuildWorkload(o *Object) *Workload { return buildWorkload(o) }
 
 func buildWorkload(o *Object) *Workload {
 	wk, ok := KindOf(o.Kind)
@@ -76,7 +81,15 @@ func buildWorkload(o *Object) *Workload {
 	if pod == nil || pod.Kind != yaml.MappingNode {
 		return nil
 	}
-	w := &Workload{Object: o, PodPath: Root.Keys(keys...), Pod: pod}
+	w := &Workload{Object: o, PodPath: Root.Keys(keys...), Pod: pod,
+		Scale:             readScale(o),
+		PriorityClassName: str(pod, "priorityClassName"),
+		RuntimeClassName:  str(pod, "runtimeClassName"),
+		CPU:               setsCPU(pod),
+	}
+	if v := get(pod, "activeDeadlineSeconds"); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+		w.Terminating = true
+	}
 	w.MemoryVolumes = memoryVolumes(pod, w.PodPath)
 	w.PodLimit = readQuantity(pod, w.PodPath, "limits", "pod-level ")
 	w.PodRequest = readQuantity(pod, w.PodPath, "requests", "pod-level ")
@@ -94,11 +107,13 @@ func buildWorkload(o *Object) *Workload {
 				continue
 			}
 			c := &Container{
-				Name:  str(cn, "name"),
-				Role:  list.role,
-				Path:  w.PodPath.Key(list.key).Index(i),
-				Node:  cn,
-				Image: str(cn, "image"),
+				Name:    str(cn, "name"),
+				Role:    list.role,
+				Path:    w.PodPath.Key(list.key).Index(i),
+				Node:    cn,
+				Image:   str(cn, "image"),
+				CPU:     setsCPU(cn),
+				Volumes: mountedVolumes(cn),
 			}
 			if c.Role == Init && str(cn, "restartPolicy") == "Always" {
 				c.Role = Sidecar

@@ -608,9 +608,9 @@ func quotaCovers(q *lint.Object, w *lint.Workload) scopeMatch {
 		case t.scope == "NotBestEffort" && t.op == "Exists":
 			m = boolMatch(!bestEffort(w))
 		case t.scope == "PriorityClass" && t.op == "In":
-			m = boolMatch(slices.Contains(vals[i], nodeScalar(w.Pod, "priorityClassName")))
+			m = boolMatch(slices.Contains(vals[i], w.PriorityClassName))
 		case t.scope == "PriorityClass" && t.op == "NotIn":
-			m = boolMatch(!slices.Contains(vals[i], nodeScalar(w.Pod, "priorityClassName")))
+			m = boolMatch(!slices.Contains(vals[i], w.PriorityClassName))
 		}
 		switch m {
 		case scopeNo:
@@ -631,23 +631,16 @@ func boolMatch(b bool) scopeMatch {
 }
 
 // terminating reports whether the pod sets activeDeadlineSeconds.
-func terminating(w *lint.Workload) bool {
-	v := mapValue(w.Pod, "activeDeadlineSeconds")
-	return v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null"
-}
+func terminating(w *lint.Workload) bool { return w.Terminating }
 
 // bestEffort reports whether the pod has BestEffort QoS: no CPU or memory
 // request or limit on any container after LimitRange defaulting.
 func bestEffort(w *lint.Workload) bool {
-	cpu := func(n *yaml.Node) bool {
-		res := mapValue(n, "resources")
-		return mapValue(mapValue(res, "limits"), "cpu") != nil || mapValue(mapValue(res, "requests"), "cpu") != nil
-	}
-	if cpu(w.Pod) || (w.PodLimit != nil || w.PodRequest != nil) {
+	if w.CPU || (w.PodLimit != nil || w.PodRequest != nil) {
 		return false
 	}
 	for _, c := range w.Containers {
-		if c.Limit.Set() || c.Request.Set() || cpu(c.Node) {
+		if c.Limit.Set() || c.Request.Set() || c.CPU {
 			return false
 		}
 	}
@@ -746,9 +739,9 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 	replicas := func() {
 		pc.pods, pc.why = 1, "replicas (default 1)"
 		pc.at = loc(lint.Root, fmt.Sprintf("%s %s: 1 replica (spec.replicas not set)", o.Kind, o.Name))
-		if n, ok := intAt(o.Get("spec", "replicas")); ok {
-			pc.pods, pc.why = n, "replicas"
-			pc.at = loc(lint.Root.Keys("spec", "replicas"), fmt.Sprintf("%s %s: %s", o.Kind, o.Name, plural(n, "replica")))
+		if r := w.Scale.Replicas; r != nil {
+			pc.pods, pc.why = r.N, "replicas"
+			pc.at = loc(r.Path, fmt.Sprintf("%s %s: %s", o.Kind, o.Name, plural(r.N, "replica")))
 		}
 		if h, n := ns.HPAFor(o); h != nil {
 			pc.pods, pc.why = n, "HPA "+h.Name+" maxReplicas"
@@ -761,23 +754,23 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 		pc.at = loc(lint.Root, "Pod "+o.Name)
 	case "Deployment":
 		replicas()
-		if o.Str("spec", "strategy", "type") != "Recreate" {
-			pc.surge = surge(o.Get("spec", "strategy", "rollingUpdate", "maxSurge"), pc.pods, "25%")
+		if !w.Scale.NoSurge {
+			pc.surge = surge(w.Scale.MaxSurge, pc.pods, "25%")
 		}
 	case "Rollout":
 		replicas()
 		switch {
-		case o.Get("spec", "strategy", "blueGreen") != nil:
+		case w.Scale.BlueGreen:
 			pc.surge = pc.pods
 		default:
-			pc.surge = surge(o.Get("spec", "strategy", "canary", "maxSurge"), pc.pods, "25%")
+			pc.surge = surge(w.Scale.MaxSurge, pc.pods, "25%")
 		}
 	case "StatefulSet", "ReplicaSet", "ReplicationController":
 		replicas()
 	case "Job":
-		pc.pods, pc.why, pc.at = jobPods(o, "spec")
+		pc.pods, pc.why, pc.at = jobPods(w)
 	case "CronJob":
-		pc.pods, pc.why, pc.at = jobPods(o, "spec", "jobTemplate", "spec")
+		pc.pods, pc.why, pc.at = jobPods(w)
 	case "DaemonSet":
 		if s.Nodes <= 0 {
 			pc.declared = false
@@ -785,8 +778,8 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 		}
 		pc.pods, pc.why = int64(s.Nodes), "nodes"
 		pc.at = loc(lint.Root, fmt.Sprintf("DaemonSet %s: one pod on each of the %d nodes (settings.nodes)", o.Name, s.Nodes))
-		if o.Str("spec", "updateStrategy", "type") != "OnDelete" {
-			pc.surge = surge(o.Get("spec", "updateStrategy", "rollingUpdate", "maxSurge"), pc.pods, "0")
+		if !w.Scale.NoSurge {
+			pc.surge = surge(w.Scale.MaxSurge, pc.pods, "0")
 		}
 	default: // PodTemplate: no pods of its own
 		pc.declared = false
@@ -795,32 +788,31 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 }
 
 // jobPods is a Job's parallelism (default 1), at most its completions.
-func jobPods(o *lint.Object, keys ...string) (int64, string, lint.Related) {
-	spec := lint.Root.Keys(keys...)
-	get := func(k string) (int64, bool) { return intAt(o.Get(append(slices.Clone(keys), k)...)) }
+func jobPods(w *lint.Workload) (int64, string, lint.Related) {
+	o := w.Object
 	n, why, at := int64(1), "parallelism (default 1)", objectRelated(o, lint.Root, fmt.Sprintf("%s %s: 1 pod at a time (parallelism not set)", o.Kind, o.Name))
-	if v, ok := get("parallelism"); ok {
-		n, why = v, "parallelism"
-		at = objectRelated(o, spec.Key("parallelism"), fmt.Sprintf("%s %s: %d pods at a time", o.Kind, o.Name, v))
+	if p := w.Scale.Parallelism; p != nil {
+		n, why = p.N, "parallelism"
+		at = objectRelated(o, p.Path, fmt.Sprintf("%s %s: %d pods at a time", o.Kind, o.Name, p.N))
 	}
-	if c, ok := get("completions"); ok && c < n {
-		n, why = c, "completions"
-		at = objectRelated(o, spec.Key("completions"), fmt.Sprintf("%s %s: %d completions, so %d pods at a time", o.Kind, o.Name, c, c))
+	if c := w.Scale.Completions; c != nil && c.N < n {
+		n, why = c.N, "completions"
+		at = objectRelated(o, c.Path, fmt.Sprintf("%s %s: %d completions, so %d pods at a time", o.Kind, o.Name, c.N, c.N))
 	}
 	return n, why, at
 }
 
 // surge is a rolling update's maxSurge in pods: an integer, or a percentage
 // of the replicas rounded up, as the deployment controller computes it.
-func surge(v *yaml.Node, pods int64, def string) int64 {
+func surge(written string, pods int64, def string) int64 {
 	s := def
-	if v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
-		s = strings.TrimSpace(v.Value)
+	if written != "" {
+		s = written
 	}
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
 		n, err := strconv.ParseInt(pct, 10, 64)
 		if err != nil || n < 0 {
-			return surge(nil, pods, def)
+			return surge("", pods, def)
 		}
 		return (pods*n + 99) / 100
 	}
@@ -829,20 +821,9 @@ func surge(v *yaml.Node, pods int64, def string) int64 {
 		if s == def {
 			return 0
 		}
-		return surge(nil, pods, def)
+		return surge("", pods, def)
 	}
 	return n
-}
-
-func intAt(v *yaml.Node) (int64, bool) {
-	if v == nil || v.Kind != yaml.ScalarNode {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(v.Value), 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }
 
 // contribution is one workload's share of a quota.

@@ -95,34 +95,40 @@ func TestPodMemory(t *testing.T) {
 }
 
 func TestSurge(t *testing.T) {
-	scalar := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 	tests := []struct {
-		v    *yaml.Node
+		v    string // as written; "" is unset (or null)
 		pods int64
 		def  string
 		want int64
 	}{
-		{nil, 4, "25%", 1},
-		{nil, 5, "25%", 2}, // 1.25 rounds up
-		{nil, 1, "25%", 1},
-		{nil, 0, "25%", 0},
-		{nil, 10, "0", 0},
-		{scalar("50%"), 3, "25%", 2},
-		{scalar("10%"), 10, "25%", 1},
-		{scalar("2"), 10, "25%", 2},
-		{scalar("0"), 10, "25%", 0},
-		{scalar("lots"), 8, "25%", 2}, // not a count: the default
-		{scalar("-1"), 8, "25%", 2},
-		{&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, 8, "25%", 2},
+		{"", 4, "25%", 1},
+		{"", 5, "25%", 2}, // 1.25 rounds up
+		{"", 1, "25%", 1},
+		{"", 0, "25%", 0},
+		{"", 10, "0", 0},
+		{"50%", 3, "25%", 2},
+		{"10%", 10, "25%", 1},
+		{"2", 10, "25%", 2},
+		{"0", 10, "25%", 0},
+		{"lots", 8, "25%", 2}, // not a count: the default
+		{"-1", 8, "25%", 2},
 	}
 	for _, tt := range tests {
-		v := "<unset>"
-		if tt.v != nil {
-			v = tt.v.Value
-		}
 		if got := surge(tt.v, tt.pods, tt.def); got != tt.want {
-			t.Errorf("surge(%s, %d pods, default %s) = %d, want %d", v, tt.pods, tt.def, got, tt.want)
+			t.Errorf("surge(%q, %d pods, default %s) = %d, want %d", tt.v, tt.pods, tt.def, got, tt.want)
 		}
+	}
+}
+
+// ensureMapping adds empty mappings along keys below n where they are missing.
+func ensureMapping(n *yaml.Node, keys []string) {
+	for _, k := range keys {
+		v := mapValue(n, k)
+		if v == nil {
+			v = &yaml.Node{Kind: yaml.MappingNode}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
+		}
+		n = v
 	}
 }
 
@@ -146,17 +152,14 @@ func testObjects(t *testing.T, src string) (*lint.Namespace, []*lint.Object) {
 		case "ResourceQuota":
 			ns.ResourceQuotas = append(ns.ResourceQuotas, o)
 		default:
-			pod := n
-			for _, k := range podKeys(o.Kind) {
-				pod = mapValue(pod, k)
-			}
-			w := &lint.Workload{Object: o, Pod: pod, Namespace: ns}
-			if seq := mapValue(pod, "containers"); seq != nil {
-				for _, c := range seq.Content {
-					ct := testContainer(t, nodeScalar(c, "name")+" app "+nodeScalar(c, "request"))
-					ct.Node = c
-					w.Containers = append(w.Containers, ct)
-				}
+			wk, _ := lint.KindOf(o.Kind)
+			ensureMapping(n, wk.PodSpec) // a fixture may leave out the pod spec
+			w := lint.BuildWorkload(o)
+			w.Namespace = ns
+			for _, ct := range w.Containers {
+				// Fixtures write a container's request as request: 1Gi.
+				req := testContainer(t, ct.Name+" app "+nodeScalar(ct.Node, "request"))
+				ct.Request = req.Request
 			}
 			o.Workload = w
 			ns.Workloads = append(ns.Workloads, w)
@@ -164,16 +167,6 @@ func testObjects(t *testing.T, src string) (*lint.Namespace, []*lint.Object) {
 		out = append(out, o)
 	}
 	return ns, out
-}
-
-func podKeys(kind string) []string {
-	switch kind {
-	case "Pod":
-		return []string{"spec"}
-	case "CronJob":
-		return []string{"spec", "jobTemplate", "spec", "template", "spec"}
-	}
-	return []string{"spec", "template", "spec"}
 }
 
 func TestCountPods(t *testing.T) {
