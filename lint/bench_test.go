@@ -124,8 +124,8 @@ func sum(xs []int) int {
 // writeRepo writes a GitOps-like repo of n objects: one directory per team,
 // files of ten documents, mostly workloads with one to three containers,
 // with Services and ConfigMaps between them and memory mistakes in some.
-func writeRepo(b testing.TB, dir string, n int) {
-	b.Helper()
+func writeRepo(tb testing.TB, dir string, n int) {
+	tb.Helper()
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
 	var buf bytes.Buffer
 	for f := 0; f*objectsPerFile < n; f++ {
@@ -138,10 +138,10 @@ func writeRepo(b testing.TB, dir string, n int) {
 		}
 		team := filepath.Join(dir, fmt.Sprintf("team-%02d", f%50))
 		if err := os.MkdirAll(team, 0o755); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(team, fmt.Sprintf("app-%d.yaml", f)), buf.Bytes(), 0o644); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 }

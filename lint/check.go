@@ -24,15 +24,21 @@ type checker struct {
 	catalogue []*Rule               // every rule, for suppressions that name a disabled one
 	dirs      map[string]directives // ignore comments of the plain files
 
-	namespaces map[string]*Namespace // for ObjectScope rules
+	env *env // namespace facts, for ObjectScope rules
 
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	loaded map[string]directives // of values files, templates, bases: read when a finding lands there
 }
 
 // directivesOf returns the ignore comments of a file findings point into.
 func (c *checker) directivesOf(file string) directives {
 	if ds, ok := c.dirs[file]; ok {
+		return ds
+	}
+	c.mu.RLock()
+	ds, ok := c.loaded[file]
+	c.mu.RUnlock()
+	if ok {
 		return ds
 	}
 	c.mu.Lock()
@@ -44,7 +50,6 @@ func (c *checker) directivesOf(file string) directives {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.cfg.WorkDir, filepath.FromSlash(file))
 	}
-	var ds directives
 	if data, err := os.ReadFile(p); err == nil {
 		ds = scanDirectives(data)
 	}
@@ -86,7 +91,7 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 		case WorkloadScope:
 			diags = c.run(r, &Pass{Object: o, Workload: w, Settings: c.cfg.Settings}, &out)
 		case ObjectScope:
-			diags = c.run(r, &Pass{Object: o, Workload: w, Namespace: c.namespaces[o.Namespace], Settings: c.cfg.Settings}, &out)
+			diags = c.run(r, &Pass{Object: o, Workload: w, Namespace: c.env.namespace(o.Namespace), Settings: c.cfg.Settings}, &out)
 		case EngineScope, NamespaceScope:
 		}
 		seen := map[string]bool{}

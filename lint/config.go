@@ -18,7 +18,12 @@ import (
 
 // Config is everything a run needs, merged from flags and .oomlint.yaml.
 type Config struct {
-	Paths       []string // files or directories; default "."
+	Paths []string // files or directories; default "."
+	// Buffered decodes every file before checking any, so every object
+	// keeps its YAML tree to the end of the run (oomlint render reads
+	// them). By default files of only workloads and objects nothing else
+	// reads are checked as they are decoded and their trees dropped.
+	Buffered    bool
 	WorkDir     string   // findings' paths are relative to it
 	Jobs        int      // parallel workers; 0 means GOMAXPROCS
 	Namespace   string   // for objects without metadata.namespace; default "default"

@@ -17,6 +17,7 @@ import (
 // decoded is what one file yields: its objects and any problem with the file.
 type decoded struct {
 	file       string // display path
+	abs        string // absolute path of a plain file; "" for a unit's output
 	objects    []*Object
 	problems   []Finding // OOM901 parse errors, raw (not yet filtered or suppressed)
 	skipped    int       // documents that are not Kubernetes objects
@@ -28,22 +29,47 @@ var bom = []byte("\xef\xbb\xbf")
 
 // decodeFile reads and parses one file. It never fails: every problem with
 // the file becomes a finding, so one bad file never hides the others.
-func decodeFile(abs, display, defaultNamespace string, maxSize int64) (d *decoded) {
+func decodeFile(abs, display, defaultNamespace string, maxSize int64, part docPart) *decoded {
+	data, err := readFile(abs, maxSize)
+	return decodeRead(data, err, abs, display, defaultNamespace, part)
+}
+
+// decodeRead decodes what reading a file gave. It never fails: every
+// problem with the file becomes a finding.
+func decodeRead(data []byte, err error, abs, display, defaultNamespace string, part docPart) (d *decoded) {
 	defer func() {
 		if r := recover(); r != nil {
 			d = &decoded{file: display}
 			d.problems = append(d.problems, fileProblem(display, 1, 1, fmt.Sprintf("oomlint could not decode this file (internal error: %v); please report it", r)))
 		}
 	}()
-	data, err := readFile(abs, maxSize)
 	if err != nil {
 		return &decoded{file: display, problems: []Finding{fileProblem(display, 1, 1, err.Error())}}
 	}
-	return decodeBytes(data, display, strings.HasSuffix(strings.ToLower(abs), ".json"), defaultNamespace)
+	d = decodeDocs(data, display, isJSONFile(abs), defaultNamespace, part)
+	d.abs = abs
+	return d
 }
+
+func isJSONFile(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".json") }
+
+// docPart says which documents of a file to decode: all of them, or, for a
+// file split for streaming, those other objects read (decoded first) or
+// the rest (streamed).
+type docPart int
+
+const (
+	allDocs docPart = iota
+	earlyDocs
+	lateDocs
+)
 
 // decodeBytes parses the contents of one file into objects.
 func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace string) *decoded {
+	return decodeDocs(data, display, isJSON, defaultNamespace, allDocs)
+}
+
+func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace string, part docPart) *decoded {
 	d := &decoded{file: display}
 	if i := bytes.IndexByte(data[:min(len(data), 8000)], 0); i >= 0 {
 		d.problems = append(d.problems, fileProblem(display, 1, 1, "binary file (NUL byte at offset "+strconv.Itoa(i)+"); not a YAML or JSON manifest"))
@@ -53,6 +79,12 @@ func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace stri
 	d.directives = scanDirectives(data)
 	tmpl := templateLine(data)
 	for _, doc := range splitDocuments(data, isJSON) {
+		if part != allDocs {
+			kind, _ := topKind(doc.text)
+			if streamKinds[kind] != (part == lateDocs) {
+				continue
+			}
+		}
 		var root yaml.Node
 		err := yaml.Unmarshal(doc.text, &root)
 		if tmpl > 0 && (err != nil || hasTemplateAction(&root)) {
@@ -90,7 +122,12 @@ func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace stri
 				d.skipped++
 				continue
 			}
-			d.objects = append(d.objects, newObject(item, d.file, offset, defaultNamespace))
+			o := newObject(item, d.file, offset, defaultNamespace)
+			if n, ok := o.Origin.(nodeOrigin); ok {
+				n.inList = true
+				o.Origin = n
+			}
+			d.objects = append(d.objects, o)
 		}
 		return
 	}
@@ -108,6 +145,9 @@ func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *
 	}
 	if o.Namespace == "" {
 		o.Namespace = defaultNamespace
+	}
+	if o.Kind == "ConfigMap" {
+		o.Data = readData(n)
 	}
 	if ann := get(n, "metadata", "annotations"); ann != nil && ann.Kind == yaml.MappingNode {
 		o.Annotations = make(map[string]string, len(ann.Content)/2)

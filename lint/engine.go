@@ -26,9 +26,16 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	decs, sum := l.decs, l.sum
+	if !cfg.Buffered {
+		l.freezeConfigMaps(active)
+	}
+	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: l.dirs, env: l.env, loaded: map[string]directives{}}
+	lates, err := c.stream(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	decs := l.settle(lates)
 
-	c := &checker{cfg: &cfg, active: active, catalogue: catalogue, dirs: l.dirs, namespaces: l.namespaces, loaded: map[string]directives{}}
 	perFile := make([][]Finding, len(decs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
@@ -44,7 +51,7 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	nss := sortedNamespaces(l.namespaces)
+	nss := l.env.sorted()
 	perNS := make([][]Finding, len(nss))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
@@ -60,7 +67,12 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	all := slices.Concat(slices.Concat(perFile...), slices.Concat(perNS...),
+	var streamed []Finding
+	for _, r := range lates {
+		streamed = append(streamed, r.findings...)
+	}
+	sum := l.sum
+	all := slices.Concat(streamed, slices.Concat(perFile...), slices.Concat(perNS...),
 		slices.DeleteFunc(slices.Clone(cfg.Extra), c.suppressedByComment))
 	all = c.stamp(all)
 	slices.SortFunc(all, compareFindings)
@@ -84,12 +96,63 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 
 // loaded is everything discovered, rendered and decoded in one run.
 type loaded struct {
-	decs       []*decoded
-	objects    []*Object
-	namespaces map[string]*Namespace
-	dirs       map[string]directives
-	sum        Summary
-	files      []string // display paths of every file read, sorted
+	decs []*decoded
+	// order is each dec's place in the run: its source's index for a plain
+	// file, after every source for a unit's output (namespace workloads
+	// keep this order).
+	order    []int
+	objects  []*Object
+	env      *env
+	dirs     map[string]directives
+	sum      Summary
+	files    []string // display paths of every file read, sorted
+	late     []late   // plain files to stream (Run decodes and checks them)
+	rendered twins    // unit objects by identity, for streamed twins
+	progress *progress
+	docs     docCache // documents of streamed files parsed again to locate findings
+}
+
+// settle drops the unit objects streamed plain objects stand for, gives
+// every namespace its workloads in the run's order, and counts the
+// streamed objects; it returns the decoded files still to check.
+func (l *loaded) settle(lates []lateResult) []*decoded {
+	dropped := map[*Object]bool{}
+	ordered := make([][]*Workload, len(l.order)+len(lates))
+	slots := make([]int, 0, len(ordered))
+	for i, r := range lates {
+		for _, o := range r.dropped {
+			dropped[o] = true
+		}
+		ordered[i] = r.workloads
+		slots = append(slots, l.late[i].index)
+		l.sum.Objects += r.objects
+		l.sum.Skipped += r.skipped
+	}
+	for i, d := range l.decs {
+		if len(dropped) > 0 {
+			d.objects = slices.DeleteFunc(d.objects, func(o *Object) bool { return dropped[o] })
+		}
+		var ws []*Workload
+		for _, o := range d.objects {
+			if o.Workload != nil {
+				ws = append(ws, o.Workload)
+			}
+		}
+		ordered[len(lates)+i] = ws
+		slots = append(slots, l.order[i])
+	}
+	l.sum.Objects -= len(dropped)
+	idx := make([]int, len(ordered))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return slots[a] - slots[b] })
+	sorted := make([][]*Workload, len(ordered))
+	for i, j := range idx {
+		sorted[i] = ordered[j]
+	}
+	l.env.addWorkloads(sorted)
+	return l.decs
 }
 
 // maxWaves bounds how deep units may plan units (a Flux Kustomization that
@@ -118,6 +181,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	// One slot per file and per rendered unit: no locks, and the order of
 	// results never depends on scheduling.
 	plain := make([]*decoded, len(sources))
+	streamed, split := make([]bool, len(sources)), make([]bool, len(sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {
@@ -126,8 +190,20 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 				return err
 			}
 			start := time.Now()
-			d := decodeFile(src.abs, src.display, cfg.Namespace, cfg.MaxFileSize)
-			defer progress.done(src.display, PlainUnit, len(d.objects), start)
+			data, err := readFile(src.abs, cfg.MaxFileSize)
+			part := allDocs
+			if stream, first, ok := streamParts(data, isJSONFile(src.abs)); err == nil && !cfg.Buffered && ok && stream {
+				// Decoded and checked once the namespace facts are known.
+				streamed[i] = true
+				if !first {
+					return nil
+				}
+				part, split[i] = earlyDocs, true
+			}
+			d := decodeRead(data, err, src.abs, src.display, cfg.Namespace, part)
+			if !split[i] { // a split file is done when its streamed part is
+				defer progress.done(src.display, PlainUnit, len(d.objects), start)
+			}
 			for _, o := range d.objects {
 				o.Unit = src.unit
 				o.Workload = buildWorkload(o)
@@ -143,7 +219,9 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	w := newWaves(cfg)
 	var fresh []*Object
 	for _, d := range plain {
-		fresh = append(fresh, d.objects...)
+		if d != nil {
+			fresh = append(fresh, d.objects...)
+		}
 	}
 	var units []*Unit
 	var perUnit [][]*decoded
@@ -204,19 +282,24 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 
 	// Units and plain files a later wave found to be owned by a controller
 	// object give way to it.
-	l := &loaded{dirs: map[string]directives{}}
-	for i, d := range plain {
-		if w.ownedFile(sources[i].abs) {
-			continue
-		}
-		l.decs = append(l.decs, d)
-	}
+	l := &loaded{dirs: map[string]directives{}, progress: progress}
 	plainUnits := map[*Unit]bool{}
 	for i, src := range sources {
-		if plain[i] != nil && !w.ownedFile(src.abs) {
-			plainUnits[src.unit] = true
-		}
 		l.files = append(l.files, src.display)
+		if w.ownedFile(src.abs) {
+			if streamed[i] && !split[i] {
+				progress.done(src.display, PlainUnit, 0, time.Now())
+			}
+			continue
+		}
+		plainUnits[src.unit] = true
+		if streamed[i] {
+			l.late = append(l.late, late{index: i, src: src, split: split[i]})
+		}
+		if plain[i] != nil {
+			l.decs = append(l.decs, plain[i])
+			l.order = append(l.order, i)
+		}
 	}
 	for i, u := range units {
 		if u != nil && w.ownedUnit(u) {
@@ -225,7 +308,10 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		if u != nil {
 			l.sum.Units++
 		}
-		l.decs = append(l.decs, perUnit[i]...)
+		for _, d := range perUnit[i] {
+			l.decs = append(l.decs, d)
+			l.order = append(l.order, len(sources)+len(l.order))
+		}
 	}
 	l.sum.Files = len(sources) + len(consumed)
 	l.sum.Units += len(plainUnits)
@@ -243,7 +329,15 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		}
 	}
 	l.sum.Objects = len(l.objects)
-	l.namespaces = resolve(l.objects)
+	l.env = resolve(l.objects)
+	l.rendered = twins{}
+	for _, o := range l.objects {
+		if o.Unit != nil && o.Unit.Kind != PlainUnit && o.Name != "" {
+			if _, ok := l.rendered[idOf(o)]; !ok {
+				l.rendered[idOf(o)] = o
+			}
+		}
+	}
 	return l, nil
 }
 
@@ -251,6 +345,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 // problems met on the way (for `oomlint render`).
 func Objects(ctx context.Context, cfg Config) ([]*Object, []Finding, error) {
 	cfg.normalize()
+	cfg.Buffered = true
 	l, err := load(ctx, &cfg)
 	if err != nil {
 		return nil, nil, err

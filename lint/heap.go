@@ -38,10 +38,17 @@ type JVMSource struct {
 // does not run a JVM: its command does not run java, no JVM variable is
 // set, and its image is not a known JDK or JVM application.
 func (c *Container) JVM() *JVM {
-	proc := c.Process
-	if proc == nil {
+	if c.Process == nil {
 		return nil
 	}
+	if !c.jvmRead { // several rules and the policy facts ask; read once
+		c.jvm, c.jvmRead = c.readJVM(), true
+	}
+	return c.jvm
+}
+
+func (c *Container) readJVM() *JVM {
+	proc := c.Process
 	var java Command
 	explicit := false
 	j := &JVM{env: proc.Env, script: map[string]string{}}

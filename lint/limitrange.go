@@ -61,10 +61,8 @@ func namespaces(objects []*Object) map[string]*Namespace {
 			}
 			return ns
 		}
-		switch {
-		case o.Workload != nil:
-			get().Workloads = append(get().Workloads, o.Workload)
-		case o.Kind == "LimitRange":
+		switch o.Kind {
+		case "LimitRange":
 			get().LimitRangeObjects = append(get().LimitRangeObjects, o)
 			items := LimitRangeItems(o)
 			// The API server refuses a LimitRange that contradicts
@@ -76,24 +74,14 @@ func namespaces(objects []*Object) map[string]*Namespace {
 					}
 				}
 			}
-		case o.Kind == "ResourceQuota":
+		case "ResourceQuota":
 			get().ResourceQuotas = append(get().ResourceQuotas, o)
-		case o.Kind == "HorizontalPodAutoscaler":
+		case "HorizontalPodAutoscaler":
 			get().HPAs = append(get().HPAs, o)
-		case o.Kind == "VerticalPodAutoscaler":
+		case "VerticalPodAutoscaler":
 			get().VPAs = append(get().VPAs, o)
 		}
 	}
-	return out
-}
-
-// sortedNamespaces lists namespaces by name, for a stable order.
-func sortedNamespaces(m map[string]*Namespace) []*Namespace {
-	out := make([]*Namespace, 0, len(m))
-	for _, ns := range m {
-		out = append(out, ns)
-	}
-	slices.SortFunc(out, func(a, b *Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

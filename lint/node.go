@@ -51,9 +51,10 @@ func deref(n *yaml.Node) *yaml.Node {
 func locate(root *yaml.Node, p Path) *yaml.Node {
 	cur := deref(root)
 	var best *yaml.Node // the key node of the last mapping step taken
-	for i, s := range p.steps {
+	steps := p.steps()
+	for i, s := range steps {
 		if s.index >= 0 {
-			if cur == nil || cur.Kind != yaml.SequenceNode || s.index >= len(cur.Content) {
+			if cur == nil || cur.Kind != yaml.SequenceNode || int(s.index) >= len(cur.Content) {
 				return orFirst(best, cur)
 			}
 			cur = deref(cur.Content[s.index])
@@ -62,7 +63,7 @@ func locate(root *yaml.Node, p Path) *yaml.Node {
 		}
 		k, v := lookup(cur, s.key)
 		if k == nil {
-			if i > 0 && p.steps[i-1].index >= 0 {
+			if i > 0 && steps[i-1].index >= 0 {
 				return nameKey(cur)
 			}
 			return orFirst(best, cur)

@@ -22,6 +22,43 @@ type Object struct {
 	// Also are the same object rendered alike by other units, dropped so
 	// namespace sums count it once and named in this object's findings.
 	Also []*Object
+	// Data is a ConfigMap's data, in the order written: what containers
+	// read through env and envFrom.
+	Data []DataEntry
+}
+
+// DataEntry is one key of a ConfigMap's data.
+type DataEntry struct {
+	Key    string
+	Value  string // "" for a value that is not a scalar
+	Scalar bool
+}
+
+// DataValue returns the scalar value of a ConfigMap key.
+func (o *Object) DataValue(key string) (string, bool) {
+	if o == nil {
+		return "", false
+	}
+	for _, e := range o.Data {
+		if e.Key == key {
+			return e.Value, e.Scalar
+		}
+	}
+	return "", false
+}
+
+// readData reads a ConfigMap's data mapping.
+func readData(n *yaml.Node) []DataEntry {
+	data := get(n, "data")
+	if data == nil || data.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := make([]DataEntry, 0, len(data.Content)/2)
+	for i := 0; i+1 < len(data.Content); i += 2 {
+		v := deref(data.Content[i+1])
+		out = append(out, DataEntry{Key: data.Content[i].Value, Value: v.Value, Scalar: v.Kind == yaml.ScalarNode})
+	}
+	return out
 }
 
 // Ref is the object's identity as findings name it.
@@ -122,6 +159,9 @@ type Container struct {
 	CPU     bool     // resources set a CPU request or limit
 	// Volumes are the names of the volumes the container mounts.
 	Volumes []string
+
+	jvm     *JVM // JVM(), read once
+	jvmRead bool
 }
 
 // Quantity is a memory value as written in a manifest.

@@ -23,6 +23,7 @@ type nodeOrigin struct {
 	file       string
 	root       *yaml.Node
 	lineOffset int
+	inList     bool // an item of a List document, not the document itself
 }
 
 func (o nodeOrigin) Locate(p Path) Location {

@@ -7,55 +7,79 @@ import (
 
 // Path is a field path inside one object, built step by step so a typo can
 // never produce a path that maps nowhere: p.Key("resources").Key("limits").
+// Paths are immutable and share their prefixes: a container's paths and
+// those of its fields hold one copy of spec.template.spec.
 type Path struct {
-	steps []step
+	last *step
 }
 
 type step struct {
-	key   string
-	index int // -1 for a key step
+	parent *step
+	key    string
+	index  int32 // -1 for a key step
+	depth  int32 // steps up to and including this one
 }
 
 // Root is the empty path: the object itself.
 var Root = Path{}
 
 // Key descends into a mapping key.
-func (p Path) Key(k string) Path { return p.with(step{key: k, index: -1}) }
+func (p Path) Key(k string) Path { return p.with(k, -1) }
 
 // Index descends into a sequence element.
-func (p Path) Index(i int) Path { return p.with(step{index: i}) }
+func (p Path) Index(i int) Path { return p.with("", int32(i)) } //nolint:gosec // a list index; files are capped far below 2^31 items
 
 // Keys descends through several mapping keys.
 func (p Path) Keys(keys ...string) Path {
-	steps := make([]step, len(p.steps), len(p.steps)+len(keys))
-	copy(steps, p.steps)
 	for _, k := range keys {
-		steps = append(steps, step{key: k, index: -1})
+		p = p.Key(k)
 	}
-	return Path{steps: steps}
+	return p
 }
 
-func (p Path) with(s step) Path {
-	steps := make([]step, len(p.steps), len(p.steps)+1)
-	copy(steps, p.steps)
-	return Path{steps: append(steps, s)}
+func (p Path) with(key string, index int32) Path {
+	return Path{last: &step{parent: p.last, key: key, index: index, depth: int32(p.Len()) + 1}} //nolint:gosec // path depth is tiny
 }
 
 // Len is the number of steps.
-func (p Path) Len() int { return len(p.steps) }
+func (p Path) Len() int {
+	if p.last == nil {
+		return 0
+	}
+	return int(p.last.depth)
+}
 
 // IsZero reports whether p is the root path.
-func (p Path) IsZero() bool { return len(p.steps) == 0 }
+func (p Path) IsZero() bool { return p.last == nil }
+
+// Parent is p without its last step; the root's parent is the root.
+func (p Path) Parent() Path {
+	if p.last == nil {
+		return p
+	}
+	return Path{last: p.last.parent}
+}
+
+// steps lists the steps from the root.
+func (p Path) steps() []step {
+	out := make([]step, p.Len())
+	for s := p.last; s != nil; s = s.parent {
+		out[s.depth-1] = *s
+	}
+	return out
+}
 
 // String renders the path as spec.template.spec.containers[0].resources, with
 // keys that are not identifiers quoted: metadata.annotations["oomlint.io/ignore"].
-func (p Path) String() string {
+func (p Path) String() string { return render(p.steps()) }
+
+func render(steps []step) string {
 	var b strings.Builder
-	for _, s := range p.steps {
+	for _, s := range steps {
 		switch {
 		case s.index >= 0:
 			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(s.index))
+			b.WriteString(strconv.Itoa(int(s.index)))
 			b.WriteByte(']')
 		case isIdent(s.key):
 			if b.Len() > 0 {
@@ -73,10 +97,11 @@ func (p Path) String() string {
 
 // Tail renders the last n steps, for messages: "limits.memory".
 func (p Path) Tail(n int) string {
-	if n > len(p.steps) {
-		n = len(p.steps)
+	steps := p.steps()
+	if n > len(steps) {
+		n = len(steps)
 	}
-	return Path{steps: p.steps[len(p.steps)-n:]}.String()
+	return render(steps[len(steps)-n:])
 }
 
 func isIdent(s string) bool {

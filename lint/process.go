@@ -152,14 +152,12 @@ func readEnv(o *Object, c *Container, cms map[configMapKey]*Object) []EnvVar {
 	if seq := get(c.Node, "envFrom"); seq != nil && seq.Kind == yaml.SequenceNode {
 		for _, n := range seq.Content {
 			cm := cms[configMapKey{o.Unit, o.Namespace, str(n, "configMapRef", "name")}]
-			data := get(cm.nodeOrNil(), "data")
-			if data == nil || data.Kind != yaml.MappingNode {
+			if cm == nil || cm.Data == nil {
 				continue // not in the repo: say nothing rather than guess
 			}
 			prefix := str(n, "prefix")
-			for i := 0; i+1 < len(data.Content); i += 2 {
-				k, v := data.Content[i].Value, deref(data.Content[i+1])
-				env = append(env, EnvVar{Name: prefix + k, Value: v.Value, Known: true, At: Place{cm, Root.Keys("data", k)}})
+			for _, e := range cm.Data {
+				env = append(env, EnvVar{Name: prefix + e.Key, Value: e.Value, Known: true, At: Place{cm, Root.Keys("data", e.Key)}})
 			}
 		}
 	}
@@ -178,8 +176,8 @@ func readEnv(o *Object, c *Container, cms map[configMapKey]*Object) []EnvVar {
 			ref := get(n, "valueFrom", "configMapKeyRef")
 			cm := cms[configMapKey{o.Unit, o.Namespace, str(ref, "name")}]
 			key := str(ref, "key")
-			if val := get(cm.nodeOrNil(), "data", key); val != nil && val.Kind == yaml.ScalarNode {
-				v.Value, v.Known, v.At = val.Value, true, Place{cm, Root.Keys("data", key)}
+			if val, ok := cm.DataValue(key); ok {
+				v.Value, v.Known, v.At = val, true, Place{cm, Root.Keys("data", key)}
 			} else {
 				v.At = Place{o, at.Key("valueFrom")}
 			}
@@ -193,13 +191,6 @@ func readEnv(o *Object, c *Container, cms map[configMapKey]*Object) []EnvVar {
 		env = append(env, v)
 	}
 	return env
-}
-
-func (o *Object) nodeOrNil() *yaml.Node {
-	if o == nil {
-		return nil
-	}
-	return o.Node
 }
 
 // expandVars applies the kubelet's $(VAR) expansion: a defined variable is

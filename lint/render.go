@@ -125,9 +125,10 @@ type PathStep struct {
 
 // Steps returns the path's steps, for origins that walk other documents.
 func (p Path) Steps() []PathStep {
-	out := make([]PathStep, len(p.steps))
-	for i, s := range p.steps {
-		out[i] = PathStep{Key: s.key, Index: s.index}
+	steps := p.steps()
+	out := make([]PathStep, len(steps))
+	for i, s := range steps {
+		out[i] = PathStep{Key: s.key, Index: int(s.index)}
 	}
 	return out
 }

@@ -39,33 +39,6 @@ func KindOf(kind string) (WorkloadKind, bool) {
 	return WorkloadKind{}, false
 }
 
-// resolve applies what only the whole run knows: the namespace facts
-// (LimitRange defaults) gathered from every unit. Workloads were built
-// when their files were decoded.
-func resolve(objects []*Object) map[string]*Namespace {
-	nss := namespaces(objects)
-	cms := indexConfigMaps(objects)
-	runtimeClasses := map[string]*Object{}
-	for _, o := range objects {
-		if o.Kind == "RuntimeClass" && runtimeClasses[o.Name] == nil {
-			runtimeClasses[o.Name] = o
-		}
-	}
-	for _, o := range objects {
-		if w := o.Workload; w != nil {
-			w.Namespace = nss[o.Namespace]
-			if w.RuntimeClassName != "" {
-				w.RuntimeClass = runtimeClasses[w.RuntimeClassName]
-			}
-			applyLimitRanges(w, w.Namespace)
-			for _, c := range w.Containers {
-				c.Process = buildProcess(o, c, cms)
-			}
-		}
-	}
-	return nss
-}
-
 // BuildWorkload reads the workload facts of an object whose kind runs
 // pods, or returns nil: what the engine does for each object it decodes
 // (namespace facts and processes come later, from the whole run).
@@ -156,7 +129,7 @@ func readQuantity(n *yaml.Node, at Path, section, label string) *Quantity {
 	if k == nil {
 		return nil
 	}
-	q := &Quantity{Path: at.Keys("resources", section, "memory"), Field: label + section + ".memory"}
+	q := &Quantity{Path: at.Keys("resources", section, "memory"), Field: fieldName(label, section)}
 	switch {
 	case v != nil && v.Kind != yaml.ScalarNode:
 		q.Raw = "(a " + kindName(v) + ")"
@@ -179,4 +152,19 @@ func kindName(n *yaml.Node) string {
 	case yaml.DocumentNode, yaml.ScalarNode, yaml.AliasNode:
 	}
 	return "value"
+}
+
+// fieldName is label+section+".memory" without an allocation per quantity.
+func fieldName(label, section string) string {
+	switch {
+	case label == "" && section == "limits":
+		return "limits.memory"
+	case label == "" && section == "requests":
+		return "requests.memory"
+	case label == "pod-level " && section == "limits":
+		return "pod-level limits.memory"
+	case label == "pod-level " && section == "requests":
+		return "pod-level requests.memory"
+	}
+	return label + section + ".memory"
 }

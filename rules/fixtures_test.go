@@ -61,6 +61,22 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestStreamingMatchesBuffered checks that checking files as they are
+// decoded and dropping their trees (the default) finds exactly what
+// decoding everything first does, positions, messages and traces alike.
+func TestStreamingMatchesBuffered(t *testing.T) {
+	root := moduleRoot(t)
+	for _, name := range append(fixtureNames(t, root), "../examples") {
+		t.Run(name, func(t *testing.T) {
+			rel := "testdata/" + name
+			streamed, buffered := lintFixtureWith(t, root, rel, false), lintFixtureWith(t, root, rel, true)
+			if d := gocmp.Diff(buffered.Findings, streamed.Findings); d != "" || buffered.Summary != streamed.Summary {
+				t.Errorf("streamed run differs from buffered (-buffered +streamed):\n%s\nsummary %+v, buffered %+v", d, streamed.Summary, buffered.Summary)
+			}
+		})
+	}
+}
+
 // TestCatalogueHasFixtures checks that every want names a rule of the
 // catalogue (a typo never passes silently) and every rule is wanted
 // somewhere (a rule missing from rules.All never fires, so its fixtures fail).
@@ -184,8 +200,13 @@ func fixtureNames(t *testing.T, root string) []string {
 // the fixture directory's .oomlint.yaml if it has one.
 func lintFixture(t *testing.T, root, rel string) *lint.Result {
 	t.Helper()
+	return lintFixtureWith(t, root, rel, false)
+}
+
+func lintFixtureWith(t *testing.T, root, rel string, buffered bool) *lint.Result {
+	t.Helper()
 	abs := filepath.Join(root, rel)
-	cfg := lint.Config{Paths: []string{abs}, WorkDir: root, Jobs: 2}
+	cfg := lint.Config{Paths: []string{abs}, WorkDir: root, Jobs: 2, Buffered: buffered}
 	ropt := render.Options{WorkDir: root, RepoRoot: root}
 	if st, err := os.Stat(abs); err == nil && st.IsDir() {
 		if p := lint.FindConfigFile(abs); p != "" {
