@@ -20,12 +20,21 @@ type Namespace struct {
 	LimitRanges []*LimitRangeItem // type Container items with a memory setting
 
 	// The namespace's objects by role, in the engine's stable order
-	// (file, then position), for namespace rules.
+	// (file, then position), for namespace rules. Workloads are kept only
+	// where there is something to relate them to (Relates): a streamed
+	// workload of any other namespace is dropped once checked.
 	Workloads         []*Workload
 	LimitRangeObjects []*Object
 	ResourceQuotas    []*Object
 	HPAs              []*Object // HorizontalPodAutoscaler
 	VPAs              []*Object // VerticalPodAutoscaler
+}
+
+// Relates reports whether the namespace has objects the namespace rules
+// relate its workloads to: a ResourceQuota they must fit in, an autoscaler
+// that must find its target.
+func (ns *Namespace) Relates() bool {
+	return ns != nil && len(ns.ResourceQuotas)+len(ns.HPAs)+len(ns.VPAs) > 0
 }
 
 // LimitRangeItem is the memory part of one item of a LimitRange's
@@ -102,7 +111,7 @@ func LimitRangeItems(o *Object) []*LimitRangeItem {
 			if v == nil || v.Kind != yaml.ScalarNode {
 				return nil
 			}
-			q := &Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: v.Value, Info: quantity.Classify(v.Value)}
+			q := &Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: v.Value, Info: quantity.Shared(v.Value)}
 			if !q.Valid() {
 				return nil
 			}

@@ -169,12 +169,14 @@ type Quantity struct {
 	Path  Path
 	Field string // "limits.memory", "pod-level requests.memory": for messages
 	Raw   string
-	Info  quantity.Info
+	Info  *quantity.Info // shared between quantities written alike: never modify
 	Trace []Related // where a defaulted value came from (the LimitRange line)
 }
 
 // Valid reports whether the value parses.
-func (q *Quantity) Valid() bool { return q != nil && q.Info.Class != quantity.Invalid }
+func (q *Quantity) Valid() bool {
+	return q != nil && q.Info != nil && q.Info.Class != quantity.Invalid
+}
 
 // UnitMistake reports whether the value parses but its unit is probably not
 // the one meant (millibytes, decimal units, bare bytes).
@@ -270,7 +272,7 @@ func memoryVolumes(pod *yaml.Node, podPath Path) []MemoryVolume {
 		}
 		v := MemoryVolume{Name: str(n, "name"), Path: podPath.Key("volumes").Index(i)}
 		if s := get(n, "emptyDir", "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
-			v.SizeLimit = &Quantity{Path: v.Path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Classify(s.Value)}
+			v.SizeLimit = &Quantity{Path: v.Path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Shared(s.Value)}
 		}
 		out = append(out, v)
 	}

@@ -133,12 +133,12 @@ func readQuantity(n *yaml.Node, at Path, section, label string) *Quantity {
 	switch {
 	case v != nil && v.Kind != yaml.ScalarNode:
 		q.Raw = "(a " + kindName(v) + ")"
-		q.Info = quantity.Info{Raw: q.Raw, Class: quantity.Invalid}
+		q.Info = &quantity.Info{Raw: q.Raw, Class: quantity.Invalid}
 	case v == nil || v.Tag == "!!null":
-		q.Info = quantity.Info{Class: quantity.Invalid}
+		q.Info = &quantity.Info{Class: quantity.Invalid}
 	default:
 		q.Raw = v.Value
-		q.Info = quantity.Classify(v.Value)
+		q.Info = quantity.Shared(v.Value)
 	}
 	return q
 }

@@ -140,7 +140,7 @@ func (c *checker) stream(ctx context.Context, l *loaded) ([]lateResult, error) {
 			r.findings = c.checkFile(d)
 			r.objects, r.skipped = len(d.objects), d.skipped
 			for _, o := range d.objects {
-				if o.Workload != nil {
+				if o.Workload != nil && o.Workload.Namespace.Relates() {
 					o.freeze(lf.src.abs, &l.docs)
 					r.workloads = append(r.workloads, o.Workload)
 				}
@@ -206,7 +206,7 @@ func (o *Object) freeze(abs string, docs *docCache) {
 	o.Node = nil
 	if w := o.Workload; w != nil {
 		for _, c := range w.Containers {
-			c.Node, c.Process = nil, nil
+			c.Node, c.Process, c.jvm, c.Volumes = nil, nil, nil, nil
 		}
 		w.Pod = nil
 	}
@@ -231,47 +231,41 @@ func (l *loaded) freezeConfigMaps(active []*Rule) {
 	}
 }
 
-// docCache holds the documents parsed again for reparsedOrigin, a bounded
-// number at a time.
+// docCache holds the files parsed again for reparsedOrigin, a bounded
+// number at a time; findings locate streamed objects in file order, so a
+// file parsed once serves its neighbours.
 type docCache struct {
 	mu    sync.Mutex
-	docs  map[docKey]*yaml.Node
-	order []docKey
+	files map[string]map[int]*yaml.Node // by document line offset
+	order []string
 }
 
-type docKey struct {
-	abs    string
-	offset int
-}
-
-const cachedDocs = 256
+const cachedFiles = 64
 
 func (c *docCache) root(abs string, offset int) *yaml.Node {
-	k := docKey{abs, offset}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n, ok := c.docs[k]; ok {
-		return n
+	if docs, ok := c.files[abs]; ok {
+		return docs[offset]
 	}
-	var root *yaml.Node
+	docs := map[int]*yaml.Node{}
 	if data, err := os.ReadFile(abs); err == nil {
 		for _, doc := range splitDocuments(bytes.TrimPrefix(data, bom), false) {
 			var n yaml.Node
-			if doc.offset == offset && yaml.Unmarshal(doc.text, &n) == nil {
-				root = deref(&n)
-				break
+			if yaml.Unmarshal(doc.text, &n) == nil {
+				docs[doc.offset] = deref(&n)
 			}
 		}
 	}
-	if c.docs == nil {
-		c.docs = map[docKey]*yaml.Node{}
+	if c.files == nil {
+		c.files = map[string]map[int]*yaml.Node{}
 	}
-	if len(c.order) == cachedDocs {
-		delete(c.docs, c.order[0])
+	if len(c.order) == cachedFiles {
+		delete(c.files, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.docs[k], c.order = root, append(c.order, k)
-	return root
+	c.files[abs], c.order = docs, append(c.order, abs)
+	return docs[offset]
 }
 
 // env is what resolving a workload needs from the whole run: namespace

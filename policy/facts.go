@@ -418,7 +418,7 @@ func namespaceFacts(ns *lint.Namespace, name string) map[string]any {
 				if !strings.Contains(k, "memory") || v.Kind != yaml.ScalarNode {
 					continue
 				}
-				hard[k] = quantityFact(&lint.Quantity{Path: lint.Root.Keys("spec", "hard", k), Raw: v.Value, Info: quantity.Classify(v.Value)}, "")
+				hard[k] = quantityFact(&lint.Quantity{Path: lint.Root.Keys("spec", "hard", k), Raw: v.Value, Info: quantity.Shared(v.Value)}, "")
 			}
 		}
 		quotas = append(quotas, map[string]any{"name": o.Name, "file": o.Origin.Locate(lint.Root).File, "hard": hard})

@@ -593,7 +593,7 @@ func boundAt(n *yaml.Node, at lint.Path, key string) *lint.Quantity {
 	if raw == "" {
 		return nil
 	}
-	q := &lint.Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: raw, Info: quantity.Classify(raw)}
+	q := &lint.Quantity{Path: at.Keys(key, "memory"), Field: key + ".memory", Raw: raw, Info: quantity.Shared(raw)}
 	if !q.Valid() {
 		return nil
 	}

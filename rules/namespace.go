@@ -557,7 +557,7 @@ func quotaHards(o *lint.Object) []quotaHard {
 			continue
 		}
 		out = append(out, quotaHard{obj: o, resource: r,
-			q: &lint.Quantity{Path: lint.Root.Keys("spec", "hard", r), Field: "hard " + r, Raw: v.Value, Info: info}})
+			q: &lint.Quantity{Path: lint.Root.Keys("spec", "hard", r), Field: "hard " + r, Raw: v.Value, Info: &info}})
 	}
 	return out
 }
@@ -727,15 +727,25 @@ type podCount struct {
 	pods     int64 // replicas, HPA maxReplicas, parallelism, nodes
 	surge    int64 // extra pods during a rolling update
 	why      string
-	at       lint.Related // where the count is set
+	at       site // where the count is set
 	declared bool         // false when the kind runs no pods or its count is unknown
 }
+
+// site is a field a related location will name, located only when a
+// finding shows it: a namespace's pod counts are many, its findings few.
+type site struct {
+	o   *lint.Object
+	p   lint.Path
+	msg string
+}
+
+func (s site) related() lint.Related { return objectRelated(s.o, s.p, s.msg) }
 
 // countPods works out the pods a workload runs at its peak.
 func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 	o := w.Object
 	pc := podCount{w: w, pods: 1, declared: true}
-	loc := func(p lint.Path, msg string) lint.Related { return objectRelated(o, p, msg) }
+	loc := func(p lint.Path, msg string) site { return site{o, p, msg} }
 	replicas := func() {
 		pc.pods, pc.why = 1, "replicas (default 1)"
 		pc.at = loc(lint.Root, fmt.Sprintf("%s %s: 1 replica (spec.replicas not set)", o.Kind, o.Name))
@@ -745,7 +755,7 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 		}
 		if h, n := ns.HPAFor(o); h != nil {
 			pc.pods, pc.why = n, "HPA "+h.Name+" maxReplicas"
-			pc.at = objectRelated(h, lint.Root.Keys("spec", "maxReplicas"), fmt.Sprintf("HorizontalPodAutoscaler %s scales %s %s up to %s", h.Name, o.Kind, o.Name, plural(n, "replica")))
+			pc.at = site{h, lint.Root.Keys("spec", "maxReplicas"), fmt.Sprintf("HorizontalPodAutoscaler %s scales %s %s up to %s", h.Name, o.Kind, o.Name, plural(n, "replica"))}
 		}
 	}
 	switch o.Kind {
@@ -788,16 +798,16 @@ func countPods(w *lint.Workload, ns *lint.Namespace, s lint.Settings) podCount {
 }
 
 // jobPods is a Job's parallelism (default 1), at most its completions.
-func jobPods(w *lint.Workload) (int64, string, lint.Related) {
+func jobPods(w *lint.Workload) (int64, string, site) {
 	o := w.Object
-	n, why, at := int64(1), "parallelism (default 1)", objectRelated(o, lint.Root, fmt.Sprintf("%s %s: 1 pod at a time (parallelism not set)", o.Kind, o.Name))
+	n, why, at := int64(1), "parallelism (default 1)", site{o, lint.Root, fmt.Sprintf("%s %s: 1 pod at a time (parallelism not set)", o.Kind, o.Name)}
 	if p := w.Scale.Parallelism; p != nil {
 		n, why = p.N, "parallelism"
-		at = objectRelated(o, p.Path, fmt.Sprintf("%s %s: %d pods at a time", o.Kind, o.Name, p.N))
+		at = site{o, p.Path, fmt.Sprintf("%s %s: %d pods at a time", o.Kind, o.Name, p.N)}
 	}
 	if c := w.Scale.Completions; c != nil && c.N < n {
 		n, why = c.N, "completions"
-		at = objectRelated(o, c.Path, fmt.Sprintf("%s %s: %d completions, so %d pods at a time", o.Kind, o.Name, c.N, c.N))
+		at = site{o, c.Path, fmt.Sprintf("%s %s: %d completions, so %d pods at a time", o.Kind, o.Name, c.N, c.N)}
 	}
 	return n, why, at
 }
@@ -915,7 +925,7 @@ func quotaOverflow(ns *lint.Namespace, h quotaHard, counts []podCount) (lint.Dia
 			break
 		}
 		texts = append(texts, c.text())
-		r := c.pc.at
+		r := c.pc.at.related()
 		r.Message += fmt.Sprintf("; %s × %s %s.memory = %s", plural(c.pc.pods+c.pc.surge, "pod"), exactSize(c.perPod), h.section(), exactSize(c.total()))
 		related = append(related, r)
 	}

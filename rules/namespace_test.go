@@ -27,7 +27,7 @@ func testQuantity(t *testing.T, raw string) *lint.Quantity {
 	if info.Class == quantity.Invalid {
 		t.Fatalf("bad quantity %q in test", raw)
 	}
-	return &lint.Quantity{Raw: raw, Field: "requests.memory", Info: info}
+	return &lint.Quantity{Raw: raw, Field: "requests.memory", Info: &info}
 }
 
 // testContainer is "name role request limit", role one of app, init, sidecar;

@@ -639,7 +639,7 @@ func injectedProxies(p *lint.Pass) []injected {
 			if v == nil || v.Kind != yaml.ScalarNode {
 				return nil
 			}
-			return &lint.Quantity{Path: lint.Root.Keys(meta...).Keys("annotations", key), Field: key, Raw: v.Value, Info: quantity.Classify(v.Value)}
+			return &lint.Quantity{Path: lint.Root.Keys(meta...).Keys("annotations", key), Field: key, Raw: v.Value, Info: quantity.Shared(v.Value)}
 		}
 		in.request, in.limit = read(m.requestKey), read(m.limitKey)
 		out = append(out, in)
@@ -720,7 +720,7 @@ func overhead(w *lint.Workload) (contributor, bool) {
 	if raw == "" || info.Class == quantity.Invalid || info.Class == quantity.SubByte {
 		return contributor{}, false
 	}
-	q := &lint.Quantity{Path: lint.Root.Keys("overhead", "podFixed", "memory"), Field: "overhead.podFixed.memory", Raw: raw, Info: info}
+	q := &lint.Quantity{Path: lint.Root.Keys("overhead", "podFixed", "memory"), Field: "overhead.podFixed.memory", Raw: raw, Info: &info}
 	return contributor{what: fmt.Sprintf("RuntimeClass %s overhead", rc.Name), field: fmt.Sprintf("RuntimeClass %s's overhead", rc.Name),
 		bytes: info.Bytes(), q: q, in: rc}, true
 }

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -64,6 +65,23 @@ func (i Info) Bytes() int64 {
 
 // Exact is the quantity in bytes as a float, keeping fractions of a byte.
 func (i Info) Exact() float64 { return i.Quantity.AsApproximateFloat64() }
+
+// shared holds one Info per value as written: a repository writes the same
+// few values (512Mi, 1Gi) thousands of times, and Infos never change.
+var shared sync.Map // string → *Info
+
+// Shared is Classify's result for raw, one copy per distinct value.
+func Shared(raw string) *Info {
+	if v, ok := shared.Load(raw); ok {
+		return v.(*Info)
+	}
+	info := Classify(raw)
+	if len(raw) > 64 {
+		return &info // odd values are not worth keeping
+	}
+	v, _ := shared.LoadOrStore(raw, &info)
+	return v.(*Info)
+}
 
 // Classify parses raw the way the API server does (surrounding white space
 // trimmed, as Quantity.UnmarshalJSON does) and says what unit it used.
