@@ -170,7 +170,7 @@ type Quantity struct {
 	Field string // "limits.memory", "pod-level requests.memory": for messages
 	Raw   string
 	Info  *quantity.Info // shared between quantities written alike: never modify
-	Trace []Related // where a defaulted value came from (the LimitRange line)
+	Trace []Related      // where a defaulted value came from (the LimitRange line)
 }
 
 // Valid reports whether the value parses.

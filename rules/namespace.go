@@ -728,7 +728,7 @@ type podCount struct {
 	surge    int64 // extra pods during a rolling update
 	why      string
 	at       site // where the count is set
-	declared bool         // false when the kind runs no pods or its count is unknown
+	declared bool // false when the kind runs no pods or its count is unknown
 }
 
 // site is a field a related location will name, located only when a
