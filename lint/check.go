@@ -220,22 +220,24 @@ func (c *checker) objectLine(o *Object, msg string) Related {
 	return Related{File: l.File, Line: l.Line, Column: l.Column, Message: msg}
 }
 
-// traceOf returns the trace of a defaulted value a diagnostic points at:
-// rules name the container's field, the engine adds where its value came from.
+// traceOf returns where the defaulted values a diagnostic is about came
+// from (a LimitRange default's line): those it names in About, and the
+// one at its own path. Rules name the container's field; the engine adds
+// the trace.
 func traceOf(w *Workload, d Diagnostic) []Related {
+	var out []Related
+	for _, q := range d.About {
+		if q != nil {
+			out = append(out, q.Trace...)
+		}
+	}
 	if w == nil {
-		return nil
+		return out
 	}
 	s := d.Path.String()
-	var out []Related
 	for _, c := range w.Containers {
 		for _, e := range []Effective{c.Limit, c.Request} {
-			if e.Q == nil || len(e.Q.Trace) == 0 {
-				continue
-			}
-			// The value the finding points at, or a defaulted value of the
-			// same container its message talks about.
-			if e.Q.Path.String() == s || (c.Name == d.Container && strings.Contains(d.Message, e.Q.Field+" "+e.Q.Raw)) {
+			if e.Q != nil && len(e.Q.Trace) > 0 && e.Q.Path.String() == s {
 				out = append(out, e.Q.Trace...)
 			}
 		}

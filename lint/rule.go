@@ -114,6 +114,10 @@ type Diagnostic struct {
 	Fix       string
 	Severity  Severity // zero: the rule's; set when a finding is worse than the rule's default
 	Related   []Related
+	// About are the memory values the message talks about: the engine adds
+	// where each came from when admission defaulted it (a LimitRange
+	// default's line), as it does for the value at Path.
+	About []*Quantity
 	// Rule, when set, reports the finding under that engine rule instead of
 	// the rule that ran (a Rego policy that failed to evaluate is
 	// PolicyErrorID); its name and severity are the engine rule's.

@@ -289,6 +289,7 @@ func jvmDiagnostic(p *lint.Pass, j *lint.JVM, s *jvmflags.Setting, msg, fix stri
 	}
 	if p.Container.Limit.Usable() {
 		d.Related = limitRelated(p)
+		d.About = []*lint.Quantity{p.Container.Limit.Q}
 	}
 	return d
 }

@@ -176,6 +176,7 @@ func checkMemoryLimitEqualsRequest(p *lint.Pass) []lint.Diagnostic {
 		Message:   msg,
 		Fix: fmt.Sprintf("set %s above the request, e.g. %s (1.25×), or keep them equal for Guaranteed QoS and disable OOM104",
 			c.Limit.Q.Field, roundUp(c.Limit.Bytes()*5/4)),
+		About: []*lint.Quantity{c.Limit.Q, c.Request.Q},
 	}}
 }
 
@@ -221,6 +222,7 @@ func checkMemoryLimitRequestRatio(p *lint.Pass) []lint.Diagnostic {
 			c.Limit.Q.Field, c.Limit.Q.Raw, formatRatio(ratio, maxRatio), c.Request.Q.Field, c.Request.Q.Raw, strconv.FormatFloat(maxRatio, 'f', -1, 64)),
 		Fix: fmt.Sprintf("raise %s to at least %s, or lower %s to %s",
 			c.Request.Q.Field, roundUp(minRequest), c.Limit.Q.Field, quantity.Round(int64(float64(c.Request.Bytes())*maxRatio))),
+		About: []*lint.Quantity{c.Limit.Q, c.Request.Q},
 	}}
 }
 
