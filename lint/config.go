@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -183,7 +185,7 @@ func settingLines(root *yaml.Node) map[string]int {
 	lines := map[string]int{}
 	var walk func(n *yaml.Node, prefix string, depth int)
 	walk = func(n *yaml.Node, prefix string, depth int) {
-		n = deref(n)
+		n = yamlnode.Deref(n)
 		if n == nil || n.Kind != yaml.MappingNode || depth == 0 {
 			return
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -106,19 +108,19 @@ func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace strin
 }
 
 func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace string) {
-	top := deref(root)
+	top := yamlnode.Deref(root)
 	if top == nil || top.Kind == 0 || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
 		return // an empty document or one holding only comments
 	}
-	apiVersion, kind := str(top, "apiVersion"), str(top, "kind")
+	apiVersion, kind := yamlnode.Str(top, "apiVersion"), yamlnode.Str(top, "kind")
 	if top.Kind != yaml.MappingNode || apiVersion == "" || kind == "" {
 		d.skipped++
 		return
 	}
-	if items := get(top, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
+	if items := yamlnode.Get(top, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
 		for _, item := range items.Content {
-			item = deref(item)
-			if item.Kind != yaml.MappingNode || str(item, "apiVersion") == "" || str(item, "kind") == "" {
+			item = yamlnode.Deref(item)
+			if item.Kind != yaml.MappingNode || yamlnode.Str(item, "apiVersion") == "" || yamlnode.Str(item, "kind") == "" {
 				d.skipped++
 				continue
 			}
@@ -136,10 +138,10 @@ func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace stri
 
 func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *Object {
 	o := &Object{
-		APIVersion: str(n, "apiVersion"),
-		Kind:       str(n, "kind"),
-		Name:       str(n, "metadata", "name"),
-		Namespace:  str(n, "metadata", "namespace"),
+		APIVersion: yamlnode.Str(n, "apiVersion"),
+		Kind:       yamlnode.Str(n, "kind"),
+		Name:       yamlnode.Str(n, "metadata", "name"),
+		Namespace:  yamlnode.Str(n, "metadata", "namespace"),
 		Node:       n,
 		Origin:     nodeOrigin{file: file, root: n, lineOffset: offset},
 	}
@@ -149,10 +151,10 @@ func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *
 	if o.Kind == "ConfigMap" {
 		o.Data = readData(n)
 	}
-	if ann := get(n, "metadata", "annotations"); ann != nil && ann.Kind == yaml.MappingNode {
+	if ann := yamlnode.Get(n, "metadata", "annotations"); ann != nil && ann.Kind == yaml.MappingNode {
 		o.Annotations = make(map[string]string, len(ann.Content)/2)
 		for i := 0; i+1 < len(ann.Content); i += 2 {
-			o.Annotations[ann.Content[i].Value] = deref(ann.Content[i+1]).Value
+			o.Annotations[ann.Content[i].Value] = yamlnode.Deref(ann.Content[i+1]).Value
 		}
 	}
 	return o

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -97,17 +99,17 @@ func namespaces(objects []*Object) map[string]*Namespace {
 // LimitRangeItems reads every item of a LimitRange's spec.limits. A value
 // that does not parse is left out: the API server would refuse it.
 func LimitRangeItems(o *Object) []*LimitRangeItem {
-	seq := get(o.Node, "spec", "limits")
+	seq := yamlnode.Get(o.Node, "spec", "limits")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
 	var out []*LimitRangeItem
 	for i, n := range seq.Content {
-		n = deref(n)
+		n = yamlnode.Deref(n)
 		at := Root.Keys("spec", "limits").Index(i)
-		it := &LimitRangeItem{Object: o, Path: at, Type: str(n, "type")}
+		it := &LimitRangeItem{Object: o, Path: at, Type: yamlnode.Str(n, "type")}
 		read := func(key string) *Quantity {
-			v := get(n, key, "memory")
+			v := yamlnode.Get(n, key, "memory")
 			if v == nil || v.Kind != yaml.ScalarNode {
 				return nil
 			}
@@ -121,15 +123,15 @@ func LimitRangeItems(o *Object) []*LimitRangeItem {
 		it.WrittenDefault, it.WrittenDefaultRequest = read("default"), read("defaultRequest")
 		it.Default = cmpOr(it.WrittenDefault, it.Max)
 		it.DefaultRequest = cmpOr(it.WrittenDefaultRequest, it.Default, it.Min)
-		it.DefaultKey = nonEmptyMap(get(n, "default"))
-		it.DefaultRequestKey = nonEmptyMap(get(n, "defaultRequest"))
+		it.DefaultKey = nonEmptyMap(yamlnode.Get(n, "default"))
+		it.DefaultRequestKey = nonEmptyMap(yamlnode.Get(n, "defaultRequest"))
 		out = append(out, it)
 	}
 	return out
 }
 
 func nonEmptyMap(n *yaml.Node) bool {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	return n != nil && n.Kind == yaml.MappingNode && len(n.Content) > 0
 }
 

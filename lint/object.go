@@ -3,6 +3,8 @@ package lint
 import (
 	"slices"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -49,13 +51,13 @@ func (o *Object) DataValue(key string) (string, bool) {
 
 // readData reads a ConfigMap's data mapping.
 func readData(n *yaml.Node) []DataEntry {
-	data := get(n, "data")
+	data := yamlnode.Get(n, "data")
 	if data == nil || data.Kind != yaml.MappingNode {
 		return nil
 	}
 	out := make([]DataEntry, 0, len(data.Content)/2)
 	for i := 0; i+1 < len(data.Content); i += 2 {
-		v := deref(data.Content[i+1])
+		v := yamlnode.Deref(data.Content[i+1])
 		out = append(out, DataEntry{Key: data.Content[i].Value, Value: v.Value, Scalar: v.Kind == yaml.ScalarNode})
 	}
 	return out
@@ -229,10 +231,10 @@ func (e Effective) Bytes() int64 { return e.Q.Info.Bytes() }
 
 // Get returns the node at keys below the object's root, or nil: rules read
 // fields the engine does not model (spec.replicas, spec.hard) through it.
-func (o *Object) Get(keys ...string) *yaml.Node { return get(o.Node, keys...) }
+func (o *Object) Get(keys ...string) *yaml.Node { return yamlnode.Get(o.Node, keys...) }
 
 // Str returns the scalar at keys below the object's root, or "".
-func (o *Object) Str(keys ...string) string { return str(o.Node, keys...) }
+func (o *Object) Str(keys ...string) string { return yamlnode.Str(o.Node, keys...) }
 
 // MemoryVolume is an emptyDir volume with medium: Memory (tmpfs): its files
 // live in RAM and count against the memory limit of the containers that
@@ -248,30 +250,30 @@ func (c *Container) Mounts(volume string) bool { return slices.Contains(c.Volume
 
 // mountedVolumes lists the names of the volumes a container mounts.
 func mountedVolumes(cn *yaml.Node) []string {
-	seq := get(cn, "volumeMounts")
+	seq := yamlnode.Get(cn, "volumeMounts")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
 	out := make([]string, 0, len(seq.Content))
 	for _, m := range seq.Content {
-		out = append(out, str(m, "name"))
+		out = append(out, yamlnode.Str(m, "name"))
 	}
 	return out
 }
 
 // memoryVolumes lists the pod's in-memory emptyDir volumes.
 func memoryVolumes(pod *yaml.Node, podPath Path) []MemoryVolume {
-	seq := get(pod, "volumes")
+	seq := yamlnode.Get(pod, "volumes")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
 	var out []MemoryVolume
 	for i, n := range seq.Content {
-		if str(n, "emptyDir", "medium") != "Memory" {
+		if yamlnode.Str(n, "emptyDir", "medium") != "Memory" {
 			continue
 		}
-		v := MemoryVolume{Name: str(n, "name"), Path: podPath.Key("volumes").Index(i)}
-		if s := get(n, "emptyDir", "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
+		v := MemoryVolume{Name: yamlnode.Str(n, "name"), Path: podPath.Key("volumes").Index(i)}
+		if s := yamlnode.Get(n, "emptyDir", "sizeLimit"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
 			v.SizeLimit = &Quantity{Path: v.Path.Keys("emptyDir", "sizeLimit"), Field: "sizeLimit", Raw: s.Value, Info: quantity.Shared(s.Value)}
 		}
 		out = append(out, v)

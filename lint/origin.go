@@ -1,6 +1,9 @@
 package lint
 
-import "go.yaml.in/yaml/v3"
+import (
+	"github.com/oomlint/oomlint/internal/yamlnode"
+	"go.yaml.in/yaml/v3"
+)
 
 // Origin maps a field path of an object to the place a person edits. Plain
 // files map to the node itself; rendered objects (charts, overlays) bring
@@ -29,7 +32,7 @@ type nodeOrigin struct {
 func (o nodeOrigin) Locate(p Path) Location {
 	var n *yaml.Node
 	if p.IsZero() {
-		n, _ = lookup(o.root, "kind")
+		n, _ = yamlnode.Lookup(o.root, "kind")
 	} else {
 		n = locate(o.root, p)
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -115,12 +117,12 @@ func buildProcess(o *Object, c *Container, cms map[configMapKey]*Object) *Proces
 	}
 	var line Command
 	for _, key := range []string{"command", "args"} {
-		seq := get(c.Node, key)
+		seq := yamlnode.Get(c.Node, key)
 		if seq == nil || seq.Kind != yaml.SequenceNode {
 			continue
 		}
 		for i, n := range seq.Content {
-			n = deref(n)
+			n = yamlnode.Deref(n)
 			if n.Kind != yaml.ScalarNode {
 				continue
 			}
@@ -149,41 +151,41 @@ func readEnv(o *Object, c *Container, cms map[configMapKey]*Object) []EnvVar {
 		}
 		return "", false
 	}
-	if seq := get(c.Node, "envFrom"); seq != nil && seq.Kind == yaml.SequenceNode {
+	if seq := yamlnode.Get(c.Node, "envFrom"); seq != nil && seq.Kind == yaml.SequenceNode {
 		for _, n := range seq.Content {
-			cm := cms[configMapKey{o.Unit, o.Namespace, str(n, "configMapRef", "name")}]
+			cm := cms[configMapKey{o.Unit, o.Namespace, yamlnode.Str(n, "configMapRef", "name")}]
 			if cm == nil || cm.Data == nil {
 				continue // not in the repo: say nothing rather than guess
 			}
-			prefix := str(n, "prefix")
+			prefix := yamlnode.Str(n, "prefix")
 			for _, e := range cm.Data {
 				env = append(env, EnvVar{Name: prefix + e.Key, Value: e.Value, Known: true, At: Place{cm, Root.Keys("data", e.Key)}})
 			}
 		}
 	}
-	seq := get(c.Node, "env")
+	seq := yamlnode.Get(c.Node, "env")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return env
 	}
 	for i, n := range seq.Content {
-		n = deref(n)
+		n = yamlnode.Deref(n)
 		at := c.Path.Key("env").Index(i)
-		v := EnvVar{Name: str(n, "name"), At: Place{o, at.Key("value")}}
+		v := EnvVar{Name: yamlnode.Str(n, "name"), At: Place{o, at.Key("value")}}
 		switch {
-		case get(n, "value") != nil:
-			v.Value, v.Known = expandVars(str(n, "value"), lookup), true
-		case get(n, "valueFrom", "configMapKeyRef") != nil:
-			ref := get(n, "valueFrom", "configMapKeyRef")
-			cm := cms[configMapKey{o.Unit, o.Namespace, str(ref, "name")}]
-			key := str(ref, "key")
+		case yamlnode.Get(n, "value") != nil:
+			v.Value, v.Known = expandVars(yamlnode.Str(n, "value"), lookup), true
+		case yamlnode.Get(n, "valueFrom", "configMapKeyRef") != nil:
+			ref := yamlnode.Get(n, "valueFrom", "configMapKeyRef")
+			cm := cms[configMapKey{o.Unit, o.Namespace, yamlnode.Str(ref, "name")}]
+			key := yamlnode.Str(ref, "key")
 			if val, ok := cm.DataValue(key); ok {
 				v.Value, v.Known, v.At = val, true, Place{cm, Root.Keys("data", key)}
 			} else {
 				v.At = Place{o, at.Key("valueFrom")}
 			}
-		case get(n, "valueFrom", "resourceFieldRef") != nil:
-			ref := get(n, "valueFrom", "resourceFieldRef")
-			v.ResourceField, v.Divisor = str(ref, "resource"), str(ref, "divisor")
+		case yamlnode.Get(n, "valueFrom", "resourceFieldRef") != nil:
+			ref := yamlnode.Get(n, "valueFrom", "resourceFieldRef")
+			v.ResourceField, v.Divisor = yamlnode.Str(ref, "resource"), yamlnode.Str(ref, "divisor")
 			v.At = Place{o, at.Key("valueFrom")}
 		default:
 			v.At = Place{o, at}

@@ -3,6 +3,8 @@ package lint
 import (
 	"context"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -151,7 +153,7 @@ func PathOf(steps []PathStep) Path {
 func LocateNode(root *yaml.Node, p Path) *yaml.Node { return locate(root, p) }
 
 // Lookup returns the key and value nodes of key in a mapping node.
-func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) { return lookup(m, key) }
+func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) { return yamlnode.Lookup(m, key) }
 
 // NewNodeOrigin locates paths in an object parsed from file (a display
 // path), whose node lines are offset by lineOffset.

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"github.com/oomlint/oomlint/internal/yamlnode"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -50,17 +51,17 @@ func buildWorkload(o *Object) *Workload {
 	if !ok {
 		return nil
 	}
-	pod := get(o.Node, keys...)
+	pod := yamlnode.Get(o.Node, keys...)
 	if pod == nil || pod.Kind != yaml.MappingNode {
 		return nil
 	}
 	w := &Workload{Object: o, PodPath: Root.Keys(keys...), Pod: pod,
 		Scale:             readScale(o),
-		PriorityClassName: str(pod, "priorityClassName"),
-		RuntimeClassName:  str(pod, "runtimeClassName"),
+		PriorityClassName: yamlnode.Str(pod, "priorityClassName"),
+		RuntimeClassName:  yamlnode.Str(pod, "runtimeClassName"),
 		CPU:               setsCPU(pod),
 	}
-	if v := get(pod, "activeDeadlineSeconds"); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+	if v := yamlnode.Get(pod, "activeDeadlineSeconds"); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
 		w.Terminating = true
 	}
 	w.MemoryVolumes = memoryVolumes(pod, w.PodPath)
@@ -70,25 +71,25 @@ func buildWorkload(o *Object) *Workload {
 		key  string
 		role Role
 	}{{"initContainers", Init}, {"containers", Regular}} {
-		seq := get(pod, list.key)
+		seq := yamlnode.Get(pod, list.key)
 		if seq == nil || seq.Kind != yaml.SequenceNode {
 			continue
 		}
 		for i, cn := range seq.Content {
-			cn = deref(cn)
+			cn = yamlnode.Deref(cn)
 			if cn.Kind != yaml.MappingNode {
 				continue
 			}
 			c := &Container{
-				Name:    str(cn, "name"),
+				Name:    yamlnode.Str(cn, "name"),
 				Role:    list.role,
 				Path:    w.PodPath.Key(list.key).Index(i),
 				Node:    cn,
-				Image:   str(cn, "image"),
+				Image:   yamlnode.Str(cn, "image"),
 				CPU:     setsCPU(cn),
 				Volumes: mountedVolumes(cn),
 			}
-			if c.Role == Init && str(cn, "restartPolicy") == "Always" {
+			if c.Role == Init && yamlnode.Str(cn, "restartPolicy") == "Always" {
 				c.Role = Sidecar
 			}
 			c.DeclaredLimit = readQuantity(cn, c.Path, "limits", "")
@@ -125,7 +126,7 @@ func effectiveMemory(c *Container, w *Workload) {
 // readQuantity reads resources.<section>.memory of the container or pod
 // spec n found at path at, or nil when it is absent.
 func readQuantity(n *yaml.Node, at Path, section, label string) *Quantity {
-	k, v := lookup(get(n, "resources", section), "memory")
+	k, v := yamlnode.Lookup(yamlnode.Get(n, "resources", section), "memory")
 	if k == nil {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,7 +33,7 @@ type Count struct {
 func readScale(o *Object) Scale {
 	var s Scale
 	count := func(keys ...string) *Count {
-		if n, ok := intAt(get(o.Node, keys...)); ok {
+		if n, ok := intAt(yamlnode.Get(o.Node, keys...)); ok {
 			return &Count{N: n, Path: Root.Keys(keys...)}
 		}
 		return nil
@@ -47,21 +49,21 @@ func readScale(o *Object) Scale {
 	}
 	switch o.Kind {
 	case "Deployment":
-		s.NoSurge = str(o.Node, "spec", "strategy", "type") == "Recreate"
-		s.MaxSurge = scalarText(get(o.Node, "spec", "strategy", "rollingUpdate", "maxSurge"))
+		s.NoSurge = yamlnode.Str(o.Node, "spec", "strategy", "type") == "Recreate"
+		s.MaxSurge = maxSurge(yamlnode.Get(o.Node, "spec", "strategy", "rollingUpdate", "maxSurge"))
 	case "Rollout":
-		s.BlueGreen = get(o.Node, "spec", "strategy", "blueGreen") != nil
-		s.MaxSurge = scalarText(get(o.Node, "spec", "strategy", "canary", "maxSurge"))
+		s.BlueGreen = yamlnode.Get(o.Node, "spec", "strategy", "blueGreen") != nil
+		s.MaxSurge = maxSurge(yamlnode.Get(o.Node, "spec", "strategy", "canary", "maxSurge"))
 	case "DaemonSet":
-		s.NoSurge = str(o.Node, "spec", "updateStrategy", "type") == "OnDelete"
-		s.MaxSurge = scalarText(get(o.Node, "spec", "updateStrategy", "rollingUpdate", "maxSurge"))
+		s.NoSurge = yamlnode.Str(o.Node, "spec", "updateStrategy", "type") == "OnDelete"
+		s.MaxSurge = maxSurge(yamlnode.Get(o.Node, "spec", "updateStrategy", "rollingUpdate", "maxSurge"))
 	}
 	return s
 }
 
 // intAt is a scalar's value as a non-negative integer.
 func intAt(v *yaml.Node) (int64, bool) {
-	v = deref(v)
+	v = yamlnode.Deref(v)
 	if v == nil || v.Kind != yaml.ScalarNode {
 		return 0, false
 	}
@@ -72,17 +74,11 @@ func intAt(v *yaml.Node) (int64, bool) {
 	return n, true
 }
 
-// scalarText is a non-null scalar's trimmed value, else "".
-func scalarText(v *yaml.Node) string {
-	v = deref(v)
-	if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return ""
-	}
-	return strings.TrimSpace(v.Value)
-}
-
 // setsCPU reports whether a container or pod spec sets a CPU request or
 // limit (QoS and BestEffort quota scopes depend on it).
 func setsCPU(n *yaml.Node) bool {
-	return get(n, "resources", "limits", "cpu") != nil || get(n, "resources", "requests", "cpu") != nil
+	return yamlnode.Get(n, "resources", "limits", "cpu") != nil || yamlnode.Get(n, "resources", "requests", "cpu") != nil
 }
+
+// maxSurge is a maxSurge value as written, trimmed; "" when unset or null.
+func maxSurge(v *yaml.Node) string { return strings.TrimSpace(yamlnode.Scalar(v)) }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 )
@@ -253,7 +255,7 @@ func (c *docCache) root(abs string, offset int) *yaml.Node {
 		for _, doc := range splitDocuments(bytes.TrimPrefix(data, bom), false) {
 			var n yaml.Node
 			if yaml.Unmarshal(doc.text, &n) == nil {
-				docs[doc.offset] = deref(&n)
+				docs[doc.offset] = yamlnode.Deref(&n)
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"path/filepath"
@@ -124,7 +126,7 @@ func ObjectKey(o *Object) string {
 // contentHash hashes a YAML tree's content, not its positions or the order
 // of mapping keys (a build prints keys sorted; the file had its own order).
 func contentHash(n *yaml.Node, depth int) uint64 {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	h := fnv.New64a()
 	if n == nil || depth > 256 {
 		return h.Sum64()

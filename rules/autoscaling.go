@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -559,13 +561,13 @@ func readVPA(o *lint.Object) *vpa {
 		at := lint.Root.Keys("spec", "resourcePolicy", "containerPolicies").Index(i)
 		pol := &containerPolicy{
 			path:             at,
-			name:             scalarAt(n, "containerName"),
-			mode:             scalarAt(n, "mode"),
-			controlledValues: scalarAt(n, "controlledValues"),
+			name:             yamlnode.Str(n, "containerName"),
+			mode:             yamlnode.Str(n, "mode"),
+			controlledValues: yamlnode.Str(n, "controlledValues"),
 			min:              boundAt(n, at, "minAllowed"),
 			max:              boundAt(n, at, "maxAllowed"),
 		}
-		if cr := mapValue(n, "controlledResources"); cr != nil && cr.Kind == yaml.SequenceNode {
+		if cr := yamlnode.Get(n, "controlledResources"); cr != nil && cr.Kind == yaml.SequenceNode {
 			pol.controlled = []string{}
 			for _, r := range cr.Content {
 				pol.controlled = append(pol.controlled, r.Value)
@@ -578,18 +580,10 @@ func readVPA(o *lint.Object) *vpa {
 	return v
 }
 
-func scalarAt(n *yaml.Node, key string) string {
-	v := mapValue(n, key)
-	if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return ""
-	}
-	return v.Value
-}
-
 // boundAt reads minAllowed/maxAllowed memory; a value that does not parse
 // is left out (the VPA API rejects it).
 func boundAt(n *yaml.Node, at lint.Path, key string) *lint.Quantity {
-	raw := scalarAt(mapValue(n, key), "memory")
+	raw := yamlnode.Str(yamlnode.Get(n, key), "memory")
 	if raw == "" {
 		return nil
 	}
@@ -664,30 +658,30 @@ func memoryMetrics(o *lint.Object) []hpaMetric {
 	var out []hpaMetric
 	for i, n := range seq.Content {
 		key := "resource"
-		if scalarAt(n, "type") == "ContainerResource" {
+		if yamlnode.Str(n, "type") == "ContainerResource" {
 			key = "containerResource"
-		} else if scalarAt(n, "type") != "Resource" {
+		} else if yamlnode.Str(n, "type") != "Resource" {
 			continue
 		}
-		r := mapValue(n, key)
-		if scalarAt(r, "name") != "memory" {
+		r := yamlnode.Get(n, key)
+		if yamlnode.Str(r, "name") != "memory" {
 			continue
 		}
-		m := hpaMetric{path: lint.Root.Key("spec").Key("metrics").Index(i).Key(key), container: scalarAt(r, "container")}
-		t := mapValue(r, "target")
+		m := hpaMetric{path: lint.Root.Key("spec").Key("metrics").Index(i).Key(key), container: yamlnode.Str(r, "container")}
+		t := yamlnode.Get(r, "target")
 		switch {
-		case scalarAt(t, "type") == "Utilization" || scalarAt(t, "averageUtilization") != "":
+		case yamlnode.Str(t, "type") == "Utilization" || yamlnode.Str(t, "averageUtilization") != "":
 			m.utilization = true
-			m.target = "averageUtilization " + scalarAt(t, "averageUtilization") + "%"
-		case scalarAt(r, "targetAverageUtilization") != "": // v2beta1
+			m.target = "averageUtilization " + yamlnode.Str(t, "averageUtilization") + "%"
+		case yamlnode.Str(r, "targetAverageUtilization") != "": // v2beta1
 			m.utilization = true
-			m.target = "targetAverageUtilization " + scalarAt(r, "targetAverageUtilization") + "%"
-		case scalarAt(t, "averageValue") != "":
-			m.target = "averageValue " + scalarAt(t, "averageValue")
-		case scalarAt(r, "targetAverageValue") != "":
-			m.target = "targetAverageValue " + scalarAt(r, "targetAverageValue")
+			m.target = "targetAverageUtilization " + yamlnode.Str(r, "targetAverageUtilization") + "%"
+		case yamlnode.Str(t, "averageValue") != "":
+			m.target = "averageValue " + yamlnode.Str(t, "averageValue")
+		case yamlnode.Str(r, "targetAverageValue") != "":
+			m.target = "targetAverageValue " + yamlnode.Str(r, "targetAverageValue")
 		default:
-			m.target = "target " + cmp.Or(scalarAt(t, "type"), "unset")
+			m.target = "target " + cmp.Or(yamlnode.Str(t, "type"), "unset")
 		}
 		if m.container != "" {
 			m.target += " of container " + m.container

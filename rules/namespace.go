@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -579,17 +581,17 @@ func quotaCovers(q *lint.Object, w *lint.Workload) scopeMatch {
 	var vals [][]string
 	if seq := q.Get("spec", "scopes"); seq != nil && seq.Kind == yaml.SequenceNode {
 		for _, n := range seq.Content {
-			terms = append(terms, term{scope: derefNode(n).Value, op: "Exists"})
+			terms = append(terms, term{scope: yamlnode.Deref(n).Value, op: "Exists"})
 			vals = append(vals, nil)
 		}
 	}
 	if seq := q.Get("spec", "scopeSelector", "matchExpressions"); seq != nil && seq.Kind == yaml.SequenceNode {
 		for _, n := range seq.Content {
-			terms = append(terms, term{scope: nodeScalar(n, "scopeName"), op: nodeScalar(n, "operator")})
+			terms = append(terms, term{scope: yamlnode.Str(n, "scopeName"), op: yamlnode.Str(n, "operator")})
 			var vs []string
-			if s := mapValue(n, "values"); s != nil && s.Kind == yaml.SequenceNode {
+			if s := yamlnode.Get(n, "values"); s != nil && s.Kind == yaml.SequenceNode {
 				for _, v := range s.Content {
-					vs = append(vs, derefNode(v).Value)
+					vs = append(vs, yamlnode.Deref(v).Value)
 				}
 			}
 			vals = append(vals, vs)
@@ -651,11 +653,11 @@ func bestEffort(w *lint.Workload) bool {
 				continue
 			}
 			for _, n := range seq.Content {
-				if nodeScalar(n, "type") != "Container" {
+				if yamlnode.Str(n, "type") != "Container" {
 					continue
 				}
 				for _, k := range []string{"default", "defaultRequest", "max", "min"} {
-					if mapValue(mapValue(n, k), "cpu") != nil {
+					if yamlnode.Get(yamlnode.Get(n, k), "cpu") != nil {
 						return false // every container gets a CPU value
 					}
 				}
@@ -992,19 +994,4 @@ func exactSize(b int64) string {
 		return quantity.FormatBytes(b)
 	}
 	return strconv.FormatInt(b, 10)
-}
-
-func derefNode(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func nodeScalar(n *yaml.Node, key string) string {
-	v := mapValue(n, key)
-	if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return ""
-	}
-	return v.Value
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	gocmp "github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
@@ -123,7 +125,7 @@ func TestSurge(t *testing.T) {
 // ensureMapping adds empty mappings along keys below n where they are missing.
 func ensureMapping(n *yaml.Node, keys []string) {
 	for _, k := range keys {
-		v := mapValue(n, k)
+		v := yamlnode.Get(n, k)
 		if v == nil {
 			v = &yaml.Node{Kind: yaml.MappingNode}
 			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
@@ -145,7 +147,7 @@ func testObjects(t *testing.T, src string) (*lint.Namespace, []*lint.Object) {
 			break
 		}
 		n := doc.Content[0]
-		o := &lint.Object{Kind: nodeScalar(n, "kind"), Name: nodeScalar(mapValue(n, "metadata"), "name"), Namespace: "ns", Node: n, Origin: lineOrigin{"x.yaml"}}
+		o := &lint.Object{Kind: yamlnode.Str(n, "kind"), Name: yamlnode.Str(yamlnode.Get(n, "metadata"), "name"), Namespace: "ns", Node: n, Origin: lineOrigin{"x.yaml"}}
 		switch o.Kind {
 		case "HorizontalPodAutoscaler":
 			ns.HPAs = append(ns.HPAs, o)
@@ -158,7 +160,7 @@ func testObjects(t *testing.T, src string) (*lint.Namespace, []*lint.Object) {
 			w.Namespace = ns
 			for _, ct := range w.Containers {
 				// Fixtures write a container's request as request: 1Gi.
-				req := testContainer(t, ct.Name+" app "+nodeScalar(ct.Node, "request"))
+				req := testContainer(t, ct.Name+" app "+yamlnode.Str(ct.Node, "request"))
 				ct.Request = req.Request
 			}
 			o.Workload = w

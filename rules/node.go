@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -284,7 +286,7 @@ func raiseTo(heap int64, share float64) string {
 // Secret or from a ConfigMap that is not in the repo: a runtime setting may
 // hide there, so rules about a missing setting stay silent.
 func unresolvedEnvFrom(c *lint.Container) bool {
-	seq := mapValue(c.Node, "envFrom")
+	seq := yamlnode.Get(c.Node, "envFrom")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return false
 	}
@@ -293,15 +295,15 @@ func unresolvedEnvFrom(c *lint.Container) bool {
 		env = c.Process.Env
 	}
 	for _, n := range seq.Content {
-		if mapValue(n, "secretRef") != nil {
+		if yamlnode.Get(n, "secretRef") != nil {
 			return true
 		}
-		ref := mapValue(n, "configMapRef")
+		ref := yamlnode.Get(n, "configMapRef")
 		if ref == nil {
 			continue
 		}
 		name := ""
-		if v := mapValue(ref, "name"); v != nil {
+		if v := yamlnode.Get(ref, "name"); v != nil {
 			name = v.Value
 		}
 		found := false
@@ -316,12 +318,6 @@ func unresolvedEnvFrom(c *lint.Container) bool {
 		}
 	}
 	return false
-}
-
-// mapValue returns the value of key in a mapping node, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	_, v := lint.Lookup(n, key)
-	return v
 }
 
 // trimFloat renders a threshold as written in the config: 0.8, 0.9.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
@@ -621,13 +623,13 @@ func injectedProxies(p *lint.Pass) []injected {
 	var out []injected
 	for _, m := range meshes {
 		var in injected
-		switch v := mapValue(annotations, m.inject); {
+		switch v := yamlnode.Get(annotations, m.inject); {
 		case v != nil && slices.Contains(m.on, strings.ToLower(strings.TrimSpace(v.Value))):
 			in = injected{mesh: m, key: m.inject, value: v.Value, at: lint.Root.Keys(meta...).Keys("annotations", m.inject)}
 		case v != nil: // an explicit "false" on the annotation wins over a label
 			continue
 		default:
-			l := mapValue(labels, m.inject)
+			l := yamlnode.Get(labels, m.inject)
 			if !m.labels || l == nil || !slices.Contains(m.on, strings.ToLower(strings.TrimSpace(l.Value))) {
 				continue
 			}
@@ -635,7 +637,7 @@ func injectedProxies(p *lint.Pass) []injected {
 		}
 		in.declared = slices.ContainsFunc(w.Containers, func(c *lint.Container) bool { return c.Name == m.container })
 		read := func(key string) *lint.Quantity {
-			v := mapValue(annotations, key)
+			v := yamlnode.Get(annotations, key)
 			if v == nil || v.Kind != yaml.ScalarNode {
 				return nil
 			}
@@ -866,7 +868,7 @@ explicit terminationMessagePolicy (File), else at the container's name.`,
 
 func checkTerminationMessagePolicy(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	v := mapValue(c.Node, "terminationMessagePolicy")
+	v := yamlnode.Get(c.Node, "terminationMessagePolicy")
 	if v != nil && v.Value == "FallbackToLogsOnError" {
 		return nil
 	}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -97,8 +99,8 @@ func Expand(set *yaml.Node, opt Options) ([]Application, []Skipped, error) {
 	if err := x.readSpec(); err != nil {
 		return nil, nil, err
 	}
-	_, gens := lookup(x.spec, "generators")
-	if gens == nil || isNull(gens) {
+	_, gens := yamlnode.Lookup(x.spec, "generators")
+	if gens == nil || yamlnode.IsNull(gens) {
 		return nil, nil, nil
 	}
 	if gens.Kind != yaml.SequenceNode {
@@ -106,7 +108,7 @@ func Expand(set *yaml.Node, opt Options) ([]Application, []Skipped, error) {
 	}
 	var apps []Application
 	for _, item := range gens.Content {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item.Kind != yaml.MappingNode {
 			return nil, nil, lineErr(item, "generator is not a map")
 		}
@@ -141,39 +143,39 @@ func (x *expander) readSpec() error {
 	if x.set == nil {
 		return &LineError{Err: errors.New("no ApplicationSet")}
 	}
-	x.set = deref(x.set)
+	x.set = yamlnode.Deref(x.set)
 	if x.set.Kind != yaml.MappingNode {
 		return lineErr(x.set, "ApplicationSet is not a map")
 	}
-	_, spec := lookup(x.set, "spec")
+	_, spec := yamlnode.Lookup(x.set, "spec")
 	if spec == nil || spec.Kind != yaml.MappingNode {
 		return lineErr(x.set, "ApplicationSet has no spec")
 	}
 	x.spec = spec
-	x.tmplKey, x.tmpl = lookup(spec, "template")
+	x.tmplKey, x.tmpl = yamlnode.Lookup(spec, "template")
 	if x.tmpl == nil || x.tmpl.Kind != yaml.MappingNode {
 		return lineErr(spec, "ApplicationSet has no spec.template")
 	}
-	if _, v := lookup(spec, "goTemplate"); v != nil {
+	if _, v := yamlnode.Lookup(spec, "goTemplate"); v != nil {
 		b, err := boolValue(v)
 		if err != nil {
 			return lineErr(v, "spec.goTemplate: %w", err)
 		}
 		x.goTemplate = b
 	}
-	if _, v := lookup(spec, "applyNestedSelectors"); v != nil {
+	if _, v := yamlnode.Lookup(spec, "applyNestedSelectors"); v != nil {
 		b, err := boolValue(v)
 		if err != nil {
 			return lineErr(v, "spec.applyNestedSelectors: %w", err)
 		}
 		x.nestedSel = b
 	}
-	if _, v := lookup(spec, "goTemplateOptions"); v != nil && !isNull(v) {
+	if _, v := yamlnode.Lookup(spec, "goTemplateOptions"); v != nil && !yamlnode.IsNull(v) {
 		if v.Kind != yaml.SequenceNode {
 			return lineErr(v, "spec.goTemplateOptions is not a list")
 		}
 		for _, o := range v.Content {
-			o = deref(o)
+			o = yamlnode.Deref(o)
 			switch o.Value {
 			case "missingkey=default", "missingkey=invalid", "missingkey=zero", "missingkey=error":
 				x.tmplOpts = append(x.tmplOpts, o.Value)
@@ -182,14 +184,14 @@ func (x *expander) readSpec() error {
 			}
 		}
 	}
-	if k, v := lookup(spec, "templatePatch"); v != nil && !isNull(v) {
+	if k, v := yamlnode.Lookup(spec, "templatePatch"); v != nil && !yamlnode.IsNull(v) {
 		if v.Kind != yaml.ScalarNode {
 			return lineErr(v, "spec.templatePatch is not a string")
 		}
 		x.patchKey, x.patch = k, v
 	}
-	if _, meta := lookup(x.set, "metadata"); meta != nil {
-		if k, v := lookup(meta, "namespace"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+	if _, meta := yamlnode.Lookup(x.set, "metadata"); meta != nil {
+		if k, v := yamlnode.Lookup(meta, "namespace"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
 			x.nsKey, x.nsVal = k, v
 		}
 	}

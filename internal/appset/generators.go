@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	yaml "go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -38,8 +40,8 @@ var generatorNames = []string{
 func generatorsOf(item *yaml.Node) []gen {
 	var gs []gen
 	for _, name := range generatorNames {
-		if k, v := lookup(item, name); k != nil {
-			gs = append(gs, gen{name, k, deref(v)})
+		if k, v := yamlnode.Lookup(item, name); k != nil {
+			gs = append(gs, gen{name, k, yamlnode.Deref(v)})
 		}
 	}
 	for i := 0; i+1 < len(item.Content); i += 2 {
@@ -47,7 +49,7 @@ func generatorsOf(item *yaml.Node) []gen {
 		if k.Value == "selector" || slices.Contains(generatorNames, k.Value) {
 			continue
 		}
-		gs = append(gs, gen{k.Value, k, deref(item.Content[i+1])})
+		gs = append(gs, gen{k.Value, k, yamlnode.Deref(item.Content[i+1])})
 	}
 	return gs
 }
@@ -75,14 +77,14 @@ func (x *expander) generate(g gen, item *yaml.Node, depth int) ([]map[string]any
 	}
 	// The controller drops the selectors of a nested matrix's children
 	// unless spec.applyNestedSelectors is set.
-	if _, sel := lookup(item, "selector"); sel != nil && !isNull(sel) && (depth < 2 || x.nestedSel) {
-		if ps, sk = filterSelector(deref(sel), ps); sk != nil {
+	if _, sel := yamlnode.Lookup(item, "selector"); sel != nil && !yamlnode.IsNull(sel) && (depth < 2 || x.nestedSel) {
+		if ps, sk = filterSelector(yamlnode.Deref(sel), ps); sk != nil {
 			return nil, nil, sk, nil
 		}
 	}
 	var tmpl *yaml.Node
 	if g.body != nil && g.body.Kind == yaml.MappingNode {
-		_, tmpl = lookup(g.body, "template")
+		_, tmpl = yamlnode.Lookup(g.body, "template")
 	}
 	return ps, tmpl, nil, nil
 }
@@ -90,14 +92,14 @@ func (x *expander) generate(g gen, item *yaml.Node, depth int) ([]map[string]any
 // list runs a list generator. Without goTemplate every element value must be
 // a string (a "values" map becomes values.key parameters), as in Argo CD.
 func (x *expander) list(g gen) ([]map[string]any, *skipReason) {
-	if isNull(g.body) {
+	if yamlnode.IsNull(g.body) {
 		return nil, nil
 	}
 	if g.body.Kind != yaml.MappingNode {
 		return nil, skipAt(g.key, "list generator is not a map")
 	}
 	var res []map[string]any
-	if _, els := lookup(g.body, "elements"); els != nil && !isNull(els) {
+	if _, els := yamlnode.Lookup(g.body, "elements"); els != nil && !yamlnode.IsNull(els) {
 		if els.Kind != yaml.SequenceNode {
 			return nil, skipAt(els, "list elements is not a list")
 		}
@@ -121,7 +123,7 @@ func (x *expander) list(g gen) ([]map[string]any, *skipReason) {
 			res = append(res, p)
 		}
 	}
-	if _, ey := lookup(g.body, "elementsYaml"); ey != nil && ey.Kind == yaml.ScalarNode && ey.Value != "" {
+	if _, ey := yamlnode.Lookup(g.body, "elementsYaml"); ey != nil && ey.Kind == yaml.ScalarNode && ey.Value != "" {
 		var more []map[string]any
 		if err := sigsyaml.Unmarshal([]byte(ey.Value), &more); err != nil {
 			return nil, skipAt(ey, "elementsYaml: %v", err)
@@ -167,15 +169,15 @@ type gitItem struct {
 func gitItems(n *yaml.Node) ([]gitItem, *skipReason) {
 	var items []gitItem
 	for _, it := range n.Content {
-		it = deref(it)
+		it = yamlnode.Deref(it)
 		if it.Kind != yaml.MappingNode {
 			return nil, skipAt(it, "git path entry is not a map")
 		}
 		var gi gitItem
-		if _, p := lookup(it, "path"); p != nil && p.Kind == yaml.ScalarNode {
+		if _, p := yamlnode.Lookup(it, "path"); p != nil && p.Kind == yaml.ScalarNode {
 			gi.path = p.Value
 		}
-		if _, e := lookup(it, "exclude"); e != nil {
+		if _, e := yamlnode.Lookup(it, "exclude"); e != nil {
 			b, err := boolValue(e)
 			if err != nil {
 				return nil, skipAt(e, "exclude: %v", err)
@@ -192,7 +194,7 @@ func (x *expander) git(g gen) ([]map[string]any, *skipReason, error) {
 	if g.body == nil || g.body.Kind != yaml.MappingNode {
 		return nil, skipAt(g.key, "git generator is not a map"), nil
 	}
-	urlKey, url := lookup(g.body, "repoURL")
+	urlKey, url := yamlnode.Lookup(g.body, "repoURL")
 	if url == nil || url.Kind != yaml.ScalarNode {
 		return nil, skipAt(g.key, "git generator has no repoURL"), nil
 	}
@@ -203,11 +205,11 @@ func (x *expander) git(g gen) ([]map[string]any, *skipReason, error) {
 		return nil, skipAt(urlKey, "no repository root to read"), nil
 	}
 	prefix := ""
-	if _, pp := lookup(g.body, "pathParamPrefix"); pp != nil && pp.Kind == yaml.ScalarNode {
+	if _, pp := yamlnode.Lookup(g.body, "pathParamPrefix"); pp != nil && pp.Kind == yaml.ScalarNode {
 		prefix = pp.Value
 	}
-	_, dirs := lookup(g.body, "directories")
-	_, files := lookup(g.body, "files")
+	_, dirs := yamlnode.Lookup(g.body, "directories")
+	_, files := yamlnode.Lookup(g.body, "files")
 	var (
 		ps []map[string]any
 		sk *skipReason
@@ -223,7 +225,7 @@ func (x *expander) git(g gen) ([]map[string]any, *skipReason, error) {
 	if sk != nil {
 		return nil, sk, nil
 	}
-	if _, vals := lookup(g.body, "values"); vals != nil && vals.Kind == yaml.MappingNode {
+	if _, vals := yamlnode.Lookup(g.body, "values"); vals != nil && vals.Kind == yaml.MappingNode {
 		for _, p := range ps {
 			if err := x.appendValues(p, vals); err != nil {
 				return nil, nil, err
@@ -377,7 +379,7 @@ func (x *expander) fileParams(obj map[string]any, file, prefix string) map[strin
 func (x *expander) appendValues(p map[string]any, vals *yaml.Node) error {
 	rendered := map[string]string{}
 	for i := 0; i+1 < len(vals.Content); i += 2 {
-		k, v := vals.Content[i], deref(vals.Content[i+1])
+		k, v := vals.Content[i], yamlnode.Deref(vals.Content[i+1])
 		s, err := x.replace(v.Value, p)
 		if err != nil {
 			return &LineError{Line: v.Line, Column: v.Column, Err: fmt.Errorf("values.%s: %w", k.Value, err)}
@@ -406,7 +408,7 @@ func (x *expander) matrix(g gen, depth int) ([]map[string]any, *skipReason, erro
 	if g.body == nil || g.body.Kind != yaml.MappingNode {
 		return nil, skipAt(g.key, "matrix generator is not a map"), nil
 	}
-	_, children := lookup(g.body, "generators")
+	_, children := yamlnode.Lookup(g.body, "generators")
 	if children == nil || children.Kind != yaml.SequenceNode || len(children.Content) != 2 {
 		n := 0
 		if children != nil {
@@ -414,7 +416,7 @@ func (x *expander) matrix(g gen, depth int) ([]map[string]any, *skipReason, erro
 		}
 		return nil, skipAt(g.key, "matrix needs exactly two generators, has %d", n), nil
 	}
-	first, second := deref(children.Content[0]), deref(children.Content[1])
+	first, second := yamlnode.Deref(children.Content[0]), yamlnode.Deref(children.Content[1])
 	g0, sk := onlyGenerator(first)
 	if sk != nil {
 		return nil, sk, nil
@@ -472,7 +474,7 @@ func withoutTemplates(item *yaml.Node, src map[*yaml.Node]*yaml.Node) *yaml.Node
 	out := *item
 	out.Content = slices.Clone(item.Content)
 	for i := 1; i < len(out.Content); i += 2 {
-		if body := deref(out.Content[i]); body != nil && body.Kind == yaml.MappingNode {
+		if body := yamlnode.Deref(out.Content[i]); body != nil && body.Kind == yaml.MappingNode {
 			out.Content[i] = filterKeys(body, func(k string) bool { return k != "template" }, src)
 		}
 	}
@@ -587,24 +589,24 @@ func filterSelector(sel *yaml.Node, ps []map[string]any) ([]map[string]any, *ski
 		values  []string
 	}
 	var reqs []req
-	if _, ml := lookup(sel, "matchLabels"); ml != nil && ml.Kind == yaml.MappingNode {
+	if _, ml := yamlnode.Lookup(sel, "matchLabels"); ml != nil && ml.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(ml.Content); i += 2 {
-			reqs = append(reqs, req{ml.Content[i].Value, "In", []string{deref(ml.Content[i+1]).Value}})
+			reqs = append(reqs, req{ml.Content[i].Value, "In", []string{yamlnode.Deref(ml.Content[i+1]).Value}})
 		}
 	}
-	if _, me := lookup(sel, "matchExpressions"); me != nil && me.Kind == yaml.SequenceNode {
+	if _, me := yamlnode.Lookup(sel, "matchExpressions"); me != nil && me.Kind == yaml.SequenceNode {
 		for _, e := range me.Content {
-			e = deref(e)
+			e = yamlnode.Deref(e)
 			var r req
-			_, k := lookup(e, "key")
-			_, op := lookup(e, "operator")
+			_, k := yamlnode.Lookup(e, "key")
+			_, op := yamlnode.Lookup(e, "operator")
 			if k == nil || op == nil {
 				return nil, skipAt(e, "selector expression needs key and operator")
 			}
 			r.key, r.op = k.Value, op.Value
-			if _, vs := lookup(e, "values"); vs != nil && vs.Kind == yaml.SequenceNode {
+			if _, vs := yamlnode.Lookup(e, "values"); vs != nil && vs.Kind == yaml.SequenceNode {
 				for _, v := range vs.Content {
-					r.values = append(r.values, deref(v).Value)
+					r.values = append(r.values, yamlnode.Deref(v).Value)
 				}
 			}
 			switch r.op {

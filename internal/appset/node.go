@@ -5,48 +5,15 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	yaml "go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
-// deref follows aliases and unwraps a document node.
-func deref(n *yaml.Node) *yaml.Node {
-	for range 64 {
-		switch {
-		case n == nil:
-			return nil
-		case n.Kind == yaml.AliasNode && n.Alias != nil:
-			n = n.Alias
-		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
-			n = n.Content[0]
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-// lookup finds key in mapping m and returns its key and dereferenced value.
-func lookup(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
-	m = deref(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
-			return k, deref(m.Content[i+1])
-		}
-	}
-	return nil, nil
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
 func boolValue(n *yaml.Node) (bool, error) {
-	n = deref(n)
-	if isNull(n) {
+	n = yamlnode.Deref(n)
+	if yamlnode.IsNull(n) {
 		return false, nil
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
@@ -59,7 +26,7 @@ func boolValue(n *yaml.Node) (bool, error) {
 
 // isZero is mergo's empty value, for merging a generator's template.
 func isZero(n *yaml.Node) bool {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	if n == nil {
 		return true
 	}
@@ -114,7 +81,7 @@ func mergeTemplate(over, base *yaml.Node) (*yaml.Node, map[*yaml.Node]*yaml.Node
 	if over == nil {
 		return base, src
 	}
-	return mergeNode(deref(over), base, "", src), src
+	return mergeNode(yamlnode.Deref(over), base, "", src), src
 }
 
 func mergeNode(over, base *yaml.Node, key string, src map[*yaml.Node]*yaml.Node) *yaml.Node {
@@ -132,14 +99,14 @@ func mergeNode(over, base *yaml.Node, key string, src map[*yaml.Node]*yaml.Node)
 	src[m] = over
 	for i := 0; i+1 < len(over.Content); i += 2 {
 		k, v := over.Content[i], over.Content[i+1]
-		if _, bv := lookup(base, k.Value); bv != nil && !isMergeKey(k) {
-			v = mergeNode(deref(v), bv, k.Value, src)
+		if _, bv := yamlnode.Lookup(base, k.Value); bv != nil && !isMergeKey(k) {
+			v = mergeNode(yamlnode.Deref(v), bv, k.Value, src)
 		}
 		m.Content = append(m.Content, k, v)
 	}
 	for i := 0; i+1 < len(base.Content); i += 2 {
 		k := base.Content[i]
-		if ok, _ := lookup(over, k.Value); ok == nil || isMergeKey(k) {
+		if ok, _ := yamlnode.Lookup(over, k.Value); ok == nil || isMergeKey(k) {
 			m.Content = append(m.Content, k, base.Content[i+1])
 		}
 	}
@@ -254,11 +221,11 @@ func (c *copier) mapping(n, out *yaml.Node) error {
 			continue
 		}
 		sources := []*yaml.Node{v}
-		if dv := deref(v); dv != nil && dv.Kind == yaml.SequenceNode {
+		if dv := yamlnode.Deref(v); dv != nil && dv.Kind == yaml.SequenceNode {
 			sources = dv.Content
 		}
 		for _, s := range sources {
-			if ds := deref(s); ds == nil || ds.Kind != yaml.MappingNode {
+			if ds := yamlnode.Deref(s); ds == nil || ds.Kind != yaml.MappingNode {
 				return lineErr(s, "merge key value is not a map")
 			}
 			cs, err := c.copy(s)

@@ -3,6 +3,8 @@ package appset
 import (
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -34,7 +36,7 @@ func (x *expander) render(tmpl *yaml.Node, src map[*yaml.Node]*yaml.Node, p map[
 	}
 
 	// metadata: only the fields the controller takes, in the ApplicationSet's namespace.
-	metaKey, meta := lookup(tmpl, "metadata")
+	metaKey, meta := yamlnode.Lookup(tmpl, "metadata")
 	mk, mv := synth("metadata", at), emptyMap(c.source(tmpl))
 	if meta != nil && meta.Kind == yaml.MappingNode {
 		var err error
@@ -48,7 +50,7 @@ func (x *expander) render(tmpl *yaml.Node, src map[*yaml.Node]*yaml.Node, p map[
 	x.setNamespace(mv, synth)
 	root.Content = append(root.Content, mk, mv)
 
-	specKey, spec := lookup(tmpl, "spec")
+	specKey, spec := yamlnode.Lookup(tmpl, "spec")
 	sk, sv := synth("spec", at), emptyMap(c.source(tmpl))
 	if spec != nil {
 		var err error
@@ -67,8 +69,8 @@ func (x *expander) render(tmpl *yaml.Node, src map[*yaml.Node]*yaml.Node, p map[
 		}
 	}
 	app := Application{Node: root, Origin: map[*yaml.Node]*yaml.Node{}, Params: p}
-	if _, n := lookup(root, "metadata"); n != nil {
-		if _, name := lookup(n, "name"); name != nil && name.Kind == yaml.ScalarNode {
+	if _, n := yamlnode.Lookup(root, "metadata"); n != nil {
+		if _, name := yamlnode.Lookup(n, "name"); name != nil && name.Kind == yaml.ScalarNode {
 			app.Name = name.Value
 		}
 	}
@@ -117,8 +119,8 @@ func (x *expander) applyPatch(c *copier, root *yaml.Node, p map[string]any) erro
 	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
 		return lineErr(x.patch, "templatePatch: %w", err)
 	}
-	pm := deref(&doc)
-	if pm == nil || pm.Kind == 0 || isNull(pm) {
+	pm := yamlnode.Deref(&doc)
+	if pm == nil || pm.Kind == 0 || yamlnode.IsNull(pm) {
 		return nil
 	}
 	if pm.Kind != yaml.MappingNode {
@@ -144,13 +146,13 @@ func (x *expander) applyPatch(c *copier, root *yaml.Node, p map[string]any) erro
 			Line: x.patch.Line + n.Line, Column: x.patchKey.Column + 1 + n.Column,
 		}
 	}
-	_, spec := lookup(root, "spec")
+	_, spec := yamlnode.Lookup(root, "spec")
 	var projKey, project *yaml.Node
 	if spec != nil {
-		projKey, project = lookup(spec, "project")
+		projKey, project = yamlnode.Lookup(spec, "project")
 	}
 	mergePatch(root, patch)
-	if _, spec = lookup(root, "spec"); spec != nil && spec.Kind == yaml.MappingNode {
+	if _, spec = yamlnode.Lookup(root, "spec"); spec != nil && spec.Kind == yaml.MappingNode {
 		setPair(spec, "project", projKey, project)
 	}
 	return nil
@@ -162,7 +164,7 @@ func mergePatch(dst, patch *yaml.Node) {
 		k, v := patch.Content[i], patch.Content[i+1]
 		j := pairIndex(dst, k.Value)
 		switch {
-		case isNull(v):
+		case yamlnode.IsNull(v):
 			if j >= 0 {
 				dst.Content = append(dst.Content[:j], dst.Content[j+2:]...)
 			}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -143,9 +145,9 @@ func (s *scan) object(file string, offset int, obj *yaml.Node) {
 	case group == "helm.toolkit.fluxcd.io" && kind == "HelmRelease":
 		s.helmRelease(file, offset, namespace, obj)
 	case group == "argoproj.io" && kind == "Application":
-		s.argoSources(file, offset, lookup(obj, "spec"))
+		s.argoSources(file, offset, yamlnode.Get(obj, "spec"))
 	case group == "argoproj.io" && kind == "ApplicationSet":
-		s.argoSources(file, offset, lookup(obj, "spec", "template", "spec"))
+		s.argoSources(file, offset, yamlnode.Get(obj, "spec", "template", "spec"))
 	}
 }
 
@@ -157,8 +159,8 @@ func (s *scan) addHelmRepository(name string, r helmRepository) {
 }
 
 func (s *scan) helmRelease(file string, offset int, namespace string, obj *yaml.Node) {
-	if ref := lookup(obj, "spec", "chartRef"); ref != nil {
-		name := lookup(ref, "name")
+	if ref := yamlnode.Get(obj, "spec", "chartRef"); ref != nil {
+		name := yamlnode.Get(ref, "name")
 		if name == nil || scalar(ref, "kind") != "OCIRepository" {
 			return // a HelmChart is an object in the cluster
 		}
@@ -168,8 +170,8 @@ func (s *scan) helmRelease(file string, offset int, namespace string, obj *yaml.
 		})
 		return
 	}
-	spec := lookup(obj, "spec", "chart", "spec")
-	chart := lookup(spec, "chart")
+	spec := yamlnode.Get(obj, "spec", "chart", "spec")
+	chart := yamlnode.Get(spec, "chart")
 	if chart == nil || chart.Value == "" {
 		return
 	}
@@ -185,12 +187,12 @@ func (s *scan) helmRelease(file string, offset int, namespace string, obj *yaml.
 // argoSources records the chart sources of an Application spec (source
 // and sources).
 func (s *scan) argoSources(file string, offset int, spec *yaml.Node) {
-	sources := []*yaml.Node{lookup(spec, "source")}
-	if list := lookup(spec, "sources"); list != nil && list.Kind == yaml.SequenceNode {
+	sources := []*yaml.Node{yamlnode.Get(spec, "source")}
+	if list := yamlnode.Get(spec, "sources"); list != nil && list.Kind == yaml.SequenceNode {
 		sources = append(sources, list.Content...)
 	}
 	for _, src := range sources {
-		chart := lookup(src, "chart")
+		chart := yamlnode.Get(src, "chart")
 		if chart == nil || chart.Value == "" {
 			continue
 		}
@@ -208,12 +210,12 @@ func (s *scan) argoSources(file string, offset int, spec *yaml.Node) {
 // chartDependencies records the dependencies of a Chart.yaml that come
 // from a repository by URL; file:// and @alias ones are not fetched.
 func (s *scan) chartDependencies(file string, offset int, chart *yaml.Node) {
-	deps := lookup(chart, "dependencies")
+	deps := yamlnode.Get(chart, "dependencies")
 	if deps == nil || deps.Kind != yaml.SequenceNode {
 		return
 	}
 	for _, dep := range deps.Content {
-		name, repository := lookup(dep, "name"), scalar(dep, "repository")
+		name, repository := yamlnode.Get(dep, "name"), scalar(dep, "repository")
 		if name == nil || name.Value == "" {
 			continue
 		}
@@ -326,30 +328,9 @@ func splitDocuments(data []byte) []document {
 	return docs
 }
 
-// lookup follows keys through nested mappings; nil when one is missing.
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
-}
-
 // scalar is the string value at keys, "" when absent or not a scalar.
 func scalar(n *yaml.Node, keys ...string) string {
-	n = lookup(n, keys...)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return strings.TrimSpace(n.Value)
+	return strings.TrimSpace(yamlnode.Str(n, keys...))
 }
 
 // trimURL is how repository URLs compare: without a trailing /.

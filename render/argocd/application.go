@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/charts"
@@ -73,7 +75,7 @@ type source struct {
 	at   lint.Path
 }
 
-func (s source) str(keys ...string) string { return scalar(get(s.node, keys...)) }
+func (s source) str(keys ...string) string { return scalar(yamlnode.Get(s.node, keys...)) }
 
 // sources lists an Application's sources: spec.sources when it has any
 // (Argo CD then ignores spec.source), else spec.source.
@@ -199,7 +201,7 @@ func (r *Application) plan(o *lint.Object, s source, refs map[string]source) (*p
 // one helm, kustomize or directory block set, else the path's content. A
 // config management plugin does not render offline (ok is false).
 func (r *Application) kind(o *lint.Object, s source, dir string) (k sourceKind, ok bool, probs []lint.Finding) {
-	if get(s.node, "plugin") != nil {
+	if yamlnode.Get(s.node, "plugin") != nil {
 		f := render.Problem(o, s.at.Key("plugin"), fmt.Sprintf(
 			"Application %s: a config management plugin source is not rendered offline; what it deploys is not linted", o.Name), "")
 		f.Severity = lint.Info
@@ -210,7 +212,7 @@ func (r *Application) kind(o *lint.Object, s source, dir string) (k sourceKind, 
 		key  string
 		kind sourceKind
 	}{{"helm", helmSource}, {"kustomize", kustomizeSource}, {"directory", directorySource}} {
-		if get(s.node, b.key) != nil {
+		if yamlnode.Get(s.node, b.key) != nil {
 			explicit = append(explicit, b.kind)
 		}
 	}

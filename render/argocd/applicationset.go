@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/appset"
@@ -150,7 +152,7 @@ func newSetMap(o *lint.Object) *setMap {
 	m.file = root.File
 	tmpl := lint.Root.Keys("spec", "template")
 	kind, _ := lint.Lookup(o.Node, "kind")
-	tk, _ := lint.Lookup(get(o.Node, "spec"), "template")
+	tk, _ := lint.Lookup(yamlnode.Get(o.Node, "spec"), "template")
 	if kind != nil && tk != nil {
 		m.offset = root.Line - kind.Line
 		m.exact = o.Origin.Locate(tmpl).Line == tk.Line+m.offset

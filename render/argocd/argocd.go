@@ -18,6 +18,8 @@ package argocd
 import (
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -72,17 +74,4 @@ func byPath(opt render.Options, repoURL string) bool {
 }
 
 // scalar returns the value of a scalar node, "" for anything else.
-func scalar(n *yaml.Node) string {
-	if n != nil && n.Kind == yaml.ScalarNode {
-		return strings.TrimSpace(n.Value)
-	}
-	return ""
-}
-
-// get returns the value of key in a mapping node, or nil.
-func get(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		_, n = lint.Lookup(n, k)
-	}
-	return n
-}
+func scalar(n *yaml.Node) string { return strings.TrimSpace(yamlnode.Scalar(n)) }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/strvals"
 
@@ -36,20 +38,20 @@ func (r *Application) release(o *lint.Object, s source, refs map[string]source, 
 		rel.Layers = append(rel.Layers, helm.Layer{File: f})
 	}
 	file := render.SourceFile(r.opt, o)
-	if v := get(s.node, "helm", "valuesObject"); v != nil && v.Tag != "!!null" {
+	if v := yamlnode.Get(s.node, "helm", "valuesObject"); v != nil && v.Tag != "!!null" {
 		// valuesObject replaces values: Argo CD passes one or the other.
 		base := hp.Key("valuesObject")
 		rel.Layers = append(rel.Layers, helm.Layer{File: file, Root: v, Locate: func(steps []lint.PathStep) lint.Location {
 			return o.Origin.Locate(lint.PathOf(append(base.Steps(), steps...)))
 		}})
-	} else if v := get(s.node, "helm", "values"); v != nil && scalar(v) != "" {
+	} else if v := yamlnode.Get(s.node, "helm", "values"); v != nil && scalar(v) != "" {
 		l, p := r.inlineValues(o, hp.Key("values"), v, file)
 		if l != nil {
 			rel.Layers = append(rel.Layers, *l)
 		}
 		probs = append(probs, p...)
 	}
-	if seq := get(s.node, "helm", "parameters"); seq != nil && seq.Kind == yaml.SequenceNode && len(seq.Content) > 0 {
+	if seq := yamlnode.Get(s.node, "helm", "parameters"); seq != nil && seq.Kind == yaml.SequenceNode && len(seq.Content) > 0 {
 		l, p := parameters(o, hp.Key("parameters"), seq, file)
 		if l != nil {
 			rel.Layers = append(rel.Layers, *l)
@@ -65,7 +67,7 @@ func (r *Application) release(o *lint.Object, s source, refs map[string]source, 
 // another repository and a relative file of a chart archive are out of
 // reach.
 func (r *Application) valueFiles(o *lint.Object, s source, refs map[string]source, c render.Chart) ([]string, []lint.Finding) {
-	seq := get(s.node, "helm", "valueFiles")
+	seq := yamlnode.Get(s.node, "helm", "valueFiles")
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil, nil
 	}
@@ -178,13 +180,13 @@ func parameters(o *lint.Object, at lint.Path, seq *yaml.Node, file string) (*hel
 	}
 	var params []param
 	for i, n := range seq.Content {
-		name, value := scalar(get(n, "name")), scalar(get(n, "value"))
+		name, value := scalar(yamlnode.Get(n, "name")), scalar(yamlnode.Get(n, "value"))
 		if name == "" {
 			continue
 		}
 		pat := at.Index(i)
 		parse := strvals.ParseInto
-		if scalar(get(n, "forceString")) == "true" {
+		if scalar(yamlnode.Get(n, "forceString")) == "true" {
 			parse = strvals.ParseIntoString
 		}
 		if !strings.HasPrefix(value, "{") || !strings.HasSuffix(value, "}") {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -24,10 +26,10 @@ var kustomizeFields = []string{"namePrefix", "nameSuffix", "namespace", "images"
 //
 //nolint:gocognit // one block per kustomize field of the source, in Argo CD's order
 func (r *Application) kustomize(ctx context.Context, u *lint.Unit, p *plan) *lint.Rendered {
-	k := get(p.src, "kustomize")
+	k := yamlnode.Get(p.src, "kustomize")
 	set := false
 	for _, f := range kustomizeFields {
-		if get(k, f) != nil {
+		if yamlnode.Get(k, f) != nil {
 			set = true
 		}
 	}
@@ -45,59 +47,59 @@ func (r *Application) kustomize(ctx context.Context, u *lint.Unit, p *plan) *lin
 	v.Add("resources:", p.at.Key("path"), 0)
 	v.Add("- "+flux.Quote("../"+base), p.at.Key("path"), 0)
 	for _, f := range []string{"namePrefix", "nameSuffix", "namespace"} {
-		if s := scalar(get(k, f)); s != "" {
+		if s := scalar(yamlnode.Get(k, f)); s != "" {
 			v.Add(f+": "+flux.Quote(s), at.Key(f), 0)
 		}
 	}
-	if seq := get(k, "images"); seq != nil && seq.Kind == yaml.SequenceNode {
+	if seq := yamlnode.Get(k, "images"); seq != nil && seq.Kind == yaml.SequenceNode {
 		v.Add("images:", at.Key("images"), 0)
 		for i, n := range seq.Content {
 			v.Add("- "+image(scalar(n)), at.Key("images").Index(i), 0)
 		}
 	}
-	if seq := get(k, "replicas"); seq != nil && seq.Kind == yaml.SequenceNode {
+	if seq := yamlnode.Get(k, "replicas"); seq != nil && seq.Kind == yaml.SequenceNode {
 		v.Add("replicas:", at.Key("replicas"), 0)
 		for i, n := range seq.Content {
 			v.Add("- "+flux.Flow(n), at.Key("replicas").Index(i), 0)
 		}
 	}
-	if m := get(k, "commonLabels"); m != nil && m.Kind == yaml.MappingNode {
+	if m := yamlnode.Get(k, "commonLabels"); m != nil && m.Kind == yaml.MappingNode {
 		v.Add("labels:", at.Key("commonLabels"), 0)
 		v.Add("- pairs: "+flux.Flow(m), at.Key("commonLabels"), 0)
 		sel := "true"
-		if scalar(get(k, "labelWithoutSelector")) == "true" {
+		if scalar(yamlnode.Get(k, "labelWithoutSelector")) == "true" {
 			sel = "false"
 		}
 		v.Add("  includeSelectors: "+sel, at.Key("commonLabels"), 0)
 	}
-	if m := get(k, "commonAnnotations"); m != nil && m.Kind == yaml.MappingNode {
+	if m := yamlnode.Get(k, "commonAnnotations"); m != nil && m.Kind == yaml.MappingNode {
 		v.Add("commonAnnotations: "+flux.Flow(m), at.Key("commonAnnotations"), 0)
 	}
-	if seq := get(k, "components"); seq != nil && seq.Kind == yaml.SequenceNode {
+	if seq := yamlnode.Get(k, "components"); seq != nil && seq.Kind == yaml.SequenceNode {
 		v.Add("components:", at.Key("components"), 0)
 		for i, n := range seq.Content {
 			v.Add("- "+flux.Quote(up+scalar(n)), at.Key("components").Index(i), 0)
 		}
 	}
-	if seq := get(k, "patches"); seq != nil && seq.Kind == yaml.SequenceNode {
+	if seq := yamlnode.Get(k, "patches"); seq != nil && seq.Kind == yaml.SequenceNode {
 		v.Add("patches:", at.Key("patches"), 0)
 		for i, n := range seq.Content {
 			pat := at.Key("patches").Index(i)
 			first := "- "
-			if tg := get(n, "target"); tg != nil {
+			if tg := yamlnode.Get(n, "target"); tg != nil {
 				v.Add(first+"target: "+flux.Flow(tg), pat.Key("target"), 0)
 				first = "  "
 			}
-			if opts := get(n, "options"); opts != nil {
+			if opts := yamlnode.Get(n, "options"); opts != nil {
 				v.Add(first+"options: "+flux.Flow(opts), pat.Key("options"), 0)
 				first = "  "
 			}
-			if path := scalar(get(n, "path")); path != "" {
+			if path := scalar(yamlnode.Get(n, "path")); path != "" {
 				v.Add(first+"path: "+flux.Quote(up+path), pat.Key("path"), 0)
 				continue
 			}
 			v.Add(first+"patch: |", pat.Key("patch"), 0)
-			for j, l := range strings.Split(strings.TrimRight(scalar(get(n, "patch")), "\n"), "\n") {
+			for j, l := range strings.Split(strings.TrimRight(scalar(yamlnode.Get(n, "patch")), "\n"), "\n") {
 				v.Add("    "+l, pat.Key("patch"), j+1)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -41,14 +43,6 @@ func readRef(o *lint.Object, keys ...string) ref {
 
 // display is p relative to the working directory.
 func display(opt render.Options, p string) string { return lint.DisplayPath(opt.WorkDir, p) }
-
-// scalar returns the value of a scalar node, "" for anything else.
-func scalar(n *yaml.Node) string {
-	if n != nil && n.Kind == yaml.ScalarNode {
-		return n.Value
-	}
-	return ""
-}
 
 // waiting keeps controller objects whose references (a HelmRepository, a
 // substituteFrom or valuesFrom ConfigMap) a later wave may still render,
@@ -94,10 +88,10 @@ func refsPresent(o *lint.Object, all *lint.ObjectSet, keys ...string) bool {
 		return true
 	}
 	for _, n := range seq.Content {
-		if scalar(get(n, "optional")) == "true" {
+		if yamlnode.Scalar(yamlnode.Get(n, "optional")) == "true" {
 			continue
 		}
-		if all.Find(scalar(get(n, "kind")), o.Namespace, scalar(get(n, "name"))) == nil {
+		if all.Find(yamlnode.Scalar(yamlnode.Get(n, "kind")), o.Namespace, yamlnode.Scalar(yamlnode.Get(n, "name"))) == nil {
 			return false
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/strvals"
 
@@ -127,7 +129,7 @@ func (r *HelmRelease) release(o *lint.Object, all *lint.ObjectSet) (*helm.Releas
 	}
 	if seq := o.Get("spec", "chart", "spec", "valuesFiles"); seq != nil && seq.Kind == yaml.SequenceNode && chart.Dir != "" {
 		for _, n := range seq.Content {
-			if f := filepath.Join(chart.Dir, filepath.FromSlash(scalar(n))); filepath.IsLocal(filepath.FromSlash(scalar(n))) && scalar(n) != "values.yaml" {
+			if f := filepath.Join(chart.Dir, filepath.FromSlash(yamlnode.Scalar(n))); filepath.IsLocal(filepath.FromSlash(yamlnode.Scalar(n))) && yamlnode.Scalar(n) != "values.yaml" {
 				rel.Layers = append(rel.Layers, helm.Layer{File: f})
 			}
 		}
@@ -265,13 +267,13 @@ func warning(f lint.Finding) lint.Finding {
 // repository, its valuesKey (default values.yaml) read as values or, with
 // targetPath, as the one value at that path.
 func (r *HelmRelease) valuesFrom(o *lint.Object, n *yaml.Node, at lint.Path, all *lint.ObjectSet) (*helm.Layer, []lint.Finding) {
-	kind, name := scalar(get(n, "kind")), scalar(get(n, "name"))
-	key := scalar(get(n, "valuesKey"))
+	kind, name := yamlnode.Scalar(yamlnode.Get(n, "kind")), yamlnode.Scalar(yamlnode.Get(n, "name"))
+	key := yamlnode.Scalar(yamlnode.Get(n, "valuesKey"))
 	if key == "" {
 		key = "values.yaml"
 	}
-	target := scalar(get(n, "targetPath"))
-	optional := scalar(get(n, "optional")) == "true"
+	target := yamlnode.Scalar(yamlnode.Get(n, "targetPath"))
+	optional := yamlnode.Scalar(yamlnode.Get(n, "optional")) == "true"
 	src := all.Find(kind, o.Namespace, name)
 	if src == nil {
 		if optional {

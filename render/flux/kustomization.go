@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -178,7 +180,7 @@ func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 	if seq := o.Get("spec", "components"); seq != nil && seq.Kind == yaml.SequenceNode {
 		t.add("components:", spec.Key("components"), 0)
 		for i, n := range seq.Content {
-			t.add("- "+quote(up+scalar(n)), spec.Key("components").Index(i), 0)
+			t.add("- "+quote(up+yamlnode.Scalar(n)), spec.Key("components").Index(i), 0)
 		}
 	}
 	if md := o.Get("spec", "commonMetadata"); md != nil {
@@ -196,11 +198,11 @@ func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 		for i, n := range seq.Content {
 			at := spec.Key("patches").Index(i)
 			first := "- "
-			if tg := get(n, "target"); tg != nil {
+			if tg := yamlnode.Get(n, "target"); tg != nil {
 				t.add(first+"target: "+flow(tg), at.Key("target"), 0)
 				first = "  "
 			}
-			patch := scalar(get(n, "patch"))
+			patch := yamlnode.Scalar(yamlnode.Get(n, "patch"))
 			t.add(first+"patch: |", at.Key("patch"), 0)
 			for k, l := range strings.Split(strings.TrimRight(patch, "\n"), "\n") {
 				t.add("    "+l, at.Key("patch"), k+1)
@@ -330,11 +332,6 @@ func jsonable(v any) any {
 		}
 		return x
 	}
-	return v
-}
-
-func get(n *yaml.Node, key string) *yaml.Node {
-	_, v := lint.Lookup(n, key)
 	return v
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -24,7 +26,7 @@ func postRenderers(o *lint.Object) bool {
 		return false
 	}
 	for _, n := range seq.Content {
-		if get(n, "kustomize") != nil {
+		if yamlnode.Get(n, "kustomize") != nil {
 			return true
 		}
 	}
@@ -101,24 +103,24 @@ func postRenderText(o *lint.Object) *vtext {
 	t.add("- "+renderedFile, prs, 0)
 	var patches, images []func()
 	for i, pr := range o.Get("spec", "postRenderers").Content {
-		k := get(pr, "kustomize")
+		k := yamlnode.Get(pr, "kustomize")
 		at := prs.Index(i).Key("kustomize")
-		for j, n := range seqOf(get(k, "patches")) {
+		for j, n := range yamlnode.Seq(yamlnode.Get(k, "patches")) {
 			p := at.Key("patches").Index(j)
 			patches = append(patches, func() { addPatch(t, n, p) })
 		}
-		for j, n := range seqOf(get(k, "patchesStrategicMerge")) {
+		for j, n := range yamlnode.Seq(yamlnode.Get(k, "patchesStrategicMerge")) {
 			p := at.Key("patchesStrategicMerge").Index(j)
 			patches = append(patches, func() { t.add("- patch: "+quote(flow(n)), p, 0) })
 		}
-		for j, n := range seqOf(get(k, "patchesJson6902")) {
+		for j, n := range yamlnode.Seq(yamlnode.Get(k, "patchesJson6902")) {
 			p := at.Key("patchesJson6902").Index(j)
 			patches = append(patches, func() {
-				t.add("- target: "+flow(get(n, "target")), p.Key("target"), 0)
-				t.add("  patch: "+quote(flow(get(n, "patch"))), p.Key("patch"), 0)
+				t.add("- target: "+flow(yamlnode.Get(n, "target")), p.Key("target"), 0)
+				t.add("  patch: "+quote(flow(yamlnode.Get(n, "patch"))), p.Key("patch"), 0)
 			})
 		}
-		for j, n := range seqOf(get(k, "images")) {
+		for j, n := range yamlnode.Seq(yamlnode.Get(k, "images")) {
 			p := at.Key("images").Index(j)
 			images = append(images, func() { t.add("- "+flow(n), p, 0) })
 		}
@@ -140,28 +142,20 @@ func postRenderText(o *lint.Object) *vtext {
 // addPatch writes one patches entry (target and inline patch text).
 func addPatch(t *vtext, n *yaml.Node, p lint.Path) {
 	first := "- "
-	if tg := get(n, "target"); tg != nil {
+	if tg := yamlnode.Get(n, "target"); tg != nil {
 		t.add(first+"target: "+flow(tg), p.Key("target"), 0)
 		first = "  "
 	}
 	t.add(first+"patch: |", p.Key("patch"), 0)
-	for k, l := range strings.Split(strings.TrimRight(scalar(get(n, "patch")), "\n"), "\n") {
+	for k, l := range strings.Split(strings.TrimRight(yamlnode.Scalar(yamlnode.Get(n, "patch")), "\n"), "\n") {
 		t.add("    "+l, p.Key("patch"), k+1)
 	}
-}
-
-// seqOf is the items of a sequence node, none for anything else.
-func seqOf(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
 }
 
 // objectKey identifies a rendered object across the post-render, which
 // neither renames nor moves objects.
 func objectKey(n *yaml.Node) string {
-	return scalar(get(n, "kind")) + "/" + scalar(get(get(n, "metadata"), "name"))
+	return yamlnode.Scalar(yamlnode.Get(n, "kind")) + "/" + yamlnode.Scalar(yamlnode.Get(yamlnode.Get(n, "metadata"), "name"))
 }
 
 // postOrigin locates a post-rendered field: on the patch that set it, else

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"github.com/fluxcd/pkg/envsubst"
 	"go.yaml.in/yaml/v3"
 
@@ -45,11 +47,11 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 	from := o.Get("spec", "postBuild", "substituteFrom")
 	if from != nil && from.Kind == yaml.SequenceNode {
 		for i, n := range from.Content {
-			kind, name := scalar(get(n, "kind")), scalar(get(n, "name"))
+			kind, name := yamlnode.Scalar(yamlnode.Get(n, "kind")), yamlnode.Scalar(yamlnode.Get(n, "name"))
 			src := all.Find(kind, o.Namespace, name)
 			at := lint.Root.Keys("spec", "postBuild", "substituteFrom").Index(i)
 			if src == nil {
-				if scalar(get(n, "optional")) != "true" {
+				if yamlnode.Scalar(yamlnode.Get(n, "optional")) != "true" {
 					problems = append(problems, render.Problem(o, at, fmt.Sprintf(
 						"postBuild.substituteFrom %s %s/%s is not in the repository, so its variables are not substituted", kind, o.Namespace, name),
 						"add it to the repository, or mark it optional: true"))
@@ -62,7 +64,7 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 					continue
 				}
 				for j := 0; j+1 < len(m.Content); j += 2 {
-					val := scalar(m.Content[j+1])
+					val := yamlnode.Scalar(m.Content[j+1])
 					if kind == "Secret" && key == "data" {
 						if b, err := base64.StdEncoding.DecodeString(val); err == nil {
 							val = string(b)
@@ -75,7 +77,7 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 	}
 	if m := o.Get("spec", "postBuild", "substitute"); m != nil && m.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(m.Content); j += 2 {
-			put(variable{name: m.Content[j].Value, value: scalar(m.Content[j+1]), from: o,
+			put(variable{name: m.Content[j].Value, value: yamlnode.Scalar(m.Content[j+1]), from: o,
 				path: lint.Root.Keys("spec", "postBuild", "substitute", m.Content[j].Value)})
 		}
 	}
@@ -170,7 +172,7 @@ func (r *Kustomization) substitute(plan *kustPlan, rm *remap, d lint.RenderedDoc
 // disabled reports the substitute: disabled opt-out on an object.
 func disabled(root *yaml.Node) bool {
 	for _, key := range []string{"labels", "annotations"} {
-		if m := get(get(root, "metadata"), key); m != nil && scalar(get(m, disabledKey)) == "disabled" {
+		if m := yamlnode.Get(yamlnode.Get(root, "metadata"), key); m != nil && yamlnode.Scalar(yamlnode.Get(m, disabledKey)) == "disabled" {
 			return true
 		}
 	}

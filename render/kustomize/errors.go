@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -92,7 +94,7 @@ func unknownField(chain []*kfile, msg string) (*kfile, *yaml.Node) {
 		return nil, nil
 	}
 	for _, kf := range chain {
-		if k, _ := kLookup(kf.root, m[1]); k != nil {
+		if k, _ := yamlnode.Lookup(kf.root, m[1]); k != nil {
 			return kf, k
 		}
 	}
@@ -115,11 +117,11 @@ func unmatchedPatch(chain []*kfile, msg string) (string, *yaml.Node) {
 	tr := &kTracer{patches: map[string][]*kPatch{}}
 	for _, kf := range chain {
 		for _, p := range tr.ownPatches(kf) {
-			name := kScalar(kGet(p.doc, "metadata"), "name")
-			if p.json || name == "" || kScalar(p.doc, "kind") != m[1] || !strings.HasPrefix(m[2], name+".") {
+			name := yamlnode.Str(yamlnode.Get(p.doc, "metadata"), "name")
+			if p.json || name == "" || yamlnode.Str(p.doc, "kind") != m[1] || !strings.HasPrefix(m[2], name+".") {
 				continue
 			}
-			k, _ := kLookup(kGet(p.doc, "metadata"), "name")
+			k, _ := yamlnode.Lookup(yamlnode.Get(p.doc, "metadata"), "name")
 			line, col := (&kPatchHit{p: p, node: k}).pos()
 			return p.file, &yaml.Node{Line: line, Column: col}
 		}
@@ -143,7 +145,7 @@ func kPluginEntry(chain []*kfile, msg string) (*kfile, kentry, bool) {
 				continue
 			}
 			for _, doc := range kParseDocs(kReadOrNil(e.abs)) {
-				if kScalar(doc, "kind") == m[1] {
+				if yamlnode.Str(doc, "kind") == m[1] {
 					return kf, e, true
 				}
 			}

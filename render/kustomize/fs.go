@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -226,7 +228,7 @@ func kWithBuildMetadata(data []byte) []byte {
 		return data
 	}
 	m := doc.Content[0]
-	_, v := kLookup(m, "buildMetadata")
+	_, v := yamlnode.Lookup(m, "buildMetadata")
 	if v == nil && m.Style&yaml.FlowStyle == 0 && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		// Appending keeps the user's lines, so krusty's errors still name them.
 		out := append(bytes.TrimRight(slices.Clone(data), "\n"), '\n')

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -203,13 +205,13 @@ func (k *Kustomize) refuse(chain []*kfile) []lint.Finding {
 					"%s entry %q is outside the repository %s: refused", e.field, e.value, k.display(k.opt.RepoRoot))))
 			}
 		}
-		if n, _ := kLookup(kf.root, "helmChartInflationGenerator"); n != nil {
+		if n, _ := yamlnode.Lookup(kf.root, "helmChartInflationGenerator"); n != nil {
 			out = append(out, k.problem(kf.file, n.Line, n.Column,
 				"helmChartInflationGenerator: oomlint does not inflate charts through kustomize (that runs the helm binary); lint the vendored chart directory itself, or render it into the repository"))
 		}
-		for _, n := range kSeq(kf.root, "helmCharts") {
+		for _, n := range yamlnode.Seq(kf.root, "helmCharts") {
 			name := ""
-			if _, v := kLookup(n, "name"); v != nil {
+			if _, v := yamlnode.Lookup(n, "name"); v != nil {
 				name = v.Value
 			}
 			out = append(out, k.problem(kf.file, n.Line, n.Column, fmt.Sprintf(

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -259,8 +261,8 @@ func findObject(t *testing.T, r *lint.Rendered, kind, name string) (lint.Rendere
 			t.Fatal(err)
 		}
 		obj := doc.Content[0]
-		got := kScalar(kGet(obj, "metadata"), "name")
-		if kScalar(obj, "kind") == kind && (got == name || strings.HasPrefix(got, name+"-") && kind == "ConfigMap") {
+		got := yamlnode.Str(yamlnode.Get(obj, "metadata"), "name")
+		if yamlnode.Str(obj, "kind") == kind && (got == name || strings.HasPrefix(got, name+"-") && kind == "ConfigMap") {
 			return d, obj
 		}
 	}
@@ -279,13 +281,13 @@ func parsePath(t *testing.T, obj *yaml.Node, s string) lint.Path {
 		switch {
 		case m[1] != "" || m[4] != "":
 			key := m[1] + m[4]
-			p, cur = p.Key(key), kGet(cur, key)
+			p, cur = p.Key(key), yamlnode.Get(cur, key)
 		case m[2] != "":
 			i, _ := strconv.Atoi(m[2])
 			p, cur = p.Index(i), cur.Content[i]
 		default:
 			i := 0
-			for i < len(cur.Content) && kScalar(cur.Content[i], "name") != m[3] {
+			for i < len(cur.Content) && yamlnode.Str(cur.Content[i], "name") != m[3] {
 				i++
 			}
 			if i == len(cur.Content) {

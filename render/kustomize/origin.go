@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -173,19 +175,19 @@ func (p *kPatch) matchReach(src kSource, srcName string, steps []kStep) *kPatchH
 func transformerEntry(kf *kfile, src kSource, srcName string, steps []kStep, obj *yaml.Node) *yaml.Node {
 	switch {
 	case stepsAre(steps, "spec", "replicas"):
-		for _, n := range kSeq(kf.root, "replicas") {
-			if name := kScalar(n, "name"); name != "" && (name == src.name || name == srcName) {
-				_, v := kLookup(n, "count")
+		for _, n := range yamlnode.Seq(kf.root, "replicas") {
+			if name := yamlnode.Str(n, "name"); name != "" && (name == src.name || name == srcName) {
+				_, v := yamlnode.Lookup(n, "count")
 				return kOrNode(v, n)
 			}
 		}
 	case stepsAre(steps, "metadata", "namespace"):
-		k, _ := kLookup(kf.root, "namespace")
+		k, _ := yamlnode.Lookup(kf.root, "namespace")
 		return k
 	case len(steps) >= 2 && steps[len(steps)-1].key == "image" && steps[len(steps)-2].index >= 0:
-		repo := imageRepo(kScalar(kElementAt(obj, steps[:len(steps)-1]), "image"))
-		for _, n := range kSeq(kf.root, "images") {
-			if kScalar(n, "name") == repo || (kScalar(n, "newName") == repo && repo != "") {
+		repo := imageRepo(yamlnode.Str(kElementAt(obj, steps[:len(steps)-1]), "image"))
+		for _, n := range yamlnode.Seq(kf.root, "images") {
+			if yamlnode.Str(n, "name") == repo || (yamlnode.Str(n, "newName") == repo && repo != "") {
 				return kNameKey(n)
 			}
 		}
@@ -210,7 +212,7 @@ func kElementAt(obj *yaml.Node, steps []kStep) *yaml.Node {
 	cur := obj
 	for _, s := range steps {
 		if s.index < 0 {
-			cur = kGet(cur, s.key)
+			cur = yamlnode.Get(cur, s.key)
 			continue
 		}
 		if cur == nil || cur.Kind != yaml.SequenceNode || s.index >= len(cur.Content) {
@@ -264,7 +266,7 @@ func (tr *kTracer) baseNode(src kSource, steps []kStep) (kFileNode, int) {
 	}
 	n, depth := kFind(doc, steps)
 	if n == nil {
-		n, _ = kLookup(doc, "kind")
+		n, _ = yamlnode.Lookup(doc, "kind")
 	}
 	return kFileNode{file: src.file, node: n}, depth
 }
@@ -275,10 +277,10 @@ func (tr *kTracer) sourceDoc(src kSource) *yaml.Node {
 	var best *yaml.Node
 	bestLen := -1
 	for _, doc := range tr.parse(src.file) {
-		if kScalar(doc, "kind") != src.kind {
+		if yamlnode.Str(doc, "kind") != src.kind {
 			continue
 		}
-		name := kScalar(kGet(doc, "metadata"), "name")
+		name := yamlnode.Str(yamlnode.Get(doc, "metadata"), "name")
 		switch {
 		case name == src.name:
 			return doc
@@ -296,7 +298,7 @@ func (tr *kTracer) sourceName(src kSource) string {
 	if src.generator != "" {
 		return ""
 	}
-	return kScalar(kGet(tr.sourceDoc(src), "metadata"), "name")
+	return yamlnode.Str(yamlnode.Get(tr.sourceDoc(src), "metadata"), "name")
 }
 
 // generatorNode points a generated ConfigMap or Secret at its generator
@@ -329,18 +331,18 @@ func (tr *kTracer) generatorEntry(src kSource) (entry, nameKey *yaml.Node) {
 			field = "secretGenerator"
 		}
 		bestLen := -1
-		for _, n := range kSeq(kf.root, field) {
-			name := kScalar(n, "name")
+		for _, n := range yamlnode.Seq(kf.root, field) {
+			name := yamlnode.Str(n, "name")
 			if name != "" && strings.Contains(src.name, name) && len(name) > bestLen {
 				entry, bestLen = n, len(name)
 			}
 		}
-		nameKey, _ = kLookup(entry, "name")
+		nameKey, _ = yamlnode.Lookup(entry, "name")
 		return entry, nameKey
 	}
 	for _, doc := range tr.parse(src.file) {
-		if kScalar(doc, "kind") == src.generator {
-			nameKey, _ = kLookup(kGet(doc, "metadata"), "name")
+		if yamlnode.Str(doc, "kind") == src.generator {
+			nameKey, _ = yamlnode.Lookup(yamlnode.Get(doc, "metadata"), "name")
 			return doc, kOrNode(nameKey, doc)
 		}
 	}
@@ -350,13 +352,13 @@ func (tr *kTracer) generatorEntry(src kSource) (entry, nameKey *yaml.Node) {
 // generatorKey finds the literal, env file line or files entry that set
 // data key in a generator entry; paths are relative to dir.
 func generatorKey(dir string, entry *yaml.Node, key string) kFileNode {
-	for _, lit := range kSeq(entry, "literals") {
+	for _, lit := range yamlnode.Seq(entry, "literals") {
 		if k, _, ok := strings.Cut(lit.Value, "="); ok && strings.TrimSpace(k) == key {
 			return kFileNode{node: lit}
 		}
 	}
-	envs := kSeq(entry, "envs")
-	if _, v := kLookup(entry, "env"); v != nil {
+	envs := yamlnode.Seq(entry, "envs")
+	if _, v := yamlnode.Lookup(entry, "env"); v != nil {
 		envs = append(envs, v)
 	}
 	for _, e := range envs {
@@ -365,7 +367,7 @@ func generatorKey(dir string, entry *yaml.Node, key string) kFileNode {
 			return kFileNode{file: file, node: &yaml.Node{Line: line, Column: 1}}
 		}
 	}
-	for _, f := range kSeq(entry, "files") {
+	for _, f := range yamlnode.Seq(entry, "files") {
 		k, _, ok := strings.Cut(f.Value, "=")
 		if !ok {
 			k = filepath.Base(f.Value)
@@ -490,13 +492,13 @@ func (tr *kTracer) ownPatches(kf *kfile) []*kPatch {
 	if ok {
 		return ps
 	}
-	for _, n := range kSeq(kf.root, "patchesStrategicMerge") {
+	for _, n := range yamlnode.Seq(kf.root, "patchesStrategicMerge") {
 		ps = append(ps, kReadPatch(kf, n, n, nil)...)
 	}
-	for i, n := range kSeq(kf.root, "patches") {
+	for i, n := range yamlnode.Seq(kf.root, "patches") {
 		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.Patches, i))...)
 	}
-	for i, n := range kSeq(kf.root, "patchesJson6902") {
+	for i, n := range yamlnode.Seq(kf.root, "patchesJson6902") {
 		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.PatchesJson6902, i))...) //nolint:staticcheck // users still write patchesJson6902; krusty applies it
 	}
 	tr.mu.Lock()
@@ -507,10 +509,10 @@ func (tr *kTracer) ownPatches(kf *kfile) []*kPatch {
 
 // kPatchText is the node holding a patch entry's path or inline patch.
 func kPatchText(n *yaml.Node) *yaml.Node {
-	if _, v := kLookup(n, "path"); v != nil {
+	if _, v := yamlnode.Lookup(n, "path"); v != nil {
 		return v
 	}
-	_, v := kLookup(n, "patch")
+	_, v := yamlnode.Lookup(n, "patch")
 	return v
 }
 
@@ -530,7 +532,7 @@ func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatc
 	}
 	base := kPatch{kf: kf, sel: sel, file: kf.file}
 	var data []byte
-	if _, isPath := kLookup(entry, "path"); isPath != nil || (entry == text && !strings.Contains(text.Value, "\n")) {
+	if _, isPath := yamlnode.Lookup(entry, "path"); isPath != nil || (entry == text && !strings.Contains(text.Value, "\n")) {
 		base.file = filepath.Join(kf.dir, text.Value)
 		b, err := os.ReadFile(base.file)
 		if err != nil {
@@ -574,10 +576,10 @@ func (p *kPatch) matches(src kSource, srcName string) bool {
 	if p.json {
 		return false
 	}
-	if kScalar(p.doc, "kind") != src.kind {
+	if yamlnode.Str(p.doc, "kind") != src.kind {
 		return false
 	}
-	name := kScalar(kGet(p.doc, "metadata"), "name")
+	name := yamlnode.Str(yamlnode.Get(p.doc, "metadata"), "name")
 	return name == src.name || name == srcName ||
 		(srcName != "" && strings.Contains(name, srcName) && strings.Contains(src.name, name))
 }
@@ -652,12 +654,12 @@ func (p *kPatch) reach(steps []kStep) *kPatchHit {
 // findOp matches one JSON6902 op whose path is the field or one of its
 // parents; for a parent, the rest of the path is looked up in its value.
 func (p *kPatch) findOp(op *yaml.Node, steps []kStep) *kPatchHit {
-	switch kScalar(op, "op") {
+	switch yamlnode.Str(op, "op") {
 	case "add", "replace", "copy", "move":
 	default:
 		return nil
 	}
-	tokens := kPointer(kScalar(op, "path"))
+	tokens := kPointer(yamlnode.Str(op, "path"))
 	if len(tokens) == 0 || len(tokens) > len(steps) {
 		return nil
 	}
@@ -666,9 +668,9 @@ func (p *kPatch) findOp(op *yaml.Node, steps []kStep) *kPatchHit {
 			return nil
 		}
 	}
-	k, v := kLookup(op, "value")
+	k, v := yamlnode.Lookup(op, "value")
 	if v == nil {
-		k, v = kLookup(op, "path") // copy and move: the op itself
+		k, v = yamlnode.Lookup(op, "path") // copy and move: the op itself
 	}
 	if len(tokens) == len(steps) {
 		if v.Kind == yaml.ScalarNode {
@@ -724,7 +726,7 @@ func kNameSteps(obj *yaml.Node, steps []lint.PathStep) []kStep {
 	for i, s := range steps {
 		if s.Index < 0 {
 			out[i] = kStep{key: s.Key, index: -1}
-			_, cur = kLookup(cur, s.Key)
+			_, cur = yamlnode.Lookup(cur, s.Key)
 			parent = s.Key
 			continue
 		}
@@ -736,7 +738,7 @@ func kNameSteps(obj *yaml.Node, steps []lint.PathStep) []kStep {
 		out[i].length = len(cur.Content)
 		cur = cur.Content[s.Index]
 		mk := kOr(kMergeKeys[parent], "name")
-		if v := kScalar(cur, mk); v != "" {
+		if v := yamlnode.Str(cur, mk); v != "" {
 			out[i].mkey, out[i].mval = mk, v
 		}
 	}
@@ -767,7 +769,7 @@ func kFind(root *yaml.Node, steps []kStep) (*yaml.Node, int) {
 			best = kNameKey(el)
 			continue
 		}
-		k, v := kLookup(cur, s.key)
+		k, v := yamlnode.Lookup(cur, s.key)
 		if k == nil {
 			return best, i
 		}
@@ -786,7 +788,7 @@ func kElement(seq *yaml.Node, s kStep) *yaml.Node {
 	}
 	if s.mkey != "" {
 		for _, el := range seq.Content {
-			if kScalar(el, s.mkey) == s.mval {
+			if yamlnode.Str(el, s.mkey) == s.mval {
 				return el
 			}
 		}
@@ -800,23 +802,11 @@ func kElement(seq *yaml.Node, s kStep) *yaml.Node {
 
 // kNameKey is a list element's name: key, else its first key, else itself.
 func kNameKey(el *yaml.Node) *yaml.Node {
-	if k, _ := kLookup(el, "name"); k != nil {
+	if k, _ := yamlnode.Lookup(el, "name"); k != nil {
 		return k
 	}
 	if el.Kind == yaml.MappingNode && len(el.Content) > 0 {
 		return el.Content[0]
 	}
 	return el
-}
-
-func kGet(m *yaml.Node, key string) *yaml.Node {
-	_, v := kLookup(m, key)
-	return v
-}
-
-func kScalar(m *yaml.Node, key string) string {
-	if v := kGet(m, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
-	}
-	return ""
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -112,36 +114,36 @@ func parseKustomizationData(dir, file string, data []byte) *kfile {
 func (kf *kfile) collect() {
 	for _, f := range []string{"resources", "bases", "components", "crds", "configurations",
 		"generators", "transformers", "validators", "patchesStrategicMerge"} {
-		for _, n := range kSeq(kf.root, f) {
+		for _, n := range yamlnode.Seq(kf.root, f) {
 			if n.Kind == yaml.ScalarNode {
 				kf.add(f, n)
 			}
 		}
 	}
 	for _, f := range []string{"patches", "patchesJson6902", "replacements"} {
-		for _, n := range kSeq(kf.root, f) {
-			if _, v := kLookup(n, "path"); v != nil {
+		for _, n := range yamlnode.Seq(kf.root, f) {
+			if _, v := yamlnode.Lookup(n, "path"); v != nil {
 				kf.add(f, v)
 			}
 		}
 	}
 	for _, f := range []string{"configMapGenerator", "secretGenerator"} {
-		for _, n := range kSeq(kf.root, f) {
-			for _, v := range append(kSeq(n, "files"), kSeq(n, "envs")...) {
+		for _, n := range yamlnode.Seq(kf.root, f) {
+			for _, v := range append(yamlnode.Seq(n, "files"), yamlnode.Seq(n, "envs")...) {
 				kf.add(f, v)
 			}
-			if _, v := kLookup(n, "env"); v != nil {
+			if _, v := yamlnode.Lookup(n, "env"); v != nil {
 				kf.add(f, v)
 			}
 		}
 	}
-	if _, v := kLookup(kf.root, "openapi"); v != nil {
-		if _, p := kLookup(v, "path"); p != nil {
+	if _, v := yamlnode.Lookup(kf.root, "openapi"); v != nil {
+		if _, p := yamlnode.Lookup(v, "path"); p != nil {
 			kf.add("openapi", p)
 		}
 	}
-	for _, n := range kSeq(kf.root, "helmCharts") {
-		if _, v := kLookup(n, "valuesFile"); v != nil {
+	for _, n := range yamlnode.Seq(kf.root, "helmCharts") {
+		if _, v := yamlnode.Lookup(n, "valuesFile"); v != nil {
 			kf.add("helmCharts", v)
 		}
 	}
@@ -252,37 +254,6 @@ func kIsRemote(v string) bool {
 func kWithin(dir, p string) bool {
 	r, err := filepath.Rel(dir, p)
 	return err == nil && r != ".." && !strings.HasPrefix(r, "../") && !filepath.IsAbs(r)
-}
-
-// kSeq returns the items of the sequence at key in mapping m.
-func kSeq(m *yaml.Node, key string) []*yaml.Node {
-	if _, v := kLookup(m, key); v != nil && v.Kind == yaml.SequenceNode {
-		return v.Content
-	}
-	return nil
-}
-
-// kLookup is lint.Lookup for nil-safe use on any node.
-func kLookup(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil {
-		return nil, nil
-	}
-	for m.Kind == yaml.AliasNode && m.Alias != nil {
-		m = m.Alias
-	}
-	if m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			v := m.Content[i+1]
-			for v.Kind == yaml.AliasNode && v.Alias != nil {
-				v = v.Alias
-			}
-			return m.Content[i], v
-		}
-	}
-	return nil, nil
 }
 
 // kSorted returns the keys of a set, sorted.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/resmap"
 )
@@ -35,7 +37,7 @@ func (kf *kfile) plainTraceable() bool {
 	}
 	for _, f := range []string{"generators", "transformers", "validators", "replacements", "vars",
 		"helmCharts", "helmChartInflationGenerator", "helmGlobals"} {
-		if k, _ := kLookup(kf.root, f); k != nil {
+		if k, _ := yamlnode.Lookup(kf.root, f); k != nil {
 			return false
 		}
 	}
@@ -45,8 +47,8 @@ func (kf *kfile) plainTraceable() bool {
 		}
 	}
 	for _, f := range []string{"configMapGenerator", "secretGenerator"} {
-		for _, n := range kSeq(kf.root, f) {
-			if b := kScalar(n, "behavior"); kScalar(n, "name") == "" || (b != "" && b != "create") {
+		for _, n := range yamlnode.Seq(kf.root, f) {
+			if b := yamlnode.Str(n, "behavior"); yamlnode.Str(n, "name") == "" || (b != "" && b != "create") {
 				return false
 			}
 		}
@@ -122,7 +124,7 @@ func kRenames(p *kPatch) bool {
 		return false
 	}
 	for _, op := range p.doc.Content {
-		t := kPointer(kScalar(op, "path"))
+		t := kPointer(yamlnode.Str(op, "path"))
 		if len(t) == 0 || t[0] == "" || t[0] == "kind" || (t[0] == "metadata" && (len(t) == 1 || t[1] == "name")) {
 			return true
 		}
@@ -160,7 +162,7 @@ func (tr *kTracer) listSources(kf *kfile, out map[kSrcKey]int, depth int) bool {
 			if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" {
 				continue // an empty document: no object
 			}
-			kind, name := kScalar(doc, "kind"), kScalar(kGet(doc, "metadata"), "name")
+			kind, name := yamlnode.Str(doc, "kind"), yamlnode.Str(yamlnode.Get(doc, "metadata"), "name")
 			if doc.Kind != yaml.MappingNode || kind == "" || name == "" || strings.HasSuffix(kind, "List") {
 				return false
 			}
@@ -171,8 +173,8 @@ func (tr *kTracer) listSources(kf *kfile, out map[kSrcKey]int, depth int) bool {
 		{"configMapGenerator", "ConfigMap", "ConfigMapGenerator"},
 		{"secretGenerator", "Secret", "SecretGenerator"},
 	} {
-		for _, n := range kSeq(kf.root, g.field) {
-			out[kSrcKey{file: kf.file, kind: g.kind, name: kScalar(n, "name"), generator: g.generator}]++
+		for _, n := range yamlnode.Seq(kf.root, g.field) {
+			out[kSrcKey{file: kf.file, kind: g.kind, name: yamlnode.Str(n, "name"), generator: g.generator}]++
 		}
 	}
 	return true
