@@ -32,6 +32,31 @@ type Namespace struct {
 	VPAs              []*Object // VerticalPodAutoscaler
 }
 
+// QuotaHard is one memory entry of a ResourceQuota's spec.hard.
+type QuotaHard struct {
+	Object   *Object
+	Resource string    // requests.memory, memory (the same) or limits.memory
+	Q        *Quantity // as written; may not parse
+}
+
+// Limits reports whether the entry caps limits rather than requests.
+func (h QuotaHard) Limits() bool { return h.Resource == "limits.memory" }
+
+// QuotaHards reads the memory entries of a ResourceQuota's spec.hard, for
+// the quota rules and the policy facts alike.
+func QuotaHards(o *Object) []QuotaHard {
+	var out []QuotaHard
+	for _, r := range []string{"requests.memory", "memory", "limits.memory"} {
+		v := yamlnode.Get(o.Node, "spec", "hard", r)
+		if v == nil || v.Kind != yaml.ScalarNode {
+			continue
+		}
+		out = append(out, QuotaHard{Object: o, Resource: r,
+			Q: &Quantity{Path: Root.Keys("spec", "hard", r), Field: "hard " + r, Raw: v.Value, Info: quantity.Shared(v.Value)}})
+	}
+	return out
+}
+
 // Relates reports whether the namespace has objects the namespace rules
 // relate its workloads to: a ResourceQuota they must fit in, an autoscaler
 // that must find its target.
@@ -228,10 +253,10 @@ func applyLimitRanges(w *Workload, ns *Namespace) {
 	request := strictest(ns.LimitRanges, func(it *LimitRangeItem) *Quantity { return it.DefaultRequest })
 	for _, c := range w.Containers {
 		if !c.Limit.Set() && limit != nil {
-			c.Limit = Effective{Q: defaulted(c, "limits", limit, ns, func(it *LimitRangeItem) *Quantity { return it.Default }), Source: LimitRangeDefault}
+			c.Limit = Effective{Q: defaulted(c, "limits", limit, ns, func(it *LimitRangeItem) *Quantity { return it.Default }), Source: LimitRangeDefault, LimitRange: limit}
 		}
 		if !c.Request.Set() && request != nil {
-			c.Request = Effective{Q: defaulted(c, "requests", request, ns, func(it *LimitRangeItem) *Quantity { return it.DefaultRequest }), Source: LimitRangeDefault}
+			c.Request = Effective{Q: defaulted(c, "requests", request, ns, func(it *LimitRangeItem) *Quantity { return it.DefaultRequest }), Source: LimitRangeDefault, LimitRange: request}
 		}
 	}
 }

@@ -210,6 +210,9 @@ const (
 type Effective struct {
 	Q      *Quantity
 	Source Source
+	// LimitRange is the item whose default admission applied, when Source
+	// is LimitRangeDefault.
+	LimitRange *LimitRangeItem
 }
 
 // Set reports whether there is an effective value at all.

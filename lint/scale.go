@@ -23,6 +23,20 @@ type Scale struct {
 	BlueGreen bool // an Argo Rollout with a blueGreen strategy
 }
 
+// Replicas is spec.replicas, the API default (1) for kinds that have the
+// field, 1 for a Pod, Job or CronJob (one pod, one job), and false for kinds
+// whose pod count is not a replica count (a DaemonSet's follows its nodes).
+func (w *Workload) Replicas() (int64, bool) {
+	k, _ := KindOf(w.Object.Kind)
+	switch {
+	case k.Replicas && w.Scale.Replicas != nil:
+		return w.Scale.Replicas.N, true
+	case k.Replicas, k.Name == "Pod", k.Name == "Job", k.Name == "CronJob":
+		return 1, true
+	}
+	return 0, false
+}
+
 // Count is a non-negative integer field and where it is set.
 type Count struct {
 	N    int64

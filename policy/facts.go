@@ -5,10 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/oomlint/oomlint/internal/jvmflags"
-	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/runtimeflags"
 	"github.com/oomlint/oomlint/lint"
 )
@@ -41,7 +38,7 @@ func Facts(o *lint.Object, ns *lint.Namespace) map[string]any {
 
 func workloadFacts(w *lint.Workload, ns *lint.Namespace) map[string]any {
 	o := w.Object
-	replicas := replicasOf(o)
+	replicas := replicasOf(w)
 	hpa := hpaFor(o, ns)
 	maxReplicas := replicas
 	if hpa != nil {
@@ -100,18 +97,11 @@ func orEmpty(s []any) []any {
 	return s
 }
 
-// replicasOf is spec.replicas, the API default (1) for kinds that have the
-// field, or -1 when the kind has no replica count (DaemonSet, Pod: 1).
-func replicasOf(o *lint.Object) int64 {
-	k, _ := lint.KindOf(o.Kind)
-	switch {
-	case k.Replicas:
-		if n, err := strconv.ParseInt(o.Str("spec", "replicas"), 10, 64); err == nil {
-			return n
-		}
-		return 1
-	case o.Kind == "Pod", o.Kind == "Job", o.Kind == "CronJob":
-		return 1
+// replicasOf is Workload.Replicas, or -1 when the kind has no replica
+// count.
+func replicasOf(w *lint.Workload) int64 {
+	if n, ok := w.Replicas(); ok {
+		return n
 	}
 	return -1
 }
@@ -207,18 +197,13 @@ func effectiveFact(e lint.Effective, at lint.Path, ns *lint.Namespace, limit boo
 	}
 	f := quantityFact(e.Q, sourceName(e.Source)).(map[string]any)
 	f["path"] = at.String()
-	if e.Source == lint.LimitRangeDefault && ns != nil {
-		for _, it := range ns.LimitRanges {
-			v := it.DefaultRequest
-			if limit {
-				v = it.Default
-			}
-			if v != nil && v.Raw == e.Q.Raw {
-				f["limitRange"] = it.Object.Name
-				f["limitRangePath"] = v.Path.String()
-				break
-			}
+	if it := e.LimitRange; it != nil {
+		v := it.DefaultRequest
+		if limit {
+			v = it.Default
 		}
+		f["limitRange"] = it.Object.Name
+		f["limitRangePath"] = v.Path.String()
 	}
 	return f
 }
@@ -412,14 +397,8 @@ func namespaceFacts(ns *lint.Namespace, name string) map[string]any {
 	var quotas []any
 	for _, o := range ns.ResourceQuotas {
 		hard := map[string]any{}
-		if h := o.Get("spec", "hard"); h != nil && h.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(h.Content); i += 2 {
-				k, v := h.Content[i].Value, h.Content[i+1]
-				if !strings.Contains(k, "memory") || v.Kind != yaml.ScalarNode {
-					continue
-				}
-				hard[k] = quantityFact(&lint.Quantity{Path: lint.Root.Keys("spec", "hard", k), Raw: v.Value, Info: quantity.Shared(v.Value)}, "")
-			}
+		for _, h := range lint.QuotaHards(o) {
+			hard[h.Resource] = quantityFact(h.Q, "")
 		}
 		quotas = append(quotas, map[string]any{"name": o.Name, "file": o.Origin.Locate(lint.Root).File, "hard": hard})
 	}

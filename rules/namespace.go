@@ -547,19 +547,14 @@ func (h quotaHard) related() lint.Related {
 	return objectRelated(h.obj, h.q.Path, fmt.Sprintf("hard %s %s of ResourceQuota %s/%s", h.resource, h.q.Raw, h.obj.Namespace, h.obj.Name))
 }
 
+// quotaHards are the quota's memory entries the API server enforces: a
+// value that does not parse is refused with the quota.
 func quotaHards(o *lint.Object) []quotaHard {
 	var out []quotaHard
-	for _, r := range []string{"requests.memory", "memory", "limits.memory"} {
-		v := o.Get("spec", "hard", r)
-		if v == nil || v.Kind != yaml.ScalarNode {
-			continue
+	for _, h := range lint.QuotaHards(o) {
+		if h.Q.Valid() && h.Q.Info.Class != quantity.SubByte {
+			out = append(out, quotaHard{obj: o, resource: h.Resource, q: h.Q})
 		}
-		info := quantity.Classify(v.Value)
-		if info.Class == quantity.Invalid || info.Class == quantity.SubByte {
-			continue
-		}
-		out = append(out, quotaHard{obj: o, resource: r,
-			q: &lint.Quantity{Path: lint.Root.Keys("spec", "hard", r), Field: "hard " + r, Raw: v.Value, Info: &info}})
 	}
 	return out
 }
