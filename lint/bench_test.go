@@ -241,3 +241,19 @@ func writeWorkload(w *bytes.Buffer, rng *rand.Rand, apiVersion, kind, name, head
 	}
 	fmt.Fprintf(w, "%[1]svolumes:\n%[1]s- name: config\n%[1]s  configMap: {name: %[2]s-config}\n", p, name)
 }
+
+var (
+	benchRepoDir     = flag.String("bench-repo-dir", "", "TestWriteBenchRepo writes BenchmarkLint's repository to this directory")
+	benchRepoObjects = flag.Int("bench-repo-objects", benchSizes[0], "objects in the repository -bench-repo-dir writes")
+)
+
+// TestWriteBenchRepo writes BenchmarkLint's repository when -bench-repo-dir
+// is set, so the oomlint binary can be measured on it:
+//
+//	go test ./lint -run TestWriteBenchRepo -args -bench-repo-dir=DIR -bench-repo-objects=N
+func TestWriteBenchRepo(t *testing.T) {
+	if *benchRepoDir == "" {
+		t.Skip("writes a benchmark repository only when -bench-repo-dir is set")
+	}
+	writeRepo(t, *benchRepoDir, *benchRepoObjects)
+}
