@@ -1,8 +1,9 @@
 package lint
 
 import (
-	"github.com/oomlint/oomlint/internal/yamlnode"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/internal/yamlnode"
 )
 
 // Origin maps a field path of an object to the place a person edits. Plain

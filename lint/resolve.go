@@ -1,8 +1,9 @@
 package lint
 
 import (
-	"github.com/oomlint/oomlint/internal/yamlnode"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"github.com/oomlint/oomlint/internal/quantity"
 )

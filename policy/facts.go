@@ -49,7 +49,7 @@ func workloadFacts(w *lint.Workload, ns *lint.Namespace) map[string]any {
 	vols := memoryVolumes(w)
 	containers := make([]any, 0, len(w.Containers))
 	for _, c := range w.Containers {
-		containers = append(containers, containerFacts(c, w, ns, vols))
+		containers = append(containers, containerFacts(c, w, vols))
 	}
 	volList := make([]any, 0, len(vols))
 	for _, v := range vols {
@@ -121,7 +121,7 @@ func hpaFor(o *lint.Object, ns *lint.Namespace) map[string]any {
 	return out
 }
 
-func containerFacts(c *lint.Container, w *lint.Workload, ns *lint.Namespace, vols []memVolume) map[string]any {
+func containerFacts(c *lint.Container, w *lint.Workload, vols []memVolume) map[string]any {
 	var mounted []any
 	var total int64
 	for _, v := range vols {
@@ -137,8 +137,8 @@ func containerFacts(c *lint.Container, w *lint.Workload, ns *lint.Namespace, vol
 		"role":                roleName(c.Role),
 		"path":                c.Path.String(),
 		"image":               c.Image,
-		"limit":               effectiveFact(c.Limit, c.Path.Keys("resources", "limits", "memory"), ns, true),
-		"request":             effectiveFact(c.Request, c.Path.Keys("resources", "requests", "memory"), ns, false),
+		"limit":               effectiveFact(c.Limit, c.Path.Keys("resources", "limits", "memory"), true),
+		"request":             effectiveFact(c.Request, c.Path.Keys("resources", "requests", "memory"), false),
 		"heap":                heapFacts(c),
 		"memoryVolumes":       orEmpty(mounted),
 		"memoryVolumeBytes":   total,
@@ -191,7 +191,7 @@ func quantityFact(q *lint.Quantity, source string) any {
 	return f
 }
 
-func effectiveFact(e lint.Effective, at lint.Path, ns *lint.Namespace, limit bool) any {
+func effectiveFact(e lint.Effective, at lint.Path, limit bool) any {
 	if !e.Set() {
 		return nil
 	}
