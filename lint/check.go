@@ -64,18 +64,20 @@ func (c *checker) checkFile(d *decoded) []Finding {
 		d.problems = append(d.problems, templateFinding(d))
 	}
 	for _, f := range d.problems {
-		if !c.suppressedByComment(f) {
+		if !c.suppressedIn(f, d) {
 			out = append(out, f)
 		}
 	}
 	for _, o := range d.objects {
-		out = append(out, c.checkObject(o)...)
+		out = append(out, c.checkObject(o, d)...)
 	}
-	out = append(out, c.badDirectives(d)...)
+	if !d.splitPart {
+		out = append(out, c.badDirectives(d)...)
+	}
 	return out
 }
 
-func (c *checker) checkObject(o *Object) (out []Finding) {
+func (c *checker) checkObject(o *Object, d *decoded) (out []Finding) {
 	ignore := c.objectIgnores(o, &out)
 	w := o.Workload
 	for _, r := range c.active {
@@ -95,15 +97,15 @@ func (c *checker) checkObject(o *Object) (out []Finding) {
 		case EngineScope, NamespaceScope:
 		}
 		seen := map[string]bool{}
-		for _, d := range diags {
+		for _, diag := range diags {
 			// A pod-level value shared by several containers is one finding.
-			k := d.Path.String() + "\x00" + d.Message
+			k := diag.Path.String() + "\x00" + diag.Message
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
-			f := c.finding(o, r, d)
-			if !c.suppressedByComment(f) {
+			f := c.finding(o, r, diag)
+			if !c.suppressedIn(f, d) {
 				out = append(out, f)
 			}
 		}
@@ -284,7 +286,19 @@ func (c *checker) known(s string) bool {
 // suppressedByComment reports whether a well-formed # oomlint:ignore
 // comment covers the finding's line.
 func (c *checker) suppressedByComment(f Finding) bool {
-	ds := c.directivesOf(f.File)
+	return c.suppressedBy(f, c.directivesOf(f.File))
+}
+
+// suppressedIn is suppressedByComment for a finding of a decoded plain
+// file, whose own comments are at hand.
+func (c *checker) suppressedIn(f Finding, d *decoded) bool {
+	if d.abs != "" && f.File == d.file {
+		return c.suppressedBy(f, d.directives)
+	}
+	return c.suppressedByComment(f)
+}
+
+func (c *checker) suppressedBy(f Finding, ds directives) bool {
 	if len(ds[generatedTarget]) > 0 && !c.cfg.IncludeGenerated {
 		return true
 	}

@@ -18,8 +18,11 @@ import (
 
 // decoded is what one file yields: its objects and any problem with the file.
 type decoded struct {
-	file       string // display path
-	abs        string // absolute path of a plain file; "" for a unit's output
+	file string // display path
+	abs  string // absolute path of a plain file; "" for a unit's output
+	// splitPart is the streamed part of a split file: the part decoded
+	// first reports the file's ignore comments.
+	splitPart  bool
 	objects    []*Object
 	problems   []Finding // OOM901 parse errors, raw (not yet filtered or suppressed)
 	skipped    int       // documents that are not Kubernetes objects

@@ -65,6 +65,31 @@ func streamParts(data []byte, isJSON bool) (stream, first, ok bool) {
 // topKind finds a document's kind: line at column 0. A document without
 // one is streamable only when it holds nothing but comments and markers.
 func topKind(doc []byte) (string, bool) {
+	// Most documents have one kind: line at column 0: find it directly.
+	at := bytes.Index(doc, []byte("\nkind:"))
+	if bytes.HasPrefix(doc, []byte("kind:")) {
+		at = -1
+	} else if at < 0 {
+		return scanKind(doc)
+	}
+	rest := doc[at+1:]
+	if bytes.Contains(rest[5:], []byte("\nkind:")) || bytes.HasPrefix(doc, []byte("kind:")) {
+		return scanKind(doc)
+	}
+	line, _, _ := bytes.Cut(rest[5:], []byte("\n"))
+	return kindValue(line), true
+}
+
+// kindValue is the value of a kind: line, without quotes or a comment.
+func kindValue(v []byte) string {
+	if i := bytes.Index(v, []byte(" #")); i >= 0 {
+		v = v[:i]
+	}
+	return strings.Trim(strings.TrimSpace(string(v)), `"'`)
+}
+
+// scanKind reads a document line by line: no kind: line, or more than one.
+func scanKind(doc []byte) (string, bool) {
 	kind, content := "", false
 	for line := range bytes.Lines(doc) {
 		t := bytes.TrimRight(line, "\r\n")
@@ -72,10 +97,7 @@ func topKind(doc []byte) (string, bool) {
 			if kind != "" {
 				return "", false // two kinds: not a manifest the scan understands
 			}
-			if i := bytes.Index(v, []byte(" #")); i >= 0 {
-				v = v[:i]
-			}
-			kind = strings.Trim(strings.TrimSpace(string(v)), `"'`)
+			kind = kindValue(v)
 			continue
 		}
 		s := bytes.TrimSpace(t)
@@ -134,11 +156,7 @@ func (c *checker) stream(ctx context.Context, l *loaded) ([]lateResult, error) {
 					r.dropped = append(r.dropped, f)
 				}
 			}
-			if lf.split {
-				d.directives = nil
-			} else {
-				c.register(d)
-			}
+			d.splitPart = lf.split
 			r.findings = c.checkFile(d)
 			r.objects, r.skipped = len(d.objects), d.skipped
 			for _, o := range d.objects {
@@ -151,13 +169,6 @@ func (c *checker) stream(ctx context.Context, l *loaded) ([]lateResult, error) {
 		})
 	}
 	return out, g.Wait()
-}
-
-// register makes a streamed file's ignore comments known to the checker.
-func (c *checker) register(d *decoded) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.loaded[d.file] = d.directives
 }
 
 // twins indexes the rendered objects a streamed plain object may stand for.

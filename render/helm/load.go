@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -386,7 +387,11 @@ func depDescription(d *chart.Dependency) string {
 // its name, as checksum annotations do.
 var fileIncludeRE = regexp.MustCompile(`Template\.BasePath|(?:include|template)\s+"[^"]*/templates/`)
 
-func includesFile(data []byte) bool { return fileIncludeRE.Match(data) }
+// includesFile runs fileIncludeRE only on a template holding one of the
+// literals a match needs: most hold neither, and the regexp is slow.
+func includesFile(data []byte) bool {
+	return (bytes.Contains(data, []byte("Template.BasePath")) || bytes.Contains(data, []byte("/templates/"))) && fileIncludeRE.Match(data)
+}
 
 // scanCache keeps the scans of dependency templates for a run: a library
 // chart that every chart of a collection depends on is scanned once, not
