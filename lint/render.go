@@ -3,8 +3,6 @@ package lint
 import (
 	"context"
 
-	"github.com/oomlint/oomlint/internal/yamlnode"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -151,9 +149,6 @@ func PathOf(steps []PathStep) Path {
 // LocateNode is locate for origins outside the engine: the node a person
 // should look at for path p below root.
 func LocateNode(root *yaml.Node, p Path) *yaml.Node { return locate(root, p) }
-
-// Lookup returns the key and value nodes of key in a mapping node.
-func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) { return yamlnode.Lookup(m, key) }
 
 // NewNodeOrigin locates paths in an object parsed from file (a display
 // path), whose node lines are offset by lineOffset.

@@ -151,8 +151,8 @@ func newSetMap(o *lint.Object) *setMap {
 	root := o.Origin.Locate(lint.Root)
 	m.file = root.File
 	tmpl := lint.Root.Keys("spec", "template")
-	kind, _ := lint.Lookup(o.Node, "kind")
-	tk, _ := lint.Lookup(yamlnode.Get(o.Node, "spec"), "template")
+	kind, _ := yamlnode.Lookup(o.Node, "kind")
+	tk, _ := yamlnode.Lookup(yamlnode.Get(o.Node, "spec"), "template")
 	if kind != nil && tk != nil {
 		m.offset = root.Line - kind.Line
 		m.exact = o.Origin.Locate(tmpl).Line == tk.Line+m.offset

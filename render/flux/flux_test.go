@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/oomlint/oomlint/internal/offlinetest"
@@ -143,7 +145,7 @@ data: {x: "${LIMIT}"}
 			ct := c.Content[0]
 			got["limit"] = lint.LocateNode(ct, lint.Root.Keys("resources", "limits", "memory")).Value
 			got["request"] = lint.LocateNode(ct, lint.Root.Keys("resources", "requests", "memory")).Value
-			_, env := lint.Lookup(ct, "env")
+			_, env := yamlnode.Lookup(ct, "env")
 			got["escaped"] = lint.LocateNode(env.Content[0], lint.Root.Key("value")).Value
 			got["defaulted"] = lint.LocateNode(env.Content[1], lint.Root.Key("value")).Value
 			loc := o.Origin.Locate(lint.Root.Keys("spec", "template", "spec", "containers").Index(0).Keys("resources", "limits", "memory"))

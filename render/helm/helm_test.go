@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/action"
@@ -245,9 +247,9 @@ func findChartObject(t *testing.T, r *lint.Rendered, kind, name string) lint.Ori
 			continue
 		}
 		obj := doc.Content[0]
-		_, k := lint.Lookup(obj, "kind")
-		_, md := lint.Lookup(obj, "metadata")
-		_, n := lint.Lookup(md, "name")
+		_, k := yamlnode.Lookup(obj, "kind")
+		_, md := yamlnode.Lookup(obj, "metadata")
+		_, n := yamlnode.Lookup(md, "name")
 		if k != nil && n != nil && k.Value == kind && n.Value == name {
 			return d.Origin(obj)
 		}

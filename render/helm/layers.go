@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/cli/values"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -40,7 +42,7 @@ func (r *chartRender) mergeLayers() (map[string]any, error) {
 // file (JSON types: numbers are float64 unless integral, as sigs.k8s.io/yaml
 // gives them). A null or empty node is no values.
 func NodeValues(n *yaml.Node) (map[string]any, error) {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	if n == nil || n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || n.Value == "") {
 		return map[string]any{}, nil
 	}

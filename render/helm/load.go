@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -343,14 +345,14 @@ func dependencyLine(dir, name string) (file string, line int) {
 		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
 			continue
 		}
-		_, deps := lookupKey(doc.Content[0], "dependencies")
+		_, deps := yamlnode.Lookup(doc.Content[0], "dependencies")
 		if deps == nil || deps.Kind != yaml.SequenceNode {
 			continue
 		}
 		for _, item := range deps.Content {
 			for _, k := range []string{"alias", "name"} {
-				if kn, v := lookupKey(item, k); kn != nil && v.Value == name {
-					nk, _ := lookupKey(item, "name")
+				if kn, v := yamlnode.Lookup(item, k); kn != nil && v.Value == name {
+					nk, _ := yamlnode.Lookup(item, "name")
 					return p, nk.Line
 				}
 			}
@@ -358,18 +360,6 @@ func dependencyLine(dir, name string) (file string, line int) {
 		return p, deps.Line
 	}
 	return filepath.Join(dir, "Chart.yaml"), 1
-}
-
-func lookupKey(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
 }
 
 func depDescription(d *chart.Dependency) string {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/lint"
@@ -115,7 +117,7 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 // walk follows steps through the rendered object as far as they exist.
 // chain[0] is the object; chain[i] is reached after i steps.
 func walk(obj *yaml.Node, steps []lint.PathStep) []walked {
-	cur := deref(obj)
+	cur := yamlnode.Deref(obj)
 	chain := []walked{{line: cur.Line, value: cur}}
 	for _, s := range steps {
 		switch {
@@ -123,32 +125,18 @@ func walk(obj *yaml.Node, steps []lint.PathStep) []walked {
 			if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
 				return chain
 			}
-			cur = deref(cur.Content[s.Index])
+			cur = yamlnode.Deref(cur.Content[s.Index])
 			chain = append(chain, walked{line: cur.Line, value: cur})
 		default:
-			k, v := lint.Lookup(cur, s.Key)
+			k, v := yamlnode.Lookup(cur, s.Key)
 			if k == nil {
 				return chain
 			}
-			cur = deref(v)
+			cur = yamlnode.Deref(v)
 			chain = append(chain, walked{line: k.Line, value: cur})
 		}
 	}
 	return chain
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-			continue
-		}
-		if len(n.Content) == 0 {
-			return nil
-		}
-		n = n.Content[0]
-	}
-	return n
 }
 
 // template is the scanned template a marker names, with its values prefix.
@@ -254,7 +242,7 @@ func (o *objectOrigin) kindLine() lint.Location {
 		return at
 	}
 	line := 1
-	if k, _ := lint.Lookup(deref(o.obj), "kind"); k != nil {
+	if k, _ := yamlnode.Lookup(yamlnode.Deref(o.obj), "kind"); k != nil {
 		if m, ok := o.marks[k.Line]; ok && m.id == o.ref.file.id {
 			line = m.line
 		}
@@ -523,12 +511,12 @@ func sameName(list *yaml.Node, k int, items []*yaml.Node) bool {
 	if list.Kind != yaml.SequenceNode {
 		return false
 	}
-	_, name := lint.Lookup(deref(list.Content[k]), "name")
+	_, name := yamlnode.Lookup(yamlnode.Deref(list.Content[k]), "name")
 	if name == nil || name.Value == "" {
 		return false
 	}
 	return slices.ContainsFunc(items, func(it *yaml.Node) bool {
-		_, n := lint.Lookup(it, "name")
+		_, n := yamlnode.Lookup(it, "name")
 		return n != nil && n.Value == name.Value
 	})
 }
@@ -540,7 +528,7 @@ func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.Pat
 		return nil
 	}
 	skip := len(steps) - len(path) // the prefix steps: they must all exist
-	cur := deref(root)
+	cur := yamlnode.Deref(root)
 	var at *yaml.Node
 	walked := 0
 	for _, s := range steps {
@@ -549,14 +537,14 @@ func (r *chartRender) walkValues(vf valuesFile, root *yaml.Node, path []lint.Pat
 			if cur == nil || cur.Kind != yaml.SequenceNode || s.Index >= len(cur.Content) {
 				break
 			}
-			next = deref(cur.Content[s.Index])
+			next = yamlnode.Deref(cur.Content[s.Index])
 			pos = next
 		} else {
-			k, v := lint.Lookup(cur, s.Key)
+			k, v := yamlnode.Lookup(cur, s.Key)
 			if k == nil {
 				break
 			}
-			next, pos = deref(v), k
+			next, pos = yamlnode.Deref(v), k
 		}
 		cur, at = next, pos
 		walked++
@@ -623,10 +611,10 @@ func (r *chartRender) uniqueLeaf(ref *templateRef, key string, target *yaml.Node
 		if !ok {
 			continue
 		}
-		cur := deref(root)
+		cur := yamlnode.Deref(root)
 		for _, s := range steps {
-			_, cur = lint.Lookup(cur, s.Key)
-			cur = deref(cur)
+			_, cur = yamlnode.Lookup(cur, s.Key)
+			cur = yamlnode.Deref(cur)
 		}
 		eachLeafPath(cur, steps, func(k, v *yaml.Node, at []lint.PathStep) {
 			if k.Value == key && v.Value == target.Value {
@@ -647,7 +635,7 @@ func eachLeafPath(n *yaml.Node, at []lint.PathStep, f func(k, v *yaml.Node, at [
 	case n.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			p := append(slices.Clip(at), lint.PathStep{Key: n.Content[i].Value, Index: -1})
-			if v := deref(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+			if v := yamlnode.Deref(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
 				f(n.Content[i], v, p)
 			} else {
 				eachLeafPath(v, p, f)
@@ -655,7 +643,7 @@ func eachLeafPath(n *yaml.Node, at []lint.PathStep, f func(k, v *yaml.Node, at [
 		}
 	case n.Kind == yaml.SequenceNode:
 		for j, c := range n.Content {
-			eachLeafPath(deref(c), append(slices.Clip(at), lint.PathStep{Index: j}), f)
+			eachLeafPath(yamlnode.Deref(c), append(slices.Clip(at), lint.PathStep{Index: j}), f)
 		}
 	}
 }
