@@ -77,6 +77,21 @@ func TestStreamingMatchesBuffered(t *testing.T) {
 	}
 }
 
+// TestNoFindingOnTemplateLineOne checks that no memory finding in any
+// fixture sits on line 1 of a chart template: a field is traced to the
+// values line that set it, else to the template line that writes it, and
+// line 1 is where a lost trace ends.
+func TestNoFindingOnTemplateLineOne(t *testing.T) {
+	root := moduleRoot(t)
+	for _, name := range append(fixtureNames(t, root), "../examples") {
+		for _, f := range lintFixture(t, root, "testdata/"+name).Findings {
+			if f.Line == 1 && strings.Contains(f.File, "/templates/") && f.Rule < "OOM900" {
+				t.Errorf("%s: %s:%d: %s %s", name, f.File, f.Line, f.Rule, f.Message)
+			}
+		}
+	}
+}
+
 // TestCatalogueHasFixtures checks that every want names a rule of the
 // catalogue (a typo never passes silently) and every rule is wanted
 // somewhere (a rule missing from rules.All never fires, so its fixtures fail).

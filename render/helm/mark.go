@@ -120,8 +120,12 @@ type tmplFile struct {
 	disk         string // absolute path, "" inside a .tgz
 	src          *chartSrc
 	raw          []string // lines as written, \r included
-	lines        []tmplLine
-	actions      []tmplAction
+	// rootDefine reads a helper's lines with its . as the root context:
+	// the helper renders a whole object for a template that includes it
+	// with . (see viaHelper).
+	rootDefine bool
+	lines      []tmplLine
+	actions    []tmplAction
 }
 
 var (

@@ -104,14 +104,119 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 		loc, _ := o.resolve(tf, ref, m.line-1, steps[j-1:], len(chain)-j, q)
 		return loc
 	}
-	// No template line is known (a helper's output): a scalar set in
-	// exactly one values entry under the same key is that entry.
+	// No template line is known: the object is a helper's output. Follow
+	// the helper's text when the template includes it with the root
+	// context, as library charts' object helpers are; else a scalar set
+	// in exactly one values entry under the same key is that entry.
+	if len(chain) == len(steps)+1 && len(steps) > 0 {
+		q.target = chain[len(chain)-1].value
+	}
+	for i := 1; i < len(chain); i++ {
+		if steps[i-1].Index >= 0 {
+			q.items = append(q.items, chain[i].value)
+		}
+	}
+	if loc, ok := o.viaHelper(steps, len(chain)-1, q); ok {
+		return loc
+	}
 	if len(steps) > 0 && len(chain) == len(steps)+1 {
 		if h := o.r.uniqueLeaf(o.ref, q.key, chain[len(chain)-1].value); h != nil {
 			return h.loc
 		}
 	}
 	return o.kindLine()
+}
+
+// viaHelper locates a field of an object that a helper renders whole (a
+// template that is `{{ include "common.deployment" . }}`): through the
+// helper's own lines, with its . as the including template's root.
+func (o *objectOrigin) viaHelper(steps []lint.PathStep, exist int, q query) (lint.Location, bool) {
+	if o.ref == nil || len(steps) > 0 && steps[0].Index >= 0 {
+		return lint.Location{}, false
+	}
+	tf, li := o.helperRoot(steps)
+	if tf == nil {
+		return lint.Location{}, false
+	}
+	if len(steps) == 0 {
+		return lint.Location{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1,
+			Related: []lint.Related{o.r.unitRelated()}}, true
+	}
+	loc, vals := o.resolve(tf, o.ref, li, steps, exist, q)
+	return loc, vals || loc.Line > 1
+}
+
+// helperRoot finds the helper the object's template includes with the
+// root context, and in it the line of the object's first key on the
+// path (its kind: line for the object itself).
+func (o *objectOrigin) helperRoot(steps []lint.PathStep) (*tmplFile, int) {
+	name := rootInclude(o.ref.file)
+	if name == "" {
+		return nil, -1
+	}
+	key := "kind"
+	if len(steps) > 0 {
+		key = steps[0].Key
+	}
+	for _, tf := range o.tmpls {
+		if tf.disk == "" {
+			continue
+		}
+		start, end := tf.defineLines(name)
+		if start < 0 {
+			continue
+		}
+		root := -1
+		for j := start + 1; j < end; j++ {
+			l := &tf.lines[j]
+			if l.plain && !l.multi && l.key != "" && !l.item && (root < 0 || l.indent == root) {
+				root = l.indent
+				if l.key == key {
+					cp := *tf
+					cp.rootDefine = true
+					return &cp, j
+				}
+			}
+		}
+	}
+	return nil, -1
+}
+
+// rootInclude is the helper a template includes with . or $ as its whole
+// output on a line of its own, or "".
+func rootInclude(t *tmplFile) string {
+	for _, a := range t.actions {
+		f := strings.Fields(a.text)
+		if a.kind != "output" || len(f) < 3 || (f[0] != "include" && f[0] != "template") || (f[2] != "." && f[2] != "$") {
+			continue
+		}
+		if l := &t.lines[a.start]; !l.plain && l.indent == 0 {
+			return strings.Trim(f[1], `"`)
+		}
+	}
+	return ""
+}
+
+// defineLines finds the lines of define name: its define and end actions.
+func (t *tmplFile) defineLines(name string) (int, int) {
+	for i, a := range t.actions {
+		f := strings.Fields(a.text)
+		if a.kind != "define" || len(f) < 2 || strings.Trim(f[1], `"`) != name {
+			continue
+		}
+		depth := 0
+		for _, b := range t.actions[i:] {
+			switch b.kind {
+			case "define", "block", "if", "range", "with":
+				depth++
+			case "end":
+				if depth--; depth == 0 {
+					return a.start, b.start
+				}
+			}
+		}
+	}
+	return -1, -1
 }
 
 // walk follows steps through the rendered object as far as they exist.
@@ -183,12 +288,21 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 			}
 		}
 	}
+	if best == nil && atValue && len(rest) > 0 && rest[0].Index >= 0 {
+		best = o.appendedItem(tf, ref, li, rest, q)
+	}
 	if best != nil {
 		best.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, best.loc.Related...)
 		return best.loc, true
 	}
-	if len(rest) > 0 && rest[0].Index < 0 {
-		if lj := tf.childKey(li, rest[0].Key); lj >= 0 {
+	if len(rest) > 0 {
+		lj := -1
+		if rest[0].Index < 0 {
+			lj = o.childKey(tf, ref, li, rest[0].Key)
+		} else if tf.rootDefine {
+			lj = tf.itemLine(li, rest[0].Index)
+		}
+		if lj >= 0 {
 			if loc, vals := o.resolve(tf, ref, lj, rest, exist, q); vals || exist > 0 {
 				return loc, vals
 			}
@@ -267,7 +381,7 @@ func (t *tmplFile) valuesAt(li int) [][]string {
 	l := &t.lines[li]
 	add := func(a tmplAction) {
 		if a.kind == "output" {
-			out = append(out, valueRefs(a.text, a.dot, a.vars)...)
+			out = append(out, valueRefs(a.text, t.dotOf(a), a.vars)...)
 		}
 	}
 	from := l.colon
@@ -294,22 +408,138 @@ func (t *tmplFile) valuesAt(li int) [][]string {
 	return out
 }
 
-// childKey finds the line of key in the block under line li, -1 if none.
-func (t *tmplFile) childKey(li int, key string) int {
+// appendedItem maps an item of the list under line li that the template
+// appends after its own items (`env:` with fixed entries, then
+// `{{- toYaml .Values.extraEnvs | nindent 12 }}`; `containers:` and
+// `{{- with .Values.sidecars }}{{- toYaml . | nindent 8 }}`) to the values
+// list entry it came from: the one whose value or name: equals the
+// rendered item's. An empty list is never that entry.
+func (o *objectOrigin) appendedItem(tf *tmplFile, ref *templateRef, li int, rest []lint.PathStep, q query) *valuesHit {
+	var best *valuesHit
+	for _, x := range tf.blockValues(li) {
+		if h := o.r.lookupValues(ref, append(slices.Clip(x), rangeElem), rest[1:], q); h != nil && h.better(best) {
+			best = h
+		}
+	}
+	return best
+}
+
+// blockValues lists the values paths that the action-only lines of the
+// block under line li render.
+func (t *tmplFile) blockValues(li int) [][]string {
 	base := t.lines[li].indent
+	var out [][]string
+	for j := li + 1; j < len(t.lines); j++ {
+		n := &t.lines[j]
+		if n.plain && !n.multi {
+			if n.indent <= base {
+				break
+			}
+			continue
+		}
+		for _, ai := range n.actions {
+			if a := t.actions[ai]; a.kind == "output" {
+				out = append(out, valueRefs(a.text, t.dotOf(a), a.vars)...)
+			}
+		}
+	}
+	return out
+}
+
+// dotOf is what . means where action a runs; in a helper an object
+// template includes with the root context, the helper's . is that root.
+func (t *tmplFile) dotOf(a tmplAction) dotScope {
+	if t.rootDefine && a.dot.kind == dotUnknown && len(a.dot.path) == 0 {
+		return dotScope{kind: dotRoot}
+	}
+	return a.dot
+}
+
+// itemLine is the line of item i of the list under line li, when the
+// template writes the list's items itself; -1 when an action may add or
+// repeat items (a range, a toYaml) or there are fewer.
+func (t *tmplFile) itemLine(li, i int) int {
+	base, level := t.lines[li].indent, -1
+	for j := li + 1; j < len(t.lines); j++ {
+		n := &t.lines[j]
+		if n.multi || n.define != t.lines[li].define {
+			continue
+		}
+		if !n.plain {
+			if level < 0 || n.indent <= level {
+				return -1 // items from an action
+			}
+			continue
+		}
+		if n.indent <= base || (level >= 0 && n.indent < level) {
+			return -1
+		}
+		if !n.item || (level >= 0 && n.indent > level) {
+			continue
+		}
+		level = n.indent
+		if i == 0 {
+			return j
+		}
+		i--
+	}
+	return -1
+}
+
+// childKey finds the line of key in the block under line li, -1 if none.
+// Branches of an if may each write the key (`resources:` from values, else
+// from a preset helper): the first whose values are set is the one that
+// rendered, since an empty map or list renders nothing under toYaml and
+// fails the usual `if .Values.x` guard.
+func (o *objectOrigin) childKey(tf *tmplFile, ref *templateRef, li int, key string) int {
+	first := -1
+	for _, j := range tf.childKeys(li, key) {
+		if first < 0 {
+			first = j
+		}
+		refs := tf.valuesAt(j)
+		if len(refs) > 0 && !slices.ContainsFunc(refs, func(x []string) bool { return o.r.emptyValue(ref, x) }) {
+			return j
+		}
+	}
+	return first
+}
+
+// childKeys lists the lines of key in the block under line li.
+func (t *tmplFile) childKeys(li int, key string) []int {
+	base := t.lines[li].indent
+	var out []int
 	for j := li + 1; j < len(t.lines); j++ {
 		n := &t.lines[j]
 		if !n.plain || n.multi {
 			continue
 		}
 		if n.indent <= base {
-			return -1
+			break
 		}
 		if n.key == key && !n.item {
-			return j
+			out = append(out, j)
 		}
 	}
-	return -1
+	return out
+}
+
+// emptyValue reports whether the values key x is unset, null, or an empty
+// map or list.
+func (r *chartRender) emptyValue(ref *templateRef, x []string) bool {
+	if slices.Contains(x, rangeElem) {
+		return false // a range element: not decided here
+	}
+	path := make([]lint.PathStep, len(x))
+	for i, k := range x {
+		path[i] = lint.PathStep{Key: k, Index: -1}
+	}
+	h := r.lookupPath(ref, path, len(x), nil)
+	if h == nil || !h.full {
+		return true
+	}
+	n := h.node
+	return n == nil || yamlnode.IsNull(n) || (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0
 }
 
 // valuesHit is a values key that a rendered field maps to.
