@@ -30,6 +30,11 @@ type Namespace struct {
 	ResourceQuotas    []*Object
 	HPAs              []*Object // HorizontalPodAutoscaler
 	VPAs              []*Object // VerticalPodAutoscaler
+
+	// Mesh is the run's mesh proxy defaults (lint/mesh.go): run-wide, the
+	// same value in every namespace, read here by the rules that see a
+	// workload's namespace.
+	Mesh MeshDefaults
 }
 
 // QuotaHard is one memory entry of a ResourceQuota's spec.hard.

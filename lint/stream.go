@@ -289,10 +289,14 @@ type env struct {
 	namespaces     map[string]*Namespace
 	configMaps     map[configMapKey]*Object
 	runtimeClasses map[string]*Object
+	mesh           MeshDefaults // every namespace's Mesh
 }
 
 func newEnv(objects []*Object) *env {
-	e := &env{namespaces: namespaces(objects), configMaps: indexConfigMaps(objects), runtimeClasses: map[string]*Object{}}
+	e := &env{namespaces: namespaces(objects), configMaps: indexConfigMaps(objects), runtimeClasses: map[string]*Object{}, mesh: meshDefaults(objects)}
+	for _, ns := range e.namespaces {
+		ns.Mesh = e.mesh
+	}
 	for _, o := range objects {
 		if o.Kind == "RuntimeClass" && e.runtimeClasses[o.Name] == nil {
 			e.runtimeClasses[o.Name] = o
@@ -319,7 +323,7 @@ func (e *env) namespace(name string) *Namespace {
 	defer e.mu.Unlock()
 	ns := e.namespaces[name]
 	if ns == nil {
-		ns = &Namespace{Name: name}
+		ns = &Namespace{Name: name, Mesh: e.mesh}
 		e.namespaces[name] = ns
 	}
 	return ns

@@ -30,10 +30,16 @@ var vpaBoundsConflict = &lint.Rule{
   "*" policy or to no bounds at all, so the minAllowed/maxAllowed meant to
   protect it never apply.
 - A targetRef that names no workload makes the VPA recommend nothing and
-  update nothing. This is reported only when at least one workload of the
-  namespace was scanned: a VPA linted without the namespace's workloads
-  cannot tell a typo from a workload that lives elsewhere. Targets of kinds
-  oomlint does not model (custom resources) are not reported either.
+  update nothing. This is reported only as a typo: when the namespace's
+  scanned workloads include one of the same kind whose name is within two
+  edits of the target's. A target name unlike any of them is most likely a
+  workload an operator creates at run time (the StatefulSet behind a
+  Prometheus or Elasticsearch resource), and a VPA linted without the
+  namespace's workloads cannot tell either way, so neither is reported.
+  Targets of kinds oomlint does not render as workloads (Prometheus,
+  Elasticsearch, Kafka and other custom resources) are not reported, and
+  their VPAs are checked only for bounds that contradict each other or the
+  LimitRange.
 - maxAllowed.memory below the container's current (effective) memory request:
   once VPA applies a recommendation (updateMode Auto, Recreate or Initial) the
   request is capped at maxAllowed and the limit is scaled down with it (the
@@ -227,7 +233,11 @@ func checkVPABoundsConflict(p *lint.Pass) []lint.Diagnostic {
 }
 
 // missingTarget reports a targetRef that names no workload of a namespace
-// whose workloads were scanned.
+// whose workloads were scanned, when the name is a typo of one that is
+// there. A name unlike any of them is most likely a workload an operator
+// creates at run time (the StatefulSet of a Prometheus or Elasticsearch
+// custom resource) and is left alone, as are kinds oomlint does not render
+// as workloads (the custom resource itself).
 func missingTarget(ns *lint.Namespace, o *lint.Object, r targetRef, w *lint.Workload) (lint.Diagnostic, bool) {
 	if !r.ok || w != nil || len(ns.Workloads) == 0 || !scalable(r.Kind) {
 		return lint.Diagnostic{}, false
@@ -238,16 +248,16 @@ func missingTarget(ns *lint.Namespace, o *lint.Object, r targetRef, w *lint.Work
 			names = append(names, wl.Object.Name)
 		}
 	}
-	fix := fmt.Sprintf("point targetRef at a %s of namespace %s, or delete the %s", r.Kind, ns.Name, o.Kind)
-	if s := closestName(r.Name, names); s != "" {
-		fix = fmt.Sprintf("did you mean %s %q? set targetRef.name: %s", r.Kind, s, s)
+	s := closestName(r.Name, names)
+	if s == "" {
+		return lint.Diagnostic{}, false
 	}
 	return lint.Diagnostic{
 		In:   o,
 		Path: r.Path.Key("name"),
-		Message: fmt.Sprintf("%s %s targets %s %q, but no such workload is among the %d scanned in namespace %s: it recommends and updates nothing",
-			o.Kind, o.Name, r.Kind, r.Name, len(ns.Workloads), ns.Name),
-		Fix: fix,
+		Message: fmt.Sprintf("%s %s targets %s %q, which is not among the %d workloads scanned in namespace %s, but %s %q is: a typo makes the %s recommend and update nothing",
+			o.Kind, o.Name, r.Kind, r.Name, len(ns.Workloads), ns.Name, r.Kind, s, o.Kind),
+		Fix: fmt.Sprintf("did you mean %s %q? set targetRef.name: %s", r.Kind, s, s),
 	}, true
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/runtimeflags"
@@ -29,19 +30,16 @@ var goMemLimitExceedsLimit = &lint.Rule{
 	Summary: "GOMEMLIMIT at or above the container memory limit",
 	Doc: goMemLimitDoc + `
 
-A GOMEMLIMIT from valueFrom.resourceFieldRef (resource: limits.memory) is
-the whole limit, in bytes, so it is always 100%; and a divisor does not
-help, since it changes the number (1024 for 1Gi with divisor 1Mi) that Go
-then reads as bytes.`,
+GOMEMLIMIT from valueFrom.resourceFieldRef with resource: limits.memory
+and no divisor is exactly the limit, on purpose: OOM222 reports it, as a
+warning. A resourceFieldRef on requests.memory is compared like a literal.`,
 	Fix: "set GOMEMLIMIT to about 85% of limits.memory as a literal (e.g. 870MiB for 1Gi)",
 	Example: `containers:
   - name: api
     image: example/go-api:1.2
     env:
       - name: GOMEMLIMIT
-        valueFrom:
-          resourceFieldRef:
-            resource: limits.memory
+        value: 1GiB
     resources:
       requests:
         memory: 512Mi
@@ -62,7 +60,7 @@ then reads as bytes.`,
 }
 
 func checkGoMemLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
-	return checkGoMemLimit(p, func(v, limit int64) bool { return v >= limit },
+	return checkGoMemLimit(p, func(s lint.GoMemLimit, v, limit int64) bool { return v >= limit && !wholeLimit(s) },
 		"%s is %s of %s %s: GOMEMLIMIT is a soft limit, so the GC only works hard once memory is already at the container's limit, and the kernel OOM-kills it first")
 }
 
@@ -72,7 +70,19 @@ var goMemLimitHeadroom = &lint.Rule{
 	Summary: "GOMEMLIMIT leaves little of the memory limit for memory Go does not count",
 	Doc: goMemLimitDoc + `
 
-This rule fires above goMemLimitFraction (default 0.9) of the limit.`,
+This rule fires above goMemLimitFraction (default 0.9) of the limit.
+
+It also takes GOMEMLIMIT from valueFrom.resourceFieldRef with resource:
+limits.memory and no divisor, a pattern several upstream charts use on
+purpose: the kubelet writes the whole limit in bytes, so the GC keeps the
+heap from doubling past the limit (better than no GOMEMLIMIT), but starts
+working hard only when the container is already at its limit, and memory
+Go does not count (cgo, mmapped files, the binary) is over it by then. A
+divisor on GOMEMLIMIT itself cannot take a share: the only memory divisors
+Kubernetes accepts are units (1Mi, 1Gi, …), and Go reads the result (1024
+for 1Gi with divisor 1Mi) as bytes. Write a literal at 85–90% of the limit,
+or, to follow the limit, read it in MiB into another variable (divisor:
+1Mi) and compute the share with a unit in the command.`,
 	Fix: "set GOMEMLIMIT to about 85% of limits.memory",
 	Example: `env:
   - name: GOMEMLIMIT
@@ -91,13 +101,22 @@ resources:
 
 func checkGoMemLimitHeadroom(p *lint.Pass) []lint.Diagnostic {
 	frac := p.Settings.GoMemLimitFraction
-	return checkGoMemLimit(p, func(v, limit int64) bool { return v < limit && float64(v) > frac*float64(limit) },
+	return checkGoMemLimit(p, func(s lint.GoMemLimit, v, limit int64) bool {
+		return (v < limit || wholeLimit(s)) && float64(v) > frac*float64(limit)
+	},
 		"%s is %s of %s %s (above goMemLimitFraction "+trimFloat(frac)+"): GOMEMLIMIT is a soft limit that does not count cgo or other non-Go memory, so the container can reach its limit before the GC reacts")
+}
+
+// wholeLimit reports a GOMEMLIMIT from a resourceFieldRef on limits.memory
+// without a divisor: the whole limit, a deliberate pattern OOM222 reports
+// rather than OOM221.
+func wholeLimit(s lint.GoMemLimit) bool {
+	return s.Field == "limits.memory" && (s.Divisor == "" || s.Divisor == "1")
 }
 
 // checkGoMemLimit compares the container's GOMEMLIMIT with its limit;
 // format takes the setting, the percentage and the limit's field and value.
-func checkGoMemLimit(p *lint.Pass, fires func(v, limit int64) bool, format string) []lint.Diagnostic {
+func checkGoMemLimit(p *lint.Pass, fires func(s lint.GoMemLimit, v, limit int64) bool, format string) []lint.Diagnostic {
 	c := p.Container
 	if !c.Limit.Usable() || c.Limit.Bytes() <= 0 {
 		return nil
@@ -106,7 +125,7 @@ func checkGoMemLimit(p *lint.Pass, fires func(v, limit int64) bool, format strin
 	var out []lint.Diagnostic
 	for _, s := range c.GoMemLimit() {
 		v, ok := s.Bytes(c)
-		if !ok || !fires(v, limit) {
+		if !ok || !fires(s, v, limit) {
 			continue
 		}
 		target, share := heapTarget(limit, p.Settings.GoMemLimitFraction)
@@ -114,7 +133,13 @@ func checkGoMemLimit(p *lint.Pass, fires func(v, limit int64) bool, format strin
 		msg := fmt.Sprintf(format, goMemLimitWhat(s, c), pct, c.Limit.Q.Field, c.Limit.Q.Raw)
 		fix := fmt.Sprintf("set GOMEMLIMIT=%s (%s of %s %s) or raise the limit to %s",
 			runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, raiseTo(v, share))
-		if s.Field != "" {
+		switch {
+		case wholeLimit(s):
+			msg = fmt.Sprintf("%s is %s of %s %s: the GC starts working hard only when the container is already at its limit, and memory Go does not count (cgo, mmapped files, the binary) is over it by then",
+				goMemLimitWhat(s, c), pct, c.Limit.Q.Field, c.Limit.Q.Raw)
+			fix = fmt.Sprintf("replace the resourceFieldRef with value: %s (%s of %s %s), or, to follow the limit, read it in MiB into another variable (resourceFieldRef divisor: 1Mi) and set GOMEMLIMIT=$((LIMIT_MIB*%d/100))MiB in the command: a divisor on GOMEMLIMIT itself gives a number Go reads as bytes",
+				runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw, int(math.Round(share*100)))
+		case s.Field != "":
 			fix = fmt.Sprintf("replace the resourceFieldRef with value: %s (%s of %s %s): a resourceFieldRef gives the whole value and cannot take a share of it",
 				runtimeflags.FormatGoMemLimit(target), sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw)
 		}

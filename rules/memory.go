@@ -23,8 +23,10 @@ container, or an innocent neighbour) and the kubelet evicts pods to
 recover. The limit is what turns "the node is out of memory" into "this
 container used more than it was allowed", which is visible, attributable
 and fixable. No limit set, no LimitRange default and no pod-level limit
-means there is nothing to stop it. Sidecars (native sidecars and known
-proxies and agents) without a limit are reported by OOM304 instead.`,
+means there is nothing to stop it. Sidecars (native sidecars, injected
+proxies, and known proxies and agents beside the pod's main container)
+without a limit are reported by OOM304 instead; a known agent that is the
+pod's only or main container (a promtail DaemonSet) is reported here.`,
 	Fix: "set resources.limits.memory from the container's observed peak plus headroom",
 	Example: `containers:
   - name: api
@@ -45,7 +47,7 @@ proxies and agents) without a limit are reported by OOM304 instead.`,
 
 func checkMemoryLimitMissing(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
-	if c.Limit.Set() || sidecarReason(p.Settings, c) != "" {
+	if c.Limit.Set() || sidecarReason(p.Settings, p.Workload, c) != "" {
 		return nil // a sidecar without a limit is OOM304's
 	}
 	fix := "set resources.limits.memory from the container's observed peak plus headroom"

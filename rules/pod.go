@@ -431,30 +431,43 @@ cannot send yet. Without a memory limit, a sidecar that grows under load
 until the kernel OOM-kills it, the application container, or a neighbour,
 and a dead proxy takes the pod's traffic with it.
 
-Sidecars are native sidecars (init containers with restartPolicy: Always)
-and containers whose name or image matches a known sidecar: istio-proxy
-(istio/proxyv2), envoy, linkerd-proxy (linkerd/proxy), cloud-sql-proxy
-(cloudsql-proxy, gce-proxy), datadog-agent (datadoghq/agent), fluentd,
-fluent-bit, vector, otel-collector (opentelemetry-collector, otel-agent),
-vault-agent, oauth2-proxy, filebeat, promtail, jaeger-agent, consul-dataplane
-and aws-xray-daemon, plus the names in the sidecars setting. A sidecar with a
-limit of its own, a pod-level limit or a LimitRange default is silent.
+Sidecars are native sidecars (init containers with restartPolicy: Always),
+proxies a mesh injects, and regular containers whose name or image matches
+a known sidecar: istio-proxy (istio/proxyv2), envoy, linkerd-proxy
+(linkerd/proxy), cloud-sql-proxy (cloudsql-proxy, gce-proxy), datadog-agent
+(datadoghq/agent), fluentd, fluent-bit, vector, otel-collector
+(opentelemetry-collector, otel-agent), vault-agent, oauth2-proxy, filebeat,
+promtail, jaeger-agent, consul-dataplane and aws-xray-daemon, plus the names
+in the sidecars setting, as long as it is not the pod's main container. The
+main container is the one the workload is named after (container api of
+Deployment api; promtail of loki-promtail, the name being a dash-separated
+part of the workload's), else the first container that matches no known
+sidecar, else the first container; a pod's only container is always its
+main one. A promtail DaemonSet or a standalone OpenTelemetry collector
+Deployment runs the agent as its workload, not beside one, so a missing
+limit there is OOM101's. A sidecar with a limit of its own, a pod-level
+limit or a LimitRange default is silent.
 
 Injected proxies: a pod template with sidecar.istio.io/inject: "true"
 (annotation or label) or linkerd.io/inject: enabled gets a proxy container at
 admission, which the manifest does not show. Its memory limit comes from
 sidecar.istio.io/proxyMemoryLimit or config.linkerd.io/proxy-memory-limit on
-the pod template; without it the proxy gets whatever the mesh's global
-default is (Istio's global.proxy.resources, Linkerd's proxy.resources), which
-is none unless the mesh's installation sets one. This rule fires at the
-inject annotation when no proxy memory limit annotation is set and the
-manifest has no proxy container already. Injection enabled by a namespace
-label is not seen.
+the pod template, else from the mesh's installation: Istio's
+global.proxy.resources, Linkerd's proxy.resources. This rule fires at the
+inject annotation when no proxy memory limit annotation is set, the
+manifest has no proxy container already, and no mesh installation in the
+repository sets the limit for every proxy: the values in a rendered
+istio-sidecar-injector ConfigMap (any revision) or linkerd-config
+ConfigMap, an IstioOperator's spec.values, or the values of a Flux
+HelmRelease or an Argo CD Application of the istiod or
+linkerd-control-plane chart. Injection enabled by a namespace label is not
+seen.
 
 A sidecar without a limit is reported here rather than by OOM101, which
-covers every other container: this rule names the sidecar and the
-injection. Turning OOM304 off leaves such sidecars unreported.`,
-	Fix: "set resources.limits.memory on the sidecar, or the mesh's proxy memory limit annotation on the pod template",
+covers every other container, the main one included: this rule names the
+sidecar and the injection. Turning OOM304 off leaves such sidecars
+unreported.`,
+	Fix: "set resources.limits.memory on the sidecar, or the mesh's proxy memory limit annotation on the pod template (or the proxy default in the mesh installation's values)",
 	Example: `metadata:
   annotations:
     sidecar.istio.io/inject: "true"
@@ -492,7 +505,7 @@ spec:
 func checkSidecarMemoryLimitMissing(p *lint.Pass) []lint.Diagnostic {
 	var out []lint.Diagnostic
 	for _, c := range p.Workload.Containers {
-		why := sidecarReason(p.Settings, c)
+		why := sidecarReason(p.Settings, p.Workload, c)
 		if why == "" || c.Limit.Set() {
 			continue
 		}
@@ -508,17 +521,18 @@ func checkSidecarMemoryLimitMissing(p *lint.Pass) []lint.Diagnostic {
 		})
 	}
 	for _, m := range injectedProxies(p) {
-		if m.limit != nil || m.declared {
+		if m.limit != nil || m.declared || meshSetsLimit(p.Workload, m.mesh) {
 			continue
 		}
-		fix := fmt.Sprintf("add the annotation %s: 256Mi (or what the proxy's observed peak needs) to the pod template", m.mesh.limitKey)
+		fix := fmt.Sprintf("add the annotation %s: 256Mi (or what the proxy's observed peak needs) to the pod template, or set %s for every proxy", m.mesh.limitKey, m.mesh.global)
 		if m.request.Valid() {
-			fix = fmt.Sprintf("add the annotation %s: %s (2× the %s request) to the pod template", m.mesh.limitKey, quantity.Round(2*m.request.Info.Bytes()), m.request.Raw)
+			fix = fmt.Sprintf("add the annotation %s: %s (2× the %s request) to the pod template, or set %s for every proxy",
+				m.mesh.limitKey, quantity.Round(2*m.request.Info.Bytes()), m.request.Raw, m.mesh.global)
 		}
 		out = append(out, lint.Diagnostic{
 			Path: m.at,
-			Message: fmt.Sprintf("%s: %q has the mesh inject the %s container at admission, and without the %s annotation the proxy gets whatever the mesh's global default memory limit is (none, unless the mesh's installation sets one)",
-				m.key, m.value, m.mesh.container, m.mesh.limitKey),
+			Message: fmt.Sprintf("%s: %q has the mesh inject the %s container at admission, and neither the %s annotation nor a mesh installation in the repository (%s) sets its memory limit: the proxy gets whatever the cluster's installation gives it, which may be none",
+				m.key, m.value, m.mesh.container, m.mesh.limitKey, m.mesh.global),
 			Fix: fix,
 		})
 	}
@@ -536,10 +550,14 @@ var sidecarNames = []string{
 	"vault-agent", "oauth2-proxy", "filebeat", "promtail", "jaeger-agent", "consul-dataplane", "aws-xray-daemon",
 }
 
-// sidecarReason says why a container is a sidecar ("native sidecar",
-// "known sidecar istio-proxy"), or "" when it is not one. Regular init
-// containers never are.
-func sidecarReason(s lint.Settings, c *lint.Container) string {
+// sidecarReason says why a container is a sidecar ("a native sidecar",
+// "image fluent/fluent-bit:3.0, a known sidecar, beside \"api\""), or ""
+// when it is not one. Regular init containers never are, and neither is the
+// pod's main container (mainContainer), whatever it runs: a promtail
+// DaemonSet or a standalone OpenTelemetry collector is the workload, not a
+// sidecar of it. A nil workload (a container seen alone) leaves only the
+// name and image to go by.
+func sidecarReason(s lint.Settings, w *lint.Workload, c *lint.Container) string {
 	switch c.Role {
 	case lint.Sidecar:
 		return "a native sidecar: an init container with restartPolicy: Always"
@@ -547,6 +565,20 @@ func sidecarReason(s lint.Settings, c *lint.Container) string {
 		return ""
 	case lint.Regular:
 	}
+	why := knownSidecar(s, c)
+	if why == "" || w == nil {
+		return why
+	}
+	main := mainContainer(s, w)
+	if main == nil || main == c {
+		return ""
+	}
+	return fmt.Sprintf("%s, beside the main container %q", why, main.Name)
+}
+
+// knownSidecar says why a container's name or image is a well-known
+// sidecar's, or "".
+func knownSidecar(s lint.Settings, c *lint.Container) string {
 	image, _, _ := strings.Cut(c.Image, "@") // for messages: without the digest
 	repo := strings.ToLower(image)
 	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
@@ -573,6 +605,62 @@ func sidecarReason(s lint.Settings, c *lint.Container) string {
 	return ""
 }
 
+// mainContainer is the container a pod runs for: of its regular
+// containers, the one the workload is named after (a Deployment api's
+// container api, loki-promtail's promtail), else the first that is not a
+// known sidecar, else the first. A lone container is always the main one.
+func mainContainer(s lint.Settings, w *lint.Workload) *lint.Container {
+	var regular []*lint.Container
+	for _, c := range w.Containers {
+		if c.Role == lint.Regular {
+			regular = append(regular, c)
+		}
+	}
+	if len(regular) == 0 {
+		return nil
+	}
+	var byName, plain *lint.Container
+	for _, c := range regular {
+		switch named := namedAfter(w.Object.Name, c.Name); {
+		case named == exactName:
+			return c
+		case named == partName && byName == nil:
+			byName = c
+		}
+		if plain == nil && knownSidecar(s, c) == "" {
+			plain = c
+		}
+	}
+	return cmp.Or(byName, plain, regular[0])
+}
+
+// How a workload's name relates to a container's.
+const (
+	otherName = iota
+	partName  // the container's name is a dash- or dot-separated part of it: loki-promtail, promtail
+	exactName // the same
+)
+
+// namedAfter says whether a workload is named after a container.
+func namedAfter(workload, container string) int {
+	workload, container = strings.ToLower(workload), strings.ToLower(container)
+	if container == "" {
+		return otherName
+	}
+	if workload == container {
+		return exactName
+	}
+	for i := 0; i+len(container) <= len(workload); i++ {
+		end := i + len(container)
+		if workload[i:end] == container && (i == 0 || isNameSep(workload[i-1])) && (end == len(workload) || isNameSep(workload[end])) {
+			return partName
+		}
+	}
+	return otherName
+}
+
+func isNameSep(b byte) bool { return b == '-' || b == '.' || b == '_' }
+
 // mesh describes a service mesh's injection and proxy resource annotations.
 type mesh struct {
 	container  string   // the injected container
@@ -581,13 +669,27 @@ type mesh struct {
 	labels     bool     // the inject key also works as a pod label
 	requestKey string
 	limitKey   string
+	global     string // where the mesh's installation sets every proxy's limit, for messages
+}
+
+// meshSetsLimit reports whether a mesh installation in the run (its
+// injector's ConfigMap, an IstioOperator, the mesh chart's values) gives
+// the proxies it injects a memory limit.
+func meshSetsLimit(w *lint.Workload, m mesh) bool {
+	if w.Namespace == nil {
+		return false
+	}
+	d, ok := w.Namespace.Mesh.ProxyLimit(m.container)
+	return ok && d.Limit.Valid()
 }
 
 var meshes = []mesh{
 	{container: "istio-proxy", inject: "sidecar.istio.io/inject", on: []string{"true"}, labels: true,
-		requestKey: "sidecar.istio.io/proxyMemory", limitKey: "sidecar.istio.io/proxyMemoryLimit"},
+		requestKey: "sidecar.istio.io/proxyMemory", limitKey: "sidecar.istio.io/proxyMemoryLimit",
+		global: "global.proxy.resources.limits.memory in istiod's values"},
 	{container: "linkerd-proxy", inject: "linkerd.io/inject", on: []string{"enabled", "ingress"},
-		requestKey: "config.linkerd.io/proxy-memory-request", limitKey: "config.linkerd.io/proxy-memory-limit"},
+		requestKey: "config.linkerd.io/proxy-memory-request", limitKey: "config.linkerd.io/proxy-memory-limit",
+		global: "proxy.resources.memory.limit in linkerd-control-plane's values"},
 }
 
 // injected is a proxy a mesh adds to the pod at admission.

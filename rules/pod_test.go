@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/oomlint/oomlint/lint"
@@ -32,8 +34,72 @@ func TestSidecarReason(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := &lint.Container{Name: tt.name, Image: tt.image, Role: tt.role}
-		if got := sidecarReason(settings, c) != ""; got != tt.want {
+		if got := sidecarReason(settings, nil, c) != ""; got != tt.want {
 			t.Errorf("sidecarReason(%s, %s, %v) = %v, want %v", tt.name, tt.image, tt.role, got, tt.want)
+		}
+	}
+}
+
+// TestSidecarReasonMainContainer checks that a known sidecar's name or
+// image makes a sidecar only beside the pod's main container.
+func TestSidecarReasonMainContainer(t *testing.T) {
+	tests := []struct {
+		workload   string
+		containers []string // "name image", "init:name image", "sidecar:name image"
+		sidecars   []string // the names sidecarReason calls sidecars
+	}{
+		{"promtail", []string{"promtail grafana/promtail:3.0"}, nil},                       // a lone container
+		{"agent", []string{"collector otel/opentelemetry-collector-contrib:0.100.0"}, nil}, // a lone container, named otherwise
+		{"api", []string{"api example/api:1", "fluent-bit fluent/fluent-bit:3.0"}, []string{"fluent-bit"}},
+		{"web", []string{"fluent-bit fluent/fluent-bit:3.0", "web example/web:1"}, []string{"fluent-bit"}}, // named after the workload, not first
+		{"web", []string{"istio-proxy istio/proxyv2:1.22", "app example/web:1"}, []string{"istio-proxy"}},  // the first plain container is main
+		{"loki-promtail", []string{"promtail grafana/promtail:3.0", "config-reloader example/reloader:1"}, nil},
+		{"logging", []string{"vector timberio/vector:0.38", "fluent-bit fluent/fluent-bit:3.0"}, []string{"fluent-bit"}}, // all known: the first
+		{"release-vector-agent", []string{"envoy envoyproxy/envoy:v1.30", "vector timberio/vector:0.38"}, []string{"envoy"}},
+		{"api", []string{"init:migrate example/api:1", "sidecar:shipper example/forwarder:2", "api example/api:1"}, []string{"shipper"}},
+		{"api", []string{"init:istio-proxy istio/proxyv2:1.22", "api example/api:1"}, nil}, // a run-to-completion init container
+	}
+	for _, tt := range tests {
+		w := &lint.Workload{Object: &lint.Object{Kind: "Deployment", Name: tt.workload}}
+		for _, spec := range tt.containers {
+			nameImage, role := spec, lint.Regular
+			if rest, ok := strings.CutPrefix(spec, "init:"); ok {
+				nameImage, role = rest, lint.Init
+			} else if rest, ok := strings.CutPrefix(spec, "sidecar:"); ok {
+				nameImage, role = rest, lint.Sidecar
+			}
+			name, image, _ := strings.Cut(nameImage, " ")
+			w.Containers = append(w.Containers, &lint.Container{Name: name, Image: image, Role: role})
+		}
+		var got []string
+		for _, c := range w.Containers {
+			if sidecarReason(lint.Settings{}, w, c) != "" {
+				got = append(got, c.Name)
+			}
+		}
+		if !slices.Equal(got, tt.sidecars) {
+			t.Errorf("%s %v: sidecars %v, want %v", tt.workload, tt.containers, got, tt.sidecars)
+		}
+	}
+}
+
+func TestNamedAfter(t *testing.T) {
+	for _, tt := range []struct {
+		workload, container string
+		want                int
+	}{
+		{"api", "api", exactName},
+		{"loki-promtail", "promtail", partName},
+		{"promtail-agent", "promtail", partName},
+		{"my.vector.agent", "vector", partName},
+		{"vectorizer", "vector", otherName},
+		{"promtail2", "promtail", otherName},
+		{"api", "", otherName},
+		{"a-api-b", "api", partName},
+		{"xapi-api", "api", partName},
+	} {
+		if got := namedAfter(tt.workload, tt.container); got != tt.want {
+			t.Errorf("namedAfter(%q, %q) = %d, want %d", tt.workload, tt.container, got, tt.want)
 		}
 	}
 }
