@@ -107,6 +107,10 @@ func (s *ObjectSet) Find(kind, namespace, name string) *Object {
 type Rendered struct {
 	Docs     []RenderedDoc
 	Problems []Finding // OOM900 findings, positioned in files of the repository
+	// NotBuilt says the unit did not build because of another source it
+	// includes (a kustomize base): Problems has the error there and one
+	// finding on the unit that points to it.
+	NotBuilt bool
 }
 
 // RenderedDoc is one rendered YAML stream (a template's output, or one

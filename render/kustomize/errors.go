@@ -39,6 +39,13 @@ func (k *Kustomize) buildError(top *kfile, chain []*kfile, err error) lint.Findi
 		return at(file, n, "")
 	}
 	kf, e, ok := mentionedEntry(chain, msg)
+	if in, rest := innermost(chain, err.Error()); in != nil {
+		// krusty names each kustomization it recursed into: the entry is
+		// the innermost one's, whatever the outer ones' paths say.
+		if ikf, ie, iok := mentionedEntry([]*kfile{in}, k.shorten(rest)); iok {
+			kf, e, ok = ikf, ie, iok
+		}
+	}
 	if !ok {
 		return at(top.file, &yaml.Node{Line: 1, Column: 1}, "")
 	}
@@ -70,6 +77,26 @@ func mentionedEntry(chain []*kfile, msg string) (*kfile, kentry, bool) {
 		}
 	}
 	return bestKf, best, bestKf != nil
+}
+
+// kRecursed is how krusty prefixes an error from a kustomization it recursed into.
+var kRecursed = regexp.MustCompile(`recursed (?:accumulation of|merging from) path '([^']+)'`)
+
+// innermost is the kustomization of chain the last recursion in msg
+// names, and the message from there on; nil when there is none.
+func innermost(chain []*kfile, msg string) (*kfile, string) {
+	all := kRecursed.FindAllStringSubmatchIndex(msg, -1)
+	if len(all) == 0 {
+		return nil, ""
+	}
+	m := all[len(all)-1]
+	dir := filepath.Clean(msg[m[2]:m[3]])
+	for _, kf := range chain {
+		if kf.dir == dir {
+			return kf, msg[m[1]:]
+		}
+	}
+	return nil, ""
 }
 
 var yamlLine = regexp.MustCompile(`yaml: line (\d+):`)

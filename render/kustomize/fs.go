@@ -40,6 +40,10 @@ type kFS struct {
 	// directory that does not exist either; nil when there is none.
 	virtual *kfile
 
+	// rewrites are kustomization files read with other text: without
+	// the plugin entries the build leaves out (see kSkips).
+	rewrites map[string][]byte
+
 	mu   sync.Mutex
 	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
 }
@@ -212,6 +216,9 @@ func (f *kFS) ReadFile(p string) ([]byte, error) {
 		if data, err = f.disk.ReadFile(p); err != nil {
 			return nil, err
 		}
+	}
+	if r, ok := f.rewrites[filepath.Clean(p)]; ok {
+		data = r
 	}
 	if !f.meta || filepath.Clean(p) != f.top {
 		return data, nil

@@ -48,6 +48,9 @@ import (
 type Kustomize struct {
 	opt   render.Options
 	graph *kgraph
+
+	mu    sync.Mutex
+	bases map[string]*kBaseBuild // a failing leaf's base built on its own, by directory
 }
 
 // Name is the unit kind of a kustomization build.
@@ -120,7 +123,11 @@ func (k *Kustomize) inCycle(kf *kfile) bool {
 // Render builds one kustomization unit. Remote or out-of-repository entries
 // and chart inflation are refused before krusty runs, so it never fetches
 // and never shells out; anything else wrong is krusty's message at the
-// kustomization line it concerns.
+// kustomization line it concerns. A generators, transformers or validators
+// entry that runs a plugin (exec or KRM function, container, Go) is left
+// out of the build with a warning at its line, so the rest is still linted.
+// When the error lies in a kustomization the unit includes, the unit also
+// gets a finding at its own entry leading there, and is counted as not built.
 func (k *Kustomize) Render(ctx context.Context, u *lint.Unit) (out *lint.Rendered) {
 	return k.renderDir(ctx, u, u.Dir)
 }
@@ -138,24 +145,33 @@ func (k *Kustomize) renderDir(ctx context.Context, u *lint.Unit, dir string) (ou
 	}()
 	chain := k.graph.reachable(top)
 	if probs := k.refuse(chain); len(probs) > 0 {
-		return &lint.Rendered{Problems: probs}
+		return k.notBuilt(top, chain, probs)
 	}
 	if err := ctx.Err(); err != nil {
 		return &lint.Rendered{Problems: []lint.Finding{k.problem(top.file, 1, 1, err.Error())}}
 	}
+	skips := k.skipPlugins(chain)
+	out = k.buildTraced(u, top, chain, skips)
+	out.Problems = append(out.Problems, skips.findings(k)...)
+	return out
+}
+
+// buildTraced builds top without the skipped plugin entries and traces
+// every object to its source.
+func (k *Kustomize) buildTraced(u *lint.Unit, top *kfile, chain []*kfile, skips kSkips) *lint.Rendered {
 	tr := newKTracer(k, u, top)
 	if kPlainTraceable(top, chain) {
 		// Plain build first: the guard has then vetted every file the
 		// sources are read from.
-		if m, err := k.build(top, dir, false); err == nil {
+		if m, err := k.build(top, false, skips.rewrites); err == nil {
 			if srcs, ok := tr.plainSources(m); ok {
 				return k.docs(tr, top, m, srcs, false)
 			}
 		}
 	}
-	m, err := k.build(top, dir, true)
+	m, err := k.build(top, true, skips.rewrites)
 	if err != nil {
-		return &lint.Rendered{Problems: []lint.Finding{k.buildError(top, chain, err)}}
+		return k.notBuilt(top, chain, []lint.Finding{k.buildError(top, chain, err)})
 	}
 	srcs := make([]kSource, m.Size())
 	for i, res := range m.Resources() {
@@ -169,10 +185,11 @@ func (k *Kustomize) renderDir(ctx context.Context, u *lint.Unit, dir string) (ou
 // such a build runs alone and resets it afterwards.
 var kOpenAPI sync.RWMutex
 
-// build runs krusty on dir. With meta, the top kustomization asks for
-// buildMetadata (origin annotations on every object, and krusty records
-// every transformer on every object); without, it is `kustomize build`.
-func (k *Kustomize) build(top *kfile, dir string, meta bool) (resmap.ResMap, error) {
+// build runs krusty on top's directory. With meta, the top kustomization
+// asks for buildMetadata (origin annotations on every object, and krusty
+// records every transformer on every object); without, it is `kustomize
+// build`. Kustomization files in rewrites are read with that text.
+func (k *Kustomize) build(top *kfile, meta bool, rewrites map[string][]byte) (resmap.ResMap, error) {
 	if len(top.k.OpenAPI) > 0 {
 		kOpenAPI.Lock()
 		defer kOpenAPI.Unlock()
@@ -182,10 +199,11 @@ func (k *Kustomize) build(top *kfile, dir string, meta bool) (resmap.ResMap, err
 		defer kOpenAPI.RUnlock()
 	}
 	fsys := newKFS(k.opt.RepoRoot, top.file).withMeta(meta)
+	fsys.rewrites = rewrites
 	if top.virtual {
 		fsys.virtual = top
 	}
-	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
+	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, top.dir)
 }
 
 // refuse lists the entries krusty must never see: remote bases and files

@@ -181,7 +181,7 @@ func TestRepoUnits(t *testing.T) {
 		"Kustomization flux-system/kubeflow-pipeline":            {Objects: true}, // the prod overlay, with a Flux patch
 		kf + "apps/katib":                        {OOM900: 1}, // git-ignored resource missing
 		kf + "apps/pipeline/overlays/dev":        {Objects: true},
-		kf + "apps/pipeline/overlays/krm-plugin": {OOM900: 1},
+		kf + "apps/pipeline/overlays/krm-plugin": {Objects: true, OOM900: 1},
 		kf + "apps/training-operator":            {OOM900: 1}, // remote base
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

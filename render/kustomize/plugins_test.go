@@ -1,0 +1,147 @@
+package kustomize
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oomlint/oomlint/internal/yamlnode"
+	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/render"
+)
+
+// evilFunction is a KRM exec function that would leave a mark if it ran.
+const evilFunction = "apiVersion: example.com/v1\nkind: Evil\nmetadata:\n  name: x\n  annotations:\n" +
+	"    config.kubernetes.io/function: |\n      exec:\n        path: ./evil.sh\n"
+
+const ksops = "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: secrets\n  annotations:\n" +
+	"    config.kubernetes.io/function: |\n      exec:\n        path: ksops\nfiles:\n  - secrets.enc.yaml\n"
+
+const builtinLabels = "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: team\nlabels:\n  team: shop\n" +
+	"fieldSpecs:\n  - path: metadata/labels\n    create: true\n"
+
+// TestKustomizeSkipsPlugins checks that an exec, Go or KRM function
+// plugin entry is left out, never run, and reported once at its line,
+// while the rest of the kustomization is built.
+func TestKustomizeSkipsPlugins(t *testing.T) {
+	offline(t)
+	t.Setenv("PATH", t.TempDir())
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // file:line:col: message fragment, in order
+		label string   // a label the built Deployment must carry ("" for none)
+	}{{
+		name: "ksops generator",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ngenerators:\n  - ksops.yaml\n",
+			"app/ksops.yaml": ksops},
+		want: []string{`app/kustomization.yaml:4:5: generator "ksops.yaml" skipped: ksops (viaduct.ai/v1), an exec KRM function (ksops)`},
+	}, {
+		name: "exec transformer beside a builtin one, flow style",
+		files: map[string]string{"app/kustomization.yaml": "resources: [d.yaml]\ntransformers: [plugin.yaml, labels.yaml]\n",
+			"app/plugin.yaml": evilFunction, "app/labels.yaml": builtinLabels},
+		want:  []string{`app/kustomization.yaml:2:16: transformer "plugin.yaml" skipped: Evil (example.com/v1), an exec KRM function (./evil.sh)`},
+		label: "shop",
+	}, {
+		name: "inline container function",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ntransformers:\n  - |\n    apiVersion: example.com/v1\n    kind: SetImage\n" +
+			"    metadata:\n      name: x\n      annotations:\n        config.kubernetes.io/function: |\n          container:\n            image: example.com/fn:v1\n"},
+		want: []string{`app/kustomization.yaml:4:5: transformer (inline) skipped: SetImage (example.com/v1), a container KRM function (example.com/fn:v1)`},
+	}, {
+		name: "generator directory",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ngenerators:\n  - ../gens\n",
+			"gens/kustomization.yaml": "resources:\n  - ksops.yaml\n", "gens/ksops.yaml": ksops},
+		want: []string{`app/kustomization.yaml:4:5: generator "../gens" skipped: ksops (viaduct.ai/v1)`},
+	}, {
+		name: "legacy exec plugin in a base, and a validator",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - ../base\nvalidators:\n  - check.yaml\n",
+			"app/check.yaml":          "apiVersion: example.com/v1\nkind: Checker\nmetadata:\n  name: c\n",
+			"base/kustomization.yaml": "resources:\n  - d.yaml\ntransformers:\n  - plugin.yaml\n",
+			"base/d.yaml":             deployment,
+			"base/plugin.yaml":        "apiVersion: example.com/v1\nkind: Injector\nmetadata:\n  name: i\n"},
+		want: []string{
+			`app/kustomization.yaml:4:5: validator "check.yaml" skipped: Checker (example.com/v1), an exec or Go plugin`,
+			`base/kustomization.yaml:4:5: transformer "plugin.yaml" skipped: Injector (example.com/v1), an exec or Go plugin`,
+		},
+	}, {
+		name: "builtin generator config is built",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ntransformers:\n  - labels.yaml\n",
+			"app/labels.yaml": builtinLabels},
+		label: "shop",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := filepath.Join(t.TempDir(), "repo")
+			writeTree(t, repo, tt.files)
+			writeTree(t, repo, map[string]string{"app/d.yaml": deployment,
+				"app/evil.sh": "#!/bin/sh\ntouch " + filepath.Join(repo, "pwned") + "\n"})
+			if err := os.Chmod(filepath.Join(repo, "app", "evil.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			k := New(render.Options{WorkDir: repo, RepoRoot: repo})
+			r := build(t, k, filepath.Join(repo, "app"))
+			var got []string
+			for i, f := range r.Problems {
+				if i < len(tt.want) {
+					_, frag, _ := strings.Cut(tt.want[i], ": ")
+					if f.Rule != lint.RenderErrorID || f.Severity != lint.Warning || !strings.Contains(f.Message, frag) {
+						t.Errorf("problem %d = %s %v %q, want a warning containing %q", i, f.Rule, f.Severity, f.Message, frag)
+					}
+				}
+				got = append(got, fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column))
+			}
+			var want []string
+			for _, w := range tt.want {
+				pos, _, _ := strings.Cut(w, ": ")
+				want = append(want, pos)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if r.NotBuilt {
+				t.Error("NotBuilt set for a kustomization that built")
+			}
+			_, obj := findObject(t, &lint.Rendered{Docs: r.Docs}, "Deployment", "api")
+			if got := yamlnode.Str(obj, "metadata", "labels", "team"); got != tt.label {
+				t.Errorf("label team = %q, want %q", got, tt.label)
+			}
+			if _, err := os.Stat(filepath.Join(repo, "pwned")); err == nil {
+				t.Error("the exec plugin ran")
+			}
+		})
+	}
+}
+
+// TestWithout checks that skipped entries are commented out in place when
+// they can be, so every other line keeps its number.
+func TestWithout(t *testing.T) {
+	tests := []struct{ name, in, want string }{{
+		name: "block items",
+		in:   "resources:\n  - d.yaml\ngenerators:\n  - a.yaml # secrets\n  - keep.yaml\n  -   'b.yaml'\ntransformers:\n- c.yaml\n",
+		want: "resources:\n  - d.yaml\ngenerators:\n  # a.yaml # secrets\n  - keep.yaml\n  #   'b.yaml'\ntransformers:\n# c.yaml\n",
+	}, {
+		name: "flow sequence is written anew",
+		in:   "resources: [d.yaml]\ngenerators: [a.yaml, keep.yaml]\n",
+		want: "resources: [d.yaml]\ngenerators: [keep.yaml]\n",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kf := parseKustomizationData("/r", "/r/kustomization.yaml", []byte(tt.in))
+			var skips []kSkip
+			for _, field := range kPluginFields {
+				for _, n := range yamlnode.Seq(kf.root, field) {
+					if n.Value != "keep.yaml" {
+						skips = append(skips, kSkip{kf: kf, field: field, item: n})
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.want, string(kWithout(kf.data, skips))); diff != "" {
+				t.Errorf("kWithout (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
