@@ -95,6 +95,9 @@ type FileConfig struct {
 	// Standalone also lints the charts and directories a Flux or Argo CD
 	// object builds on their own, with their defaults.
 	Standalone bool `yaml:"standalone"`
+	// IncludeTests renders helm test hooks (helm.sh/hook: test), which
+	// are left out by default as helm template --skip-tests does.
+	IncludeTests bool `yaml:"includeTests"`
 	// IncludeGenerated reports findings in generated files (DO NOT EDIT).
 	IncludeGenerated bool   `yaml:"includeGenerated"`
 	Namespace        string `yaml:"namespace"`
@@ -117,9 +120,13 @@ type FileConfig struct {
 	RegoVersion    string   `yaml:"regoVersion"`    // v1 (default) or v0, as --rego-version
 	PolicyTimeout  string   `yaml:"policyTimeout"`  // per object and rule set, e.g. 2s
 
-	path  string
-	lines map[string]int // where each setting was written, for errors
+	path   string
+	lines  map[string]int // where each setting was written, for errors
+	search []yamlPos      // where each charts.search entry was written
 }
+
+// yamlPos is a line and column in the config file.
+type yamlPos struct{ line, col int }
 
 // PosError is an error about a position in a file; it prints as
 // path:line: message, which editors can jump to.
@@ -156,6 +163,7 @@ func LoadConfigFile(path string) (*FileConfig, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		fc.lines = settingLines(&root)
+		fc.search = itemPositions(&root, "charts", "search")
 	}
 	if err := fc.check(); err != nil {
 		return nil, err
@@ -197,6 +205,26 @@ func settingLines(root *yaml.Node) map[string]int {
 	}
 	walk(root, "", 3)
 	return lines
+}
+
+// itemPositions are the positions of the items of the sequence at keys.
+func itemPositions(root *yaml.Node, keys ...string) []yamlPos {
+	n := yamlnode.Deref(root)
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		_, n = yamlnode.Lookup(n, k)
+		n = yamlnode.Deref(n)
+	}
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]yamlPos, len(n.Content))
+	for i, item := range n.Content {
+		out[i] = yamlPos{item.Line, item.Column}
+	}
+	return out
 }
 
 func (fc *FileConfig) errAt(key string, err error) error {
@@ -308,6 +336,48 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	if fc.IncludeGenerated {
 		cfg.IncludeGenerated = true
 	}
+	cfg.Extra = append(cfg.Extra, fc.searchProblems(cfg.WorkDir)...)
+}
+
+// searchProblems are the charts.search entries that cannot be what they
+// say, a folder of charts: a path that does not exist or is a file, or
+// one that is itself a chart. Each is an OOM903 finding at its entry, as
+// such an entry would otherwise find nothing without a word.
+func (fc *FileConfig) searchProblems(workDir string) []Finding {
+	file := DisplayPath(workDir, fc.Abs(filepath.Base(fc.path)))
+	var out []Finding
+	for i, entry := range fc.Charts.Search {
+		msg, fix := searchEntryProblem(entry, fc.Abs(entry))
+		if msg == "" {
+			continue
+		}
+		pos := yamlPos{fc.lines["charts.search"], 1}
+		if i < len(fc.search) {
+			pos = fc.search[i]
+		}
+		out = append(out, Finding{Rule: SuppressionInvalidID, File: file, Line: max(pos.line, 1), Column: max(pos.col, 1),
+			Message: msg, Fix: fix})
+	}
+	return out
+}
+
+// searchEntryProblem is what is wrong with one charts.search entry, "" for nothing.
+func searchEntryProblem(entry, abs string) (msg, fix string) {
+	st, err := os.Stat(abs)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("charts.search entry %q does not exist, so no dependency is found there", entry),
+			"correct the path (relative to the config file) or remove the entry"
+	case !st.IsDir():
+		return fmt.Sprintf("charts.search entry %q is a file, not a folder of charts", entry),
+			"list the folder that holds the charts"
+	}
+	if _, err := os.Stat(filepath.Join(abs, "Chart.yaml")); err == nil {
+		parent := filepath.ToSlash(filepath.Dir(filepath.Clean(filepath.FromSlash(entry))))
+		return fmt.Sprintf("charts.search entry %q is a chart, not a folder of charts; charts.search lists the folders whose charts satisfy dependencies by name", entry),
+			fmt.Sprintf("list the folder that holds it (%s) instead", parent)
+	}
+	return "", ""
 }
 
 // Abs resolves a path written in the config file against the file's directory.

@@ -33,6 +33,10 @@ type Options struct {
 	ChartValues map[string][]string // chart root (absolute) → its values files (absolute), from .oomlint.yaml
 	ChartSearch []string            // directories (absolute) whose charts satisfy dependencies by name
 	ChartCache  string              // the chart cache `oomlint charts pull` fills; "" for none
+	// IncludeTests renders helm test hooks (helm.sh/hook: test) too; by
+	// default they are left out, as helm template --skip-tests does, since
+	// installing a release does not create them.
+	IncludeTests bool
 	// MissingChart, when set, hears of every chart a controller object
 	// names that is neither searched nor cached (`charts pull` renders the
 	// repository to find the versions overlays and substitutions choose).
@@ -49,6 +53,9 @@ func (opt *Options) ApplyConfig(fc *lint.FileConfig) {
 	}
 	if fc.KubeVersion != "" {
 		opt.KubeVersion = fc.KubeVersion
+	}
+	if fc.IncludeTests {
+		opt.IncludeTests = true
 	}
 	if fc.Charts.ReleaseName != "" {
 		opt.ReleaseName = fc.Charts.ReleaseName

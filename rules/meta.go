@@ -59,14 +59,18 @@ file and line so the rest of the run still counts.`,
 var suppressionInvalid = &lint.Rule{
 	ID: lint.SuppressionInvalidID, Name: "suppression-invalid", Severity: lint.Info, Scope: lint.EngineScope,
 	Family: "config", Precision: lint.VeryHighPrecision,
-	Summary: "an ignore comment or annotation is malformed or names an unknown rule",
+	Summary: "an ignore comment or annotation is malformed or names an unknown rule, or a config entry names nothing",
 	Doc: `Suppressions are "# oomlint:ignore OOM104 reason" comments (on the line,
 or on the line above) and the oomlint.io/ignore annotation
 ("OOM104,OOM306" or "all"). A comment must name rules and give a reason;
 one without a reason is not applied. A rule that does not exist (a typo
 such as OOM1O4) suppresses nothing, so it is reported rather than
-silently ignored.`,
-	Fix:     "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`",
+silently ignored.
+
+The same goes for a charts.search entry in .oomlint.yaml that does not
+exist, is a file, or is itself a chart rather than a folder of charts: it
+finds no dependency, so it is reported at its line rather than ignored.`,
+	Fix:     "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`; list folders of charts under charts.search",
 	Example: `    memory: 512Mi # oomlint:ignore OOM1O4 sized by load test`,
 	Good:    `    memory: 512Mi # oomlint:ignore OOM104 sized by load test`,
 }

@@ -81,6 +81,7 @@ func lintFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
 		&cli.StringFlag{Name: "chart-cache", Usage: "the chart cache `DIR` that `oomlint charts pull` fills (read only; lint never downloads)", DefaultText: "the user cache directory/oomlint/charts"},
 		&cli.BoolFlag{Name: "standalone", Usage: "also lint the charts and directories Flux and Argo CD objects deploy on their own, with their defaults"},
+		&cli.BoolFlag{Name: "include-tests", Usage: "also lint helm test hooks (helm.sh/hook: test), which helm does not install with a release and oomlint leaves out by default, as helm template --skip-tests"},
 		&cli.BoolFlag{Name: "include-generated", Usage: "report findings in files that say they are generated (DO NOT EDIT in their first lines, as flux bootstrap writes gotk-components.yaml)"},
 	}, policyFlags()...)
 }
@@ -195,7 +196,7 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 	if err != nil {
 		return err
 	}
-	cfg.Extra = problems
+	cfg.Extra = append(cfg.Extra, problems...)
 	res, err := lint.Run(c.Context, cfg, all)
 	if err != nil {
 		return err
@@ -494,6 +495,9 @@ func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, namespace string) (r
 	}
 	if c.IsSet("kube-version") {
 		opt.KubeVersion = c.String("kube-version")
+	}
+	if c.Bool("include-tests") {
+		opt.IncludeTests = true
 	}
 	for _, f := range c.StringSlice("values") {
 		abs, err := filepath.Abs(f)

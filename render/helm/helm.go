@@ -15,7 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 
 	"github.com/oomlint/oomlint/lint"
@@ -29,6 +29,12 @@ import (
 // (values-prod.yaml, values-staging.yaml) makes one more unit, the chart
 // rendered with values.yaml and then that file, so a mistake that only one
 // environment sets is found in that environment's file.
+//
+// Two differences from `helm template`, both so that a render is the same
+// from run to run and matches what a release installs: the functions whose
+// output changes every run (randAlphaNum, uuidv4, now, genPrivateKey and
+// the like) are seeded or fixed (fixed.go), and test hooks are left out as
+// --skip-tests does unless Options.IncludeTests is set.
 type Helm struct {
 	opt   render.Options
 	scans *scanCache // dependency templates scanned once per run
@@ -273,8 +279,7 @@ func (r *chartRender) render(mark bool) *pass {
 	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
 		return fail(r.kubeVersionProblem(ch.Metadata.KubeVersion, caps.KubeVersion.String()))
 	}
-	var e engine.Engine
-	files, err := e.Render(ch, top)
+	files, err := newTemplateEngine(ch.Name()+"\x00"+r.opt.ReleaseName).Render(ch, top)
 	if err != nil {
 		if len(missing) > 0 {
 			return fail(missing...) // the missing chart is the cause
@@ -294,6 +299,9 @@ func (r *chartRender) render(mark bool) *pass {
 		p.docs = append(p.docs, manifest{m.Name, m.Content})
 	}
 	for _, h := range hooks {
+		if !r.opt.IncludeTests && slices.Contains(h.Events, release.HookTest) {
+			continue // not deployed with the release: helm template --skip-tests
+		}
 		p.docs = append(p.docs, manifest{h.Path, h.Manifest})
 	}
 	p.problems = missing

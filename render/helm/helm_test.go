@@ -180,6 +180,7 @@ func TestHelmCreateScaffold(t *testing.T) {
 	}
 	opt := helmOptions(t)
 	opt.WorkDir, opt.RepoRoot = dir, dir
+	opt.IncludeTests = true // helmTemplate keeps the scaffold's test pod too
 	r := renderChart(t, opt, dir, "")
 	if len(r.Problems) > 0 {
 		t.Fatalf("problems: %+v", r.Problems)

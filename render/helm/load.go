@@ -12,12 +12,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/oomlint/oomlint/internal/yamlnode"
-
+	"github.com/Masterminds/semver/v3"
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/oomlint/oomlint/internal/yamlnode"
 )
 
 // chartSrc is where one chart of the tree lives on disk.
@@ -171,8 +172,8 @@ func (r *chartRender) addLocalDeps(t *tree, c *chart.Chart, src *chartSrc) {
 		return
 	}
 	for _, req := range c.Metadata.Dependencies {
-		if req == nil || hasDependency(c, req.Name) {
-			continue
+		if req == nil || hasCompatible(c, req) {
+			continue // vendored in charts/, or added for another alias
 		}
 		dir := r.localDep(src.dir, req)
 		if dir == "" {
@@ -193,35 +194,76 @@ func hasDependency(c *chart.Chart, name string) bool {
 	return slices.ContainsFunc(c.Dependencies(), func(d *chart.Chart) bool { return d.Name() == name })
 }
 
+// hasCompatible reports whether c already holds a chart that satisfies req
+// as helm matches them: by chart name (not alias) and version range.
+func hasCompatible(c *chart.Chart, req *chart.Dependency) bool {
+	return slices.ContainsFunc(c.Dependencies(), func(d *chart.Chart) bool {
+		return d.Name() == req.Name && versionMeets(req.Version, d.Metadata.Version)
+	})
+}
+
+// versionMeets reports whether a chart version satisfies a dependency's
+// version range; no range is any version.
+func versionMeets(want, version string) bool {
+	return want == "" || chartutil.IsCompatibleRange(want, version)
+}
+
 // localDep is the directory satisfying req inside the repository: its
-// file:// path, else a chart of that name in a search directory.
+// file:// path, else the chart named req.Name (an alias renames it only
+// once loaded, as in helm) in a search directory, the highest version that
+// meets req.Version first. A search directory is a folder of charts; one
+// that is itself a chart is searched too (the config reports it, OOM903).
 func (r *chartRender) localDep(chartDir string, req *chart.Dependency) string {
 	if p, ok := strings.CutPrefix(req.Repository, "file://"); ok {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(chartDir, p)
 		}
-		if r.inRepo(p) && isChartDir(p, req.Name) {
+		if r.inRepo(p) && chartVersion(p, req.Name) != nil {
 			return filepath.Clean(p)
 		}
 		return ""
 	}
+	var best, fallback string
+	var bestVersion *semver.Version
 	for _, s := range r.opt.ChartSearch {
-		if p := filepath.Join(s, req.Name); r.inRepo(p) && isChartDir(p, req.Name) {
-			return p
-		}
+		cands := []string{s, filepath.Join(s, req.Name)}
 		entries, _ := os.ReadDir(s)
 		for _, e := range entries {
-			if p := filepath.Join(s, e.Name()); e.IsDir() && r.inRepo(p) && isChartDir(p, req.Name) {
-				return p
+			if e.IsDir() && e.Name() != req.Name {
+				cands = append(cands, filepath.Join(s, e.Name()))
+			}
+		}
+		for _, p := range cands {
+			v := chartVersion(p, req.Name)
+			if v == nil || !r.inRepo(p) {
+				continue
+			}
+			if fallback == "" {
+				fallback = p
+			}
+			if versionMeets(req.Version, v.Original()) && (bestVersion == nil || v.GreaterThan(bestVersion)) {
+				best, bestVersion = p, v
 			}
 		}
 	}
-	return ""
+	if best != "" {
+		return best
+	}
+	return fallback // helm reports the version mismatch as a missing chart
 }
 
-func isChartDir(dir, name string) bool {
+// chartVersion is the version of the chart named name at dir; nil when dir
+// holds no such chart. A version that is not semver reads as 0.0.0.
+func chartVersion(dir, name string) *semver.Version {
 	m, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml"))
-	return err == nil && m.Name == name
+	if err != nil || m.Name != name {
+		return nil
+	}
+	v, err := semver.NewVersion(m.Version)
+	if err != nil {
+		return semver.New(0, 0, 0, "", "")
+	}
+	return v
 }
 
 // inRepo reports whether p, symlinks resolved, is inside the repository.

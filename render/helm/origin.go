@@ -210,7 +210,8 @@ func (t *tmplFile) defineLines(name string) (int, int) {
 			case "define", "block", "if", "range", "with":
 				depth++
 			case "end":
-				if depth--; depth == 0 {
+				depth--
+				if depth == 0 {
 					return a.start, b.start
 				}
 			}
@@ -295,17 +296,9 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 		best.loc.Related = append([]lint.Related{o.templateRelated(tf, ref, li)}, best.loc.Related...)
 		return best.loc, true
 	}
-	if len(rest) > 0 {
-		lj := -1
-		if rest[0].Index < 0 {
-			lj = o.childKey(tf, ref, li, rest[0].Key)
-		} else if tf.rootDefine {
-			lj = tf.itemLine(li, rest[0].Index)
-		}
-		if lj >= 0 {
-			if loc, vals := o.resolve(tf, ref, lj, rest, exist, q); vals || exist > 0 {
-				return loc, vals
-			}
+	if lj := o.nextLine(tf, ref, li, rest); lj >= 0 {
+		if loc, vals := o.resolve(tf, ref, lj, rest, exist, q); vals || exist > 0 {
+			return loc, vals
 		}
 	}
 	if loc, ok := o.sameValue(tf, ref, li, q, atValue && len(rest) == 0 && tf.rendersValue(li) || len(rest) > 0 && exist == len(rest)); ok {
@@ -482,6 +475,20 @@ func (t *tmplFile) itemLine(li, i int) int {
 			return j
 		}
 		i--
+	}
+	return -1
+}
+
+// nextLine is the template line of the path's next step below line li:
+// a child key, or in a helper read as an object's template, a list item.
+func (o *objectOrigin) nextLine(tf *tmplFile, ref *templateRef, li int, rest []lint.PathStep) int {
+	switch {
+	case len(rest) == 0:
+		return -1
+	case rest[0].Index < 0:
+		return o.childKey(tf, ref, li, rest[0].Key)
+	case tf.rootDefine:
+		return tf.itemLine(li, rest[0].Index)
 	}
 	return -1
 }
