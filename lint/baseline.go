@@ -37,8 +37,10 @@ type BaselineEntry struct {
 }
 
 // Fingerprint identifies a finding across line moves: rule, file (relative
-// to the repository root), object, container and field path. A finding
-// about no object (a parse error) adds its message, which names no line.
+// to the repository root), object, container and field path. For a
+// rendered object (Finding.Units set), only its kind: its name and
+// namespace change with the overlay or variant. A finding about no object
+// (a parse error) adds its message, which names no line.
 // dir is the working directory relative to the repository root ("" when it
 // is the root), so a baseline written from the root still matches a run
 // from a subdirectory.
@@ -53,6 +55,13 @@ func Fingerprint(f Finding, dir string) string {
 
 func fingerprintParts(f Finding, dir string) []string {
 	obj := describeRef(f.Object)
+	if len(f.Units) > 0 && f.Object != nil {
+		// A render names the object after the overlay, variant or release
+		// (namePrefix, namespace), and a finding shared by several units
+		// names one of them: the kind stays, so adding or removing an
+		// overlay keeps the finding baselined.
+		obj = f.Object.APIVersion + "/" + f.Object.Kind
+	}
 	parts := []string{"oomlint/v1", f.Rule, RepoPath(dir, f.File), obj, f.Container, f.Path}
 	if f.Object == nil && f.Path == "" {
 		parts = append(parts, f.Message)

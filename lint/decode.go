@@ -51,7 +51,7 @@ func decodeRead(data []byte, err error, abs, display, defaultNamespace string, p
 	if err != nil {
 		return &decoded{file: display, problems: []Finding{fileProblem(display, 1, 1, err.Error())}}
 	}
-	d = decodeDocs(data, display, isJSONFile(abs), defaultNamespace, part)
+	d = decodeDocs(data, display, isJSONFile(abs), defaultNamespace, part, true)
 	d.abs = abs
 	return d
 }
@@ -71,10 +71,13 @@ const (
 
 // decodeBytes parses the contents of one file into objects.
 func decodeBytes(data []byte, display string, isJSON bool, defaultNamespace string) *decoded {
-	return decodeDocs(data, display, isJSON, defaultNamespace, allDocs)
+	return decodeDocs(data, display, isJSON, defaultNamespace, allDocs, false)
 }
 
-func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace string, part docPart) *decoded {
+// decodeDocs parses data into objects. For a file of the repository
+// (plain), a document that does not parse and was not meant as a
+// Kubernetes object (see meantAsManifest) is skipped, not an error.
+func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace string, part docPart, plain bool) *decoded {
 	d := &decoded{file: display}
 	if i := bytes.IndexByte(data[:min(len(data), 8000)], 0); i >= 0 {
 		d.problems = append(d.problems, fileProblem(display, 1, 1, "binary file (NUL byte at offset "+strconv.Itoa(i)+"); not a YAML or JSON manifest"))
@@ -93,9 +96,17 @@ func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace strin
 		var root yaml.Node
 		err := yaml.Unmarshal(doc.text, &root)
 		if tmpl > 0 && (err != nil || hasTemplateAction(&root)) {
-			d.template = tmpl
 			d.objects, d.problems, d.skipped = nil, nil, 0
+			if plain && !meantAsManifest(display, data, isJSON) {
+				d.skipped = 1
+				return d
+			}
+			d.template = tmpl
 			return d
+		}
+		if err != nil && plain && !meantAsManifest(display, doc.text, isJSON) {
+			d.skipped++
+			continue
 		}
 		if err != nil {
 			line := doc.offset + errorLine(err)
@@ -335,4 +346,42 @@ func templateLine(data []byte) int {
 
 func fileProblem(file string, line, col int, msg string) Finding {
 	return Finding{Rule: ParseErrorID, File: file, Line: max(line, 1), Column: max(col, 1), Message: msg}
+}
+
+// ciConfigs are the file names of CI systems' configurations: YAML that is
+// never a Kubernetes object.
+var ciConfigs = map[string]bool{
+	".gitlab-ci.yml": true, ".travis.yml": true, ".drone.yml": true, ".woodpecker.yml": true,
+	"azure-pipelines.yml": true, "azure-pipelines.yaml": true, "bitbucket-pipelines.yml": true,
+	"appveyor.yml": true, "cloudbuild.yaml": true, "cloudbuild.yml": true, "buildspec.yml": true,
+	"codecov.yml": true, ".pre-commit-config.yaml": true, ".goreleaser.yaml": true, ".goreleaser.yml": true,
+}
+
+// The apiVersion and kind keys of a manifest: at column 0 in YAML,
+// anywhere in JSON.
+var (
+	yamlAPIVersion = regexp.MustCompile(`(?m)^apiVersion\s*:`)
+	yamlKind       = regexp.MustCompile(`(?m)^kind\s*:`)
+	jsonAPIVersion = regexp.MustCompile(`"apiVersion"\s*:`)
+	jsonKind       = regexp.MustCompile(`"kind"\s*:`)
+)
+
+// meantAsManifest reports whether text, which does not parse (or is a Go
+// template), was meant as a Kubernetes object, so that its parse error is
+// worth a finding: it has apiVersion and kind keys at column 0, and its
+// file is not documentation (under docs/), a template by name
+// (*.template.yaml) or a CI system's configuration. Anything else is
+// YAML nobody meant oomlint to read.
+func meantAsManifest(display string, text []byte, isJSON bool) bool {
+	dirs := strings.Split(display, "/")
+	lower := strings.ToLower(dirs[len(dirs)-1])
+	dirs = dirs[:len(dirs)-1]
+	if ciConfigs[lower] || strings.HasSuffix(lower, ".template.yaml") || strings.HasSuffix(lower, ".template.yml") ||
+		slices.Contains(dirs, "docs") {
+		return false
+	}
+	if isJSON {
+		return jsonAPIVersion.Match(text) && jsonKind.Match(text)
+	}
+	return yamlAPIVersion.Match(text) && yamlKind.Match(text)
 }

@@ -14,6 +14,10 @@ import (
 // skipDirs are never walked into.
 var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
 
+// testDirs hold test fixtures, often broken on purpose: not walked into,
+// unless the path argument is one of them or inside one.
+var testDirs = map[string]bool{"testdata": true}
+
 // manifestExts are the files a directory walk picks up.
 var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
@@ -91,6 +95,7 @@ func (w *walker) walkArg(arg string) (*Unit, error) {
 		return nil, err
 	}
 	unit := &Unit{Name: displayPath(w.cfg.WorkDir, abs), Kind: PlainUnit, Dir: abs}
+	inTests := slices.ContainsFunc(strings.Split(filepath.ToSlash(abs), "/"), func(s string) bool { return testDirs[s] })
 	if !st.IsDir() {
 		f, err := os.Open(abs)
 		if err != nil {
@@ -111,7 +116,7 @@ func (w *walker) walkArg(arg string) (*Unit, error) {
 			}
 			return nil
 		case d.IsDir():
-			if p != abs && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".") || ignored(w.cfg, p)) {
+			if p != abs && (skipDirs[d.Name()] || (testDirs[d.Name()] && !inTests) || strings.HasPrefix(d.Name(), ".") || ignored(w.cfg, p)) {
 				return fs.SkipDir
 			}
 			if w.root(p) {

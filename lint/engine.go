@@ -74,10 +74,12 @@ func Run(ctx context.Context, cfg Config, catalogue []*Rule) (*Result, error) {
 	sum := l.sum
 	all := slices.Concat(streamed, slices.Concat(perFile...), slices.Concat(perNS...),
 		slices.DeleteFunc(slices.Clone(cfg.Extra), c.suppressedByComment))
+	// A values file or base shared by several units (chart variants, two
+	// overlays of one base) yields a finding per unit at one line: one.
+	all = c.mergeShared(all, unitsOf(all, len(streamed), decs, perFile, l.objects))
 	all = c.stamp(all)
 	slices.SortFunc(all, compareFindings)
-	// A values file or base shared by several units (chart variants, two
-	// overlays of one base) yields the same finding once per unit: keep one.
+	// What is still identical (a render problem of each variant) once.
 	all = slices.CompactFunc(all, func(a, b Finding) bool {
 		return compareFindings(a, b) == 0 && a.Severity == b.Severity
 	})
@@ -225,6 +227,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	}
 	var units []*Unit
 	var perUnit [][]*decoded
+	notBuilt := map[*Unit]bool{}
 	pending := fileUnits
 	for wave := 0; ; wave++ {
 		planned, problems := w.plan(fresh, progress)
@@ -243,6 +246,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		}
 		progress.grow(len(planned))
 		out := make([][]*decoded, len(pending))
+		nb := make([]bool, len(pending))
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(cfg.Jobs)
 		for i, u := range pending {
@@ -251,7 +255,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 					return err
 				}
 				start := time.Now()
-				out[i] = renderUnit(gctx, cfg, u)
+				out[i], nb[i] = renderUnit(gctx, cfg, u)
 				n := 0
 				for _, d := range out[i] {
 					n += len(d.objects)
@@ -268,6 +272,9 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			for _, d := range ds {
 				fresh = append(fresh, d.objects...)
 			}
+		}
+		for i, u := range pending {
+			notBuilt[u] = nb[i]
 		}
 		units = append(units, pending...)
 		perUnit = append(perUnit, out...)
@@ -307,6 +314,9 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		}
 		if u != nil {
 			l.sum.Units++
+		}
+		if notBuilt[u] {
+			l.sum.NotBuilt++
 		}
 		for _, d := range perUnit[i] {
 			l.decs = append(l.decs, d)
@@ -485,18 +495,19 @@ func (cfg *Config) renderer(kind string) Renderer {
 	return nil
 }
 
-// renderUnit renders one unit and decodes its output. A panic in a
+// renderUnit renders one unit and decodes its output, and reports whether
+// it did not build because of another source it includes. A panic in a
 // rendering library becomes a finding on the unit.
-func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
+func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded, notBuilt bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = []*decoded{{file: u.Name, problems: []Finding{unitProblem(u,
-				fmt.Sprintf("rendering %s failed (internal error: %v); please report it", u.Name, r))}}}
+			out, notBuilt = []*decoded{{file: u.Name, problems: []Finding{unitProblem(u,
+				fmt.Sprintf("rendering %s failed (internal error: %v); please report it", u.Name, r))}}}, false
 		}
 	}()
 	rd := cfg.renderer(u.Kind)
 	if rd == nil {
-		return nil
+		return nil, false
 	}
 	r := rd.Render(ctx, u)
 	if len(r.Problems) > 0 {
@@ -518,7 +529,7 @@ func renderUnit(ctx context.Context, cfg *Config, u *Unit) (out []*decoded) {
 		}
 		out = append(out, d)
 	}
-	return out
+	return out, r.NotBuilt
 }
 
 // unitProblem is an OOM900 finding on a unit: at its controller object when

@@ -27,6 +27,11 @@ type Finding struct {
 	Container string
 	Path      string
 	Related   []Related
+	// Units names the rendered units (chart renders, kustomize builds,
+	// controller objects) whose objects gave the finding, sorted: several
+	// when a base or values file they share holds the mistake. Nil for
+	// plain files.
+	Units []string
 }
 
 // Summary counts what a run saw and found.
@@ -41,6 +46,9 @@ type Summary struct {
 	// Baselined counts findings left out because a baseline lists them
 	// (Result.ApplyBaseline); they are not in Error, Warning or Info.
 	Baselined int
+	// NotBuilt counts units that did not build because of another source
+	// they include (a kustomize base that fails): each has a finding too.
+	NotBuilt int
 }
 
 // Result is the outcome of a run.

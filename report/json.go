@@ -52,6 +52,9 @@ type jsonSummary struct {
 	Error   int `json:"error"`
 	Warning int `json:"warning"`
 	Info    int `json:"info"`
+	// NotBuilt is there when units did not build because of something
+	// they include (Summary.NotBuilt).
+	NotBuilt int `json:"notBuilt,omitempty"`
 }
 
 // JSON writes the result as DESIGN.md's schema: findings sorted, byte-identical
@@ -64,6 +67,7 @@ func JSON(w io.Writer, r *lint.Result, _ Options) error {
 		Summary: jsonSummary{
 			Files: r.Summary.Files, Objects: r.Summary.Objects, Units: r.Summary.Units,
 			Error: r.Summary.Error, Warning: r.Summary.Warning, Info: r.Summary.Info,
+			NotBuilt: r.Summary.NotBuilt,
 		},
 	}
 	for _, f := range r.Findings {

@@ -100,6 +100,9 @@ func summaryLine(s lint.Summary) string {
 	if s.Skipped > 0 {
 		line += fmt.Sprintf(" (%s skipped: not Kubernetes objects)", plural(s.Skipped, "document"))
 	}
+	if s.NotBuilt > 0 {
+		line += fmt.Sprintf(" (%s not built)", plural(s.NotBuilt, "kustomization"))
+	}
 	return line
 }
 
