@@ -301,7 +301,7 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 			return loc, vals
 		}
 	}
-	if loc, ok := o.sameValue(tf, ref, li, q, atValue && len(rest) == 0 && tf.rendersValue(li) || len(rest) > 0 && exist == len(rest)); ok {
+	if loc, ok := o.sameValue(tf, ref, li, q, o.untraced(tf, ref, li, atValue, rest, exist)); ok {
 		return loc, true
 	}
 	if tf.disk == "" {
@@ -309,6 +309,22 @@ func (o *objectOrigin) resolve(tf *tmplFile, ref *templateRef, li int, rest []li
 	}
 	return lint.Location{File: o.r.display(tf.disk), Line: li + 1, Column: tf.lines[li].indent + 1,
 		Related: []lint.Related{o.r.unitRelated()}}, false
+}
+
+// untraced reports whether the value at line li came out of an action
+// whose values path oomlint could not follow, so an equal values entry may
+// be where it was written. A line naming values keys that are all unset
+// rendered a default written in the template (`| default "64m"`): its
+// value is the template's, whatever values hold the same text.
+func (o *objectOrigin) untraced(tf *tmplFile, ref *templateRef, li int, atValue bool, rest []lint.PathStep, exist int) bool {
+	if len(rest) > 0 {
+		return exist == len(rest)
+	}
+	if !atValue || !tf.rendersValue(li) {
+		return false
+	}
+	refs := tf.valuesAt(li)
+	return len(refs) == 0 || slices.ContainsFunc(refs, func(x []string) bool { return !o.r.emptyValue(ref, x) })
 }
 
 // sameValue is the fallback for a scalar that came out of an action (a
@@ -546,7 +562,8 @@ func (r *chartRender) emptyValue(ref *templateRef, x []string) bool {
 		return true
 	}
 	n := h.node
-	return n == nil || yamlnode.IsNull(n) || (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0
+	return n == nil || yamlnode.IsNull(n) || (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0 ||
+		n.Kind == yaml.ScalarNode && n.Value == ""
 }
 
 // valuesHit is a values key that a rendered field maps to.
