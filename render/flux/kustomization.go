@@ -129,7 +129,7 @@ func (r *Kustomization) Render(ctx context.Context, u *lint.Unit) *lint.Rendered
 	vdir, text := r.virtual(plan)
 	built := r.k.RenderVirtual(ctx, u, vdir, []byte(text.String()))
 	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: plan.obj, lines: text.paths, workDir: r.opt.WorkDir}
-	out := &lint.Rendered{}
+	out := &lint.Rendered{NotBuilt: built.NotBuilt}
 	for _, f := range built.Problems {
 		out.Problems = append(out.Problems, rm.finding(f))
 	}

@@ -33,7 +33,7 @@ func (v *Virtual) String() string { return v.t.String() }
 func (v *Virtual) Build(ctx context.Context, opt render.Options, k *kustomize.Kustomize, u *lint.Unit, obj *lint.Object, dir string) *lint.Rendered {
 	built := k.RenderVirtual(ctx, u, dir, []byte(v.t.String()))
 	rm := &remap{virtual: display(opt, filepath.Join(dir, kustomize.VirtualFile)), obj: obj, lines: v.t.paths, workDir: opt.WorkDir}
-	out := &lint.Rendered{}
+	out := &lint.Rendered{NotBuilt: built.NotBuilt}
 	for _, f := range built.Problems {
 		out.Problems = append(out.Problems, rm.finding(f))
 	}
