@@ -10,15 +10,12 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/helmpath"
 	"helm.sh/helm/v3/pkg/registry"
-	"helm.sh/helm/v3/pkg/repo"
 )
 
 // PullOptions are the credentials and transport settings of Pull.
@@ -36,7 +33,7 @@ type PullOptions struct {
 }
 
 // requestTimeout bounds each HTTP request to a chart repository, as helm's.
-const requestTimeout = getter.DefaultHTTPTimeout * time.Second
+const requestTimeout = 120 * time.Second
 
 // Pull fetches ref into the cache unless a matching version is already
 // there, and returns what it recorded: a chart repository's index.yaml
@@ -103,18 +100,11 @@ func (c Cache) pullHTTP(ctx context.Context, ref Ref, opt PullOptions) ([]byte, 
 	if err != nil {
 		return nil, "", err
 	}
-	g, err := getter.NewHTTPGetter(
-		getter.WithURL(ref.RepoURL),
-		getter.WithTimeout(requestTimeout),
-		getter.WithBasicAuth(entry.Username, entry.Password),
-		getter.WithPassCredentialsAll(entry.PassCredentialsAll),
-		getter.WithTLSClientConfig(entry.CertFile, entry.KeyFile, entry.CAFile),
-		getter.WithInsecureSkipVerifyTLS(entry.InsecureSkipTLSverify),
-	)
+	g, err := newRepoClient(entry)
 	if err != nil {
 		return nil, "", err
 	}
-	indexURL, err := repo.ResolveReferenceURL(ref.RepoURL, "index.yaml")
+	indexURL, err := resolveURL(ref.RepoURL, "index.yaml")
 	if err != nil {
 		return nil, "", err
 	}
@@ -122,8 +112,8 @@ func (c Cache) pullHTTP(ctx context.Context, ref Ref, opt PullOptions) ([]byte, 
 	if err != nil {
 		return nil, "", err
 	}
-	cv, err := index.Get(ref.Chart, ref.Version)
-	if errors.Is(err, repo.ErrNoChartName) {
+	cv, err := index.get(ref.Chart, ref.Version)
+	if errors.Is(err, errNoChartName) {
 		return nil, "", fmt.Errorf("no chart %s in %s", ref.Chart, indexURL)
 	}
 	if err != nil {
@@ -132,18 +122,17 @@ func (c Cache) pullHTTP(ctx context.Context, ref Ref, opt PullOptions) ([]byte, 
 	if len(cv.URLs) == 0 {
 		return nil, "", fmt.Errorf("%s %s has no download URL in %s", ref.Chart, cv.Version, indexURL)
 	}
-	chartURL, err := repo.ResolveReferenceURL(ref.RepoURL, cv.URLs[0])
+	chartURL, err := resolveURL(ref.RepoURL, cv.URLs[0])
 	if err != nil {
 		return nil, "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	buf, err := g.Get(chartURL)
+	archive, err := g.get(chartURL)
 	if err != nil {
 		return nil, "", err
 	}
-	archive := buf.Bytes()
 	if want := strings.TrimPrefix(cv.Digest, "sha256:"); want != "" {
 		sum := sha256.Sum256(archive)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, want) {
@@ -153,34 +142,14 @@ func (c Cache) pullHTTP(ctx context.Context, ref Ref, opt PullOptions) ([]byte, 
 	return archive, cv.Version, nil
 }
 
-// loadIndex downloads an index.yaml and loads it with helm, which wants a
-// file: a temporary one in the cache directory.
-func (c Cache) loadIndex(g getter.Getter, indexURL string) (*repo.IndexFile, error) {
-	buf, err := g.Get(indexURL)
+// loadIndex downloads and reads an index.yaml.
+func (c Cache) loadIndex(g *repoClient, indexURL string) (*indexFile, error) {
+	data, err := g.get(indexURL)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(c.Dir, ".index-*.yaml")
+	index, err := parseIndex(data)
 	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(buf.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	index, err := repo.LoadIndexFile(f.Name())
-	if err != nil {
-		// helm's message names the temporary file; its cause is what matters.
-		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
-			err = u
-		}
 		return nil, fmt.Errorf("%s: not a chart repository index: %w", indexURL, err)
 	}
 	return index, nil
@@ -188,15 +157,15 @@ func (c Cache) loadIndex(g getter.Getter, indexURL string) (*repo.IndexFile, err
 
 // repositoryEntry is the repositories.yaml entry for url, or one with just
 // the URL when there is none.
-func repositoryEntry(file, url string) (*repo.Entry, error) {
+func repositoryEntry(file, url string) (*repoEntry, error) {
 	explicit := file != ""
 	if !explicit {
 		file = helmpath.ConfigPath("repositories.yaml")
 	}
-	f, err := repo.LoadFile(file)
+	f, err := loadRepoFile(file)
 	if err != nil {
 		if !explicit && errors.Is(err, fs.ErrNotExist) {
-			return &repo.Entry{URL: url}, nil
+			return &repoEntry{URL: url}, nil
 		}
 		return nil, err
 	}
@@ -205,7 +174,7 @@ func repositoryEntry(file, url string) (*repo.Entry, error) {
 			return e, nil
 		}
 	}
-	return &repo.Entry{URL: url}, nil
+	return &repoEntry{URL: url}, nil
 }
 
 // pullOCI resolves ref to a tag or digest in its registry and pulls the

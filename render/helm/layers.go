@@ -8,7 +8,7 @@ import (
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"go.yaml.in/yaml/v3"
-	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/chartutil"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -25,7 +25,7 @@ func (r *chartRender) mergeLayers() (map[string]any, error) {
 		case l.Root != nil:
 			m, err = NodeValues(l.Root)
 		default:
-			m, err = (&values.Options{ValueFiles: []string{l.File}}).MergeValues(nil)
+			m, err = chartutil.ReadValuesFile(l.File)
 		}
 		if err != nil {
 			return nil, err
