@@ -28,6 +28,27 @@ type checker struct {
 
 	mu     sync.RWMutex
 	loaded map[string]directives // of values files, templates, bases: read when a finding lands there
+
+	// Which ignore comments suppressed a finding, and those of plain files
+	// that may be reported as suppressing nothing (OOM904). Files are
+	// checked in parallel.
+	usedMu   sync.Mutex
+	used     map[directiveAt]bool
+	watched  []watchedDirective
+	unparsed map[string]bool // files with a document that did not parse
+}
+
+// directiveAt is where an ignore comment is: its file and line.
+type directiveAt struct {
+	file string
+	line int
+}
+
+// watchedDirective is a well-formed ignore comment that must suppress
+// something in the run.
+type watchedDirective struct {
+	file string
+	dir  directive
 }
 
 // directivesOf returns the ignore comments of a file findings point into.
@@ -74,6 +95,7 @@ func (c *checker) checkFile(d *decoded) []Finding {
 	if !d.splitPart {
 		out = append(out, c.badDirectives(d)...)
 	}
+	c.watch(d)
 	return out
 }
 
@@ -302,17 +324,107 @@ func (c *checker) suppressedBy(f Finding, ds directives) bool {
 	if len(ds[generatedTarget]) > 0 && !c.cfg.IncludeGenerated {
 		return true
 	}
+	suppressed := false
 	for _, d := range ds[f.Line] {
 		if d.reason == "" {
 			continue // malformed: reported, not obeyed
 		}
-		for _, s := range d.rules {
-			if strings.EqualFold(s, "all") || strings.EqualFold(s, f.Rule) || (f.Name != "" && s == f.Name) || c.nameOf(f.Rule) == s {
-				return true
+		// Every comment that covers the finding is used, not only the first.
+		if slices.ContainsFunc(d.rules, func(s string) bool { return c.covers(s, f) }) {
+			suppressed = true
+			c.markUsed(directiveAt{f.File, d.line})
+		}
+	}
+	return suppressed
+}
+
+// covers reports whether s, an entry of an ignore comment, names the
+// finding's rule.
+func (c *checker) covers(s string, f Finding) bool {
+	return strings.EqualFold(s, "all") || strings.EqualFold(s, f.Rule) || (f.Name != "" && s == f.Name) || c.nameOf(f.Rule) == s
+}
+
+func (c *checker) markUsed(at directiveAt) {
+	c.usedMu.Lock()
+	defer c.usedMu.Unlock()
+	if c.used == nil {
+		c.used = map[directiveAt]bool{}
+	}
+	c.used[at] = true
+}
+
+// watch records the ignore comments of a plain file that must suppress a
+// finding. Left out are the comments that cannot be judged: malformed ones
+// and those naming an unknown rule (OOM903 reports them), those naming a
+// rule this run leaves out (it would fire with another config), "all" when
+// the config disables rules, and every comment of a generated file (its
+// findings are dropped before any comment is read) or of a file that did
+// not parse or is a template (what the comments cover was not checked).
+//
+// A file streamed in two parts is watched once, through its first part;
+// a parse error in either part leaves it out.
+func (c *checker) watch(d *decoded) {
+	if slices.ContainsFunc(d.problems, func(f Finding) bool { return f.Rule == ParseErrorID }) {
+		c.usedMu.Lock()
+		defer c.usedMu.Unlock()
+		if c.unparsed == nil {
+			c.unparsed = map[string]bool{}
+		}
+		c.unparsed[d.file] = true
+		return
+	}
+	if d.splitPart || len(d.directives) == 0 || d.template > 0 || (len(d.directives[generatedTarget]) > 0 && !c.cfg.IncludeGenerated) {
+		return
+	}
+	var ws []watchedDirective
+	for target, ds := range d.directives {
+		if target == generatedTarget {
+			continue
+		}
+		for _, dir := range ds {
+			if dir.reason != "" && len(dir.rules) > 0 && !slices.ContainsFunc(dir.rules, c.unjudgeable) {
+				ws = append(ws, watchedDirective{d.file, dir})
 			}
 		}
 	}
-	return false
+	if len(ws) == 0 {
+		return
+	}
+	c.usedMu.Lock()
+	defer c.usedMu.Unlock()
+	c.watched = append(c.watched, ws...)
+}
+
+// unjudgeable reports whether an ignore comment naming s cannot be called
+// unused: s is no rule, or names a rule that does not run.
+func (c *checker) unjudgeable(s string) bool {
+	if strings.EqualFold(s, "all") {
+		return len(c.cfg.Disable) > 0
+	}
+	i := slices.IndexFunc(c.catalogue, func(r *Rule) bool { return strings.EqualFold(s, r.ID) || s == r.Name })
+	return i < 0 || !slices.Contains(c.active, c.catalogue[i])
+}
+
+// unusedDirectives reports the watched ignore comments that suppressed no
+// finding of the run (OOM904). Call it once every finding has been checked
+// against the comments.
+func (c *checker) unusedDirectives() []Finding {
+	c.usedMu.Lock()
+	defer c.usedMu.Unlock()
+	var out []Finding
+	for _, w := range c.watched {
+		if c.used[directiveAt{w.file, w.dir.line}] || c.unparsed[w.file] {
+			continue
+		}
+		names := strings.Join(w.dir.rules, ",")
+		what := "no finding of " + names
+		if slices.ContainsFunc(w.dir.rules, func(s string) bool { return strings.EqualFold(s, "all") }) {
+			what = "no finding"
+		}
+		out = append(out, Finding{Rule: SuppressionUnusedID, File: w.file, Line: w.dir.line, Column: w.dir.col,
+			Message: fmt.Sprintf("oomlint:ignore %s suppressed nothing: %s is on line %d", names, what, w.dir.target)})
+	}
+	return out
 }
 
 func (c *checker) nameOf(id string) string {
@@ -360,9 +472,11 @@ func templateFinding(d *decoded) Finding {
 	}
 }
 
-// stamp fills in rule names and configured severities of engine findings
-// and drops those whose rule is disabled.
+// stamp adds the ignore comments that suppressed nothing, fills in rule
+// names and configured severities of engine findings and drops those whose
+// rule is disabled. It runs once every finding has been made.
 func (c *checker) stamp(all []Finding) []Finding {
+	all = append(all, c.unusedDirectives()...)
 	out := all[:0]
 	for _, f := range all {
 		i := slices.IndexFunc(c.active, func(r *Rule) bool { return r.ID == f.Rule })

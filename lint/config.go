@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +125,8 @@ type FileConfig struct {
 	path   string
 	lines  map[string]int // where each setting was written, for errors
 	search []yamlPos      // where each charts.search entry was written
+	// where each rules.enable and rules.disable entry was written
+	ruleItems map[string][]yamlPos
 }
 
 // yamlPos is a line and column in the config file.
@@ -148,22 +152,27 @@ func (e *PosError) Unwrap() error { return e.Err }
 var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type .*$`)
 var lineError = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// LoadConfigFile reads and strictly decodes a config file.
+// LoadConfigFile reads and strictly decodes a config file. An error names
+// the file, the line and the key: "FILE:LINE: key: message".
 func LoadConfigFile(path string) (*FileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	fc := &FileConfig{path: path}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, configError(path, err)
-	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		fc.lines = settingLines(&root)
 		fc.search = itemPositions(&root, "charts", "search")
+		fc.ruleItems = map[string][]yamlPos{
+			"enable":  itemPositions(&root, "rules", "enable"),
+			"disable": itemPositions(&root, "rules", "disable"),
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, configError(path, &root, err)
 	}
 	if err := fc.check(); err != nil {
 		return nil, err
@@ -171,20 +180,143 @@ func LoadConfigFile(path string) (*FileConfig, error) {
 	return fc, nil
 }
 
-func configError(path string, err error) error {
+// unmarshalError is yaml.v3's type error: "cannot unmarshal !!str `four` into float64".
+var unmarshalError = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+
+func configError(path string, root *yaml.Node, err error) error {
 	if te, ok := errors.AsType[*yaml.TypeError](err); ok && len(te.Errors) > 0 {
 		msg := te.Errors[0]
 		if m := unknownField.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &PosError{File: path, Line: line, Err: fmt.Errorf("unknown key %q", m[2])}
+			e := fmt.Errorf("unknown key %q", m[2])
+			if k := keyAt(root, line, m[2]); k != nil && k.parent != "" {
+				e = fmt.Errorf("unknown key %q in %s", m[2], k.parent)
+			}
+			return &PosError{File: path, Line: line, Err: e}
 		}
 		if m := lineError.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &PosError{File: path, Line: line, Err: errors.New(m[2])}
+			return &PosError{File: path, Line: line, Err: typeError(root, line, m[2])}
 		}
 		return &PosError{File: path, Err: errors.New(msg)}
 	}
 	return &PosError{File: path, Line: errorLine(err), Err: errors.New(strings.TrimSpace(yamlLine.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")))}
+}
+
+// typeError rewords yaml.v3's "cannot unmarshal !!str `four` into float64"
+// at line as "settings.heapFraction: want a number, got \"four\"".
+func typeError(root *yaml.Node, line int, msg string) error {
+	m := unmarshalError.FindStringSubmatch(msg)
+	if m == nil {
+		return errors.New(msg)
+	}
+	got := m[2]
+	switch m[1] {
+	case "str":
+		got = strconv.Quote(got)
+	case "seq":
+		got = "a list"
+	case "map":
+		got = "a mapping"
+	case "null":
+		got = "nothing"
+	}
+	if got == "" {
+		got = "a " + m[1]
+	}
+	e := fmt.Sprintf("want %s, got %s", goTypeNoun(m[3]), got)
+	if k := valueAt(root, line, "!!"+m[1]); k != nil {
+		return fmt.Errorf("%s: %s", k.path, e)
+	}
+	return errors.New(e)
+}
+
+// goTypeNoun names the kind of value a field of FileConfig takes.
+func goTypeNoun(t string) string {
+	t = strings.TrimPrefix(t, "*")
+	switch {
+	case t == "float64":
+		return "a number"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	}
+	return "a mapping"
+}
+
+// configKey is a key or list item of the config file: its dotted path
+// ("settings.heapFraction", "rules.disable[1]") and lines.
+type configKey struct {
+	path, parent, name string
+	keyLine, valLine   int
+	depth              int
+	tag                string // of the value: !!str, !!seq…
+}
+
+// configKeys lists every key and list item of the config file.
+func configKeys(root *yaml.Node) []configKey {
+	var out []configKey
+	var walk func(n *yaml.Node, prefix string, depth int)
+	walk = func(n *yaml.Node, prefix string, depth int) {
+		n = yamlnode.Deref(n)
+		if n == nil || depth > 16 {
+			return
+		}
+		join := func(s string) string {
+			if prefix == "" {
+				return s
+			}
+			return prefix + "." + s
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix, depth)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := join(k.Value)
+				out = append(out, configKey{path: p, parent: prefix, name: k.Value, keyLine: k.Line, valLine: v.Line, depth: depth, tag: v.ShortTag()})
+				walk(v, p, depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, v := range n.Content {
+				p := fmt.Sprintf("%s[%d]", prefix, i)
+				out = append(out, configKey{path: p, parent: prefix, keyLine: v.Line, valLine: v.Line, depth: depth, tag: v.ShortTag()})
+				walk(v, p, depth+1)
+			}
+		default:
+		}
+	}
+	walk(root, "", 0)
+	return out
+}
+
+// keyAt is the key called name at line.
+func keyAt(root *yaml.Node, line int, name string) *configKey {
+	for _, k := range configKeys(root) {
+		if k.keyLine == line && k.name == name {
+			return &k
+		}
+	}
+	return nil
+}
+
+// valueAt is the deepest key or list item whose value of type tag starts at line.
+func valueAt(root *yaml.Node, line int, tag string) *configKey {
+	var best *configKey
+	for _, k := range configKeys(root) {
+		if k.valLine == line && k.tag == tag && (best == nil || k.depth > best.depth) {
+			best = &k
+		}
+	}
+	return best
 }
 
 // settingLines records the line of every key up to three levels deep
@@ -232,9 +364,9 @@ func (fc *FileConfig) errAt(key string, err error) error {
 }
 
 func (fc *FileConfig) check() error {
-	for k, v := range fc.Rules.Severity {
-		if _, err := ParseSeverity(v); err != nil {
-			return fc.errAt("rules.severity."+k, fmt.Errorf("rules.severity.%s: %w", k, err))
+	for _, k := range slices.Sorted(maps.Keys(fc.Rules.Severity)) {
+		if v := fc.Rules.Severity[k]; !validSeverity(v) {
+			return fc.errAt("rules.severity."+k, fmt.Errorf("rules.severity.%s: unknown severity %q, want one of error, warning, info", k, v))
 		}
 	}
 	if fc.Settings.MinMemory != "" {
@@ -266,7 +398,7 @@ func (fc *FileConfig) check() error {
 	switch fc.RegoVersion {
 	case "", "v0", "v1":
 	default:
-		return fc.errAt("regoVersion", fmt.Errorf("regoVersion %q must be v0 or v1", fc.RegoVersion))
+		return fc.errAt("regoVersion", fmt.Errorf("regoVersion: unknown value %q, want one of v0, v1", fc.RegoVersion))
 	}
 	if fc.PolicyTimeout != "" {
 		if d, err := time.ParseDuration(fc.PolicyTimeout); err != nil || d <= 0 {
@@ -275,10 +407,48 @@ func (fc *FileConfig) check() error {
 	}
 	if fc.FailOn != "" && fc.FailOn != "none" {
 		if _, err := ParseSeverity(fc.FailOn); err != nil {
-			return fc.errAt("failOn", fmt.Errorf("failOn: %w (or none)", err))
+			return fc.errAt("failOn", fmt.Errorf("failOn: unknown value %q, want one of error, warning, info, none", fc.FailOn))
 		}
 	}
 	return nil
+}
+
+// CheckRules reports the first rules.enable, rules.disable or
+// rules.severity entry that names no rule of catalogue (an ID, a name or a
+// glob), at its line, as the run would stop on it without one.
+func (fc *FileConfig) CheckRules(catalogue []*Rule) error {
+	known := func(p string) bool {
+		return slices.ContainsFunc(catalogue, func(r *Rule) bool { return ruleMatches(p, r) })
+	}
+	for _, key := range []string{"enable", "disable"} {
+		list := fc.Rules.Enable
+		if key == "disable" {
+			list = fc.Rules.Disable
+		}
+		for i, p := range list {
+			if known(p) {
+				continue
+			}
+			line := fc.lines["rules."+key]
+			if items := fc.ruleItems[key]; i < len(items) {
+				line = items[i].line
+			}
+			return &PosError{File: fc.path, Line: line,
+				Err: fmt.Errorf("rules.%s: unknown rule %q (see `oomlint rules`)", key, p)}
+		}
+	}
+	keys := slices.Sorted(maps.Keys(fc.Rules.Severity))
+	for _, p := range keys {
+		if !known(p) {
+			return fc.errAt("rules.severity."+p, fmt.Errorf("rules.severity: unknown rule %q (see `oomlint rules`)", p))
+		}
+	}
+	return nil
+}
+
+func validSeverity(s string) bool {
+	_, err := ParseSeverity(s)
+	return err == nil
 }
 
 // Apply merges the file's settings into cfg; flags applied afterwards win.

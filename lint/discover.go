@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -20,6 +21,28 @@ var testDirs = map[string]bool{"testdata": true}
 
 // manifestExts are the files a directory walk picks up.
 var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
+
+// StdinName is how findings name standard input (the path argument "-").
+const StdinName = "<stdin>"
+
+// stdinFiles are the files holding standard input, by absolute path.
+var stdinFiles sync.Map
+
+// MarkStdin says the file at path holds what was read from standard input:
+// findings in it and its unit name it StdinName. forget undoes it.
+func MarkStdin(path string) (forget func()) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	stdinFiles.Store(abs, true)
+	return func() { stdinFiles.Delete(abs) }
+}
+
+func isStdin(abs string) bool {
+	_, ok := stdinFiles.Load(abs)
+	return ok
+}
 
 // source is one file to decode, in the unit of the path argument that found it.
 type source struct {
@@ -81,7 +104,11 @@ func (w *walker) root(dir string) (skip bool) {
 func (w *walker) add(p string, unit *Unit) {
 	if !w.seen[p] {
 		w.seen[p] = true
-		w.sources = append(w.sources, source{abs: p, display: displayPath(w.cfg.WorkDir, p), unit: unit})
+		display := displayPath(w.cfg.WorkDir, p)
+		if isStdin(p) {
+			display = StdinName
+		}
+		w.sources = append(w.sources, source{abs: p, display: display, unit: unit})
 	}
 }
 
@@ -95,6 +122,9 @@ func (w *walker) walkArg(arg string) (*Unit, error) {
 		return nil, err
 	}
 	unit := &Unit{Name: displayPath(w.cfg.WorkDir, abs), Kind: PlainUnit, Dir: abs}
+	if isStdin(abs) {
+		unit.Name, unit.Dir = StdinName, w.cfg.WorkDir
+	}
 	inTests := slices.ContainsFunc(strings.Split(filepath.ToSlash(abs), "/"), func(s string) bool { return testDirs[s] })
 	if !st.IsDir() {
 		f, err := os.Open(abs)
@@ -135,7 +165,8 @@ func isConfigFile(name string) bool { return slices.Contains(ConfigFileNames, na
 
 // ignored matches a path against the ignore globs: a glob with a slash
 // matches the path relative to the working directory, one without matches
-// any file or directory name.
+// any file or directory name, and an absolute path matches that file or
+// directory only (the baseline file, which is never a manifest).
 func ignored(cfg *Config, abs string) bool {
 	if len(cfg.Ignore) == 0 {
 		return false
@@ -143,6 +174,12 @@ func ignored(cfg *Config, abs string) bool {
 	rel := displayPath(cfg.WorkDir, abs)
 	base := filepath.Base(abs)
 	for _, g := range cfg.Ignore {
+		if filepath.IsAbs(g) {
+			if filepath.Clean(g) == abs {
+				return true
+			}
+			continue
+		}
 		g = strings.TrimPrefix(g, "./")
 		if strings.Contains(strings.TrimSuffix(g, "/"), "/") {
 			if ok, _ := doublestar.Match(strings.TrimSuffix(g, "/"), rel); ok {

@@ -11,6 +11,7 @@ const (
 	ParseErrorID         = "OOM901"
 	PolicyErrorID        = "OOM902"
 	SuppressionInvalidID = "OOM903"
+	SuppressionUnusedID  = "OOM904"
 )
 
 // Finding is one positioned problem, ready to report.

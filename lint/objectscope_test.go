@@ -127,7 +127,7 @@ func TestPolicyConfigKeys(t *testing.T) {
 		t.Errorf("policies %q regoVersion %q timeout %q", got, fc.RegoVersion, fc.PolicyTimeout)
 	}
 	for text, want := range map[string]string{
-		"regoVersion: v2\n":    ".oomlint.yaml:1: regoVersion \"v2\" must be v0 or v1",
+		"regoVersion: v2\n":    ".oomlint.yaml:1: regoVersion: unknown value \"v2\", want one of v0, v1",
 		"policyTimeout: 2x\n":  ".oomlint.yaml:1: policyTimeout \"2x\" is not a positive duration (e.g. 2s)",
 		"policyTimeout: -1s\n": ".oomlint.yaml:1: policyTimeout \"-1s\" is not a positive duration (e.g. 2s)",
 	} {

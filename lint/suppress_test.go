@@ -1,6 +1,13 @@
 package lint
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestIsGenerated(t *testing.T) {
 	tests := []struct {
@@ -16,6 +23,125 @@ func TestIsGenerated(t *testing.T) {
 	for _, tt := range tests {
 		if got := isGenerated([]byte(tt.in)); got != tt.want {
 			t.Errorf("isGenerated(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUnusedSuppressions(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: used # oomlint:ignore ACME-1 fires here
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  # oomlint:ignore ACME-1 the line above the finding
+  name: used-above # oomlint:ignore acme-fires and on it: both are used
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: wrong-rule # oomlint:ignore ACME-2 never fires
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: # oomlint:ignore ACME-1 not the line it fires on
+  name: wrong-line
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: # oomlint:ignore all nothing fires here
+  name: all
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: # oomlint:ignore ACME-3 an off rule cannot be judged
+  name: off
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: # oomlint:ignore ACME-1 no reason is OOM903's
+  name: malformed # oomlint:ignore ACME-1
+`
+	if err := os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A file that did not parse in full: what its comments cover may not
+	// have been checked.
+	broken := "apiVersion: v1\nkind: ConfigMap\nmetadata: # oomlint:ignore ACME-1 cannot be judged\n  name: b\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n   bad: [x\n"
+	if err := os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rule := func(id, name string, sev Severity, fires bool) *Rule {
+		r := &Rule{ID: id, Name: name, Severity: sev, Scope: ObjectScope, Summary: "s", Doc: "d", Fix: "f"}
+		r.Check = func(p *Pass) []Diagnostic {
+			if !fires {
+				return nil
+			}
+			return []Diagnostic{{Path: Root.Keys("metadata", "name"), Message: "fired"}}
+		}
+		return r
+	}
+	off := rule("ACME-3", "acme-off", Warning, true)
+	off.Off = true
+	catalogue := []*Rule{
+		{ID: SuppressionInvalidID, Name: "suppression-invalid", Severity: Info, Scope: EngineScope, Summary: "s", Doc: "d", Fix: "f"},
+		{ID: SuppressionUnusedID, Name: "suppression-unused", Severity: Info, Scope: EngineScope, Summary: "s", Doc: "d", Fix: "f"},
+		rule("ACME-1", "acme-fires", Warning, true), rule("ACME-2", "acme-quiet", Warning, false), off,
+	}
+	tests := []struct {
+		name    string
+		disable []string
+		want    []string
+	}{
+		{"default", nil, []string{
+			"15 ACME-1 fired",
+			"15 OOM904 oomlint:ignore ACME-2 suppressed nothing: no finding of ACME-2 is on line 15",
+			"19 OOM904 oomlint:ignore ACME-1 suppressed nothing: no finding of ACME-1 is on line 19",
+			"20 ACME-1 fired",
+			"24 OOM904 oomlint:ignore all suppressed nothing: no finding is on line 24",
+			"25 ACME-1 fired",
+			"30 ACME-1 fired",
+			"34 OOM904 oomlint:ignore ACME-1 suppressed nothing: no finding of ACME-1 is on line 34",
+			"35 ACME-1 fired",
+			"35 OOM903 oomlint:ignore ACME-1 has no reason; it is not applied until it says why",
+		}},
+		// A comment naming a disabled rule, or all while rules are
+		// disabled, would suppress something under another config.
+		{"disabled", []string{"ACME-2"}, []string{
+			"15 ACME-1 fired",
+			"19 OOM904 oomlint:ignore ACME-1 suppressed nothing: no finding of ACME-1 is on line 19",
+			"20 ACME-1 fired",
+			"25 ACME-1 fired",
+			"30 ACME-1 fired",
+			"34 OOM904 oomlint:ignore ACME-1 suppressed nothing: no finding of ACME-1 is on line 34",
+			"35 ACME-1 fired",
+			"35 OOM903 oomlint:ignore ACME-1 has no reason; it is not applied until it says why",
+		}},
+	}
+	for _, tt := range tests {
+		for _, buffered := range []bool{false, true} {
+			cfg := Config{Paths: []string{dir}, WorkDir: dir, Jobs: 4, Buffered: buffered, Disable: tt.disable}
+			res, err := Run(t.Context(), cfg, catalogue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range res.Findings {
+				if f.File == "broken.yaml" {
+					if f.Rule == SuppressionUnusedID {
+						t.Errorf("%s: broken.yaml:%d: %s", tt.name, f.Line, f.Message)
+					}
+					continue
+				}
+				got = append(got, fmt.Sprintf("%d %s %s", f.Line, f.Rule, f.Message))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s (buffered %v): findings (-want +got):\n%s", tt.name, buffered, diff)
+			}
 		}
 	}
 }

@@ -50,4 +50,5 @@ var All = []*lint.Rule{
 	parseError,
 	policyError,
 	suppressionInvalid,
+	suppressionUnused,
 }

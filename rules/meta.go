@@ -74,3 +74,32 @@ finds no dependency, so it is reported at its line rather than ignored.`,
 	Example: `    memory: 512Mi # oomlint:ignore OOM1O4 sized by load test`,
 	Good:    `    memory: 512Mi # oomlint:ignore OOM104 sized by load test`,
 }
+
+var suppressionUnused = &lint.Rule{
+	ID: lint.SuppressionUnusedID, Name: "suppression-unused", Severity: lint.Info, Scope: lint.EngineScope,
+	Family: "config", Precision: lint.HighPrecision,
+	Summary: "an ignore comment suppresses no finding",
+	Doc: `An "# oomlint:ignore OOM104 reason" comment that silences nothing has
+outlived its reason: the value was fixed, the rule no longer fires there,
+or the comment sits on the wrong line or names the wrong rule. Left in
+place it would hide a real finding the day one lands on that line, so it
+is reported at the comment, as golangci-lint's nolintlint reports unused
+//nolint directives.
+
+Only comments oomlint can judge are reported: well-formed ones (rules and
+a reason; OOM903 covers the others) in manifests it checks. A comment
+naming a rule that the run does not enable is left alone, since the rule
+would fire with another config, and so is "all" when the config disables
+rules. Comments in generated files, in files that did not parse, and in
+files read only through a chart or kustomization (values files,
+templates, bases) are not reported.`,
+	Fix: "remove the comment, or put it on the line the finding is reported at and name the rule that fires there",
+	Example: `          resources:
+            limits:
+              memory: 512Mi
+              cpu: "1" # oomlint:ignore OOM104 Guaranteed QoS on purpose`,
+	Good: `          resources:
+            limits:
+              memory: 512Mi # oomlint:ignore OOM104 Guaranteed QoS on purpose
+              cpu: "1"`,
+}

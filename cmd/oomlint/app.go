@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,15 +68,17 @@ func lintFlags() []cli.Flag {
 		&cli.StringFlag{Name: "sarif-category", Usage: "write `NAME`/ as SARIF's automationDetails.id (off by default: upload-sarif's category input decides)"},
 		&cli.StringFlag{Name: "baseline", Usage: "report only findings not recorded in baseline `FILE` (written by --write-baseline)"},
 		&cli.StringFlag{Name: "write-baseline", Usage: "record today's findings in baseline `FILE` and exit 0"},
-		&cli.StringSliceFlag{Name: "only-files", Usage: "lint as usual, then keep only findings located in or related to `FILE` (repeatable; after --only-files every further non-flag argument is such a file; paths to lint go before it or after --)"},
+		&cli.StringSliceFlag{Name: "only-files", Usage: "lint as usual, then keep only findings located in or related to `FILE` (repeatable; after --only-files every further file argument is such a file, a directory or - is a path to lint; a missing FILE is an error)"},
 		&cli.StringFlag{Name: "fail-on", Value: "warning", Usage: "exit 1 when a finding is at or above this severity: error, warning, info or none"},
 		&cli.StringSliceFlag{Name: "enable", Usage: "turn on rules by `ID`, name or glob (repeatable, comma-separated)"},
 		&cli.StringSliceFlag{Name: "disable", Usage: "turn off rules by `ID`, name or glob (repeatable, comma-separated)"},
 		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace for objects without metadata.namespace", DefaultText: "default"},
-		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel workers", DefaultText: "number of CPUs"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel workers (0: the number of CPUs; negative is an error)", DefaultText: "number of CPUs"},
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (default: .oomlint.yaml in the working directory or the first PATH)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print findings only, no summary"},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also NO_COLOR)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour in text output (also NO_COLOR); as --color never"},
+		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour in text output: auto (on a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it), always or never"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version (as oomlint version)"},
 		&cli.BoolFlag{Name: "verbose", Usage: "print each rendered unit with its time, and totals, on standard error"},
 		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
@@ -91,7 +94,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 	app := &cli.App{
 		Name:            "oomlint",
 		Usage:           "find Kubernetes manifests whose memory settings get containers OOMKilled, evicted or rejected",
-		UsageText:       "oomlint [lint] [flags] [PATH...]\n   oomlint render [flags] [PATH...]\n   oomlint charts pull [flags] [PATH...]\n   oomlint charts refs [PATH...]\n   oomlint charts list\n   oomlint rules [--format text|markdown]\n   oomlint explain ID|NAME\n   oomlint version\n   oomlint help [COMMAND]",
+		UsageText:       "oomlint [lint] [flags] [PATH...]   (PATH - is standard input)\n   oomlint render [flags] [PATH...]\n   oomlint charts pull [flags] [PATH...]\n   oomlint charts refs [PATH...]\n   oomlint charts list\n   oomlint rules [--format text|markdown|json]\n   oomlint explain ID|NAME\n   oomlint version (or --version)\n   oomlint help [COMMAND]",
 		Version:         buildVersion(),
 		HideVersion:     true,
 		HideHelpCommand: true, // normalizeArgs turns `help X` into `X --help`
@@ -112,7 +115,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 			},
 			{
 				Name: "rules", Usage: "list the rules: ID, name, severity, summary",
-				Flags: append([]cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or markdown"},
+				Flags: append([]cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, markdown or json"},
 					&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE`"}}, policyFlags()...),
 				Action: func(c *cli.Context) error {
 					if c.NArg() > 0 {
@@ -147,8 +150,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 					if c.NArg() > 0 {
 						return fmt.Errorf("version takes no arguments, got %q", c.Args().First())
 					}
-					_, err := fmt.Fprintf(stdout, "oomlint %s\n", buildVersion())
-					return err
+					return printVersion(stdout)
 				},
 			},
 		},
@@ -164,7 +166,18 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 }
 
 func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) string) error {
+	if c.Bool("version") {
+		return printVersion(stdout)
+	}
+	colorMode, err := parseColor(c)
+	if err != nil {
+		return err
+	}
 	outputs, err := parseOutputs(c.String("format"), c.StringSlice("output"))
+	if err != nil {
+		return err
+	}
+	onlyFiles, err := checkOnlyFiles(c.StringSlice("only-files"))
 	if err != nil {
 		return err
 	}
@@ -172,10 +185,12 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
 	}
-	cfg, fc, err := runConfig(c)
+	cfg, fc, cleanup, err := runConfig(c)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
+	cfg.Ignore = append(cfg.Ignore, ownFiles(c, outputs)...)
 	if fc != nil && fc.FailOn != "" && !c.IsSet("fail-on") {
 		if failOn, err = parseFailOn(fc.FailOn); err != nil {
 			return fmt.Errorf("%s: failOn: %w", fc.Path(), err)
@@ -212,7 +227,7 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 	if baseline != nil {
 		res.ApplyBaseline(baseline, dir)
 	}
-	if files := c.StringSlice("only-files"); len(files) > 0 {
+	if files := onlyFiles; len(files) > 0 {
 		res.KeepFiles(displayPaths(cfg.WorkDir, files))
 	}
 
@@ -221,7 +236,7 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 		SARIFCategory: c.String("sarif-category"), FailOn: failOn, Warnings: stderr,
 	}
 	for _, o := range outputs {
-		if err := writeOutput(o, res, opt, c.Bool("no-color"), stdout, getenv); err != nil {
+		if err := writeOutput(o, res, opt, colorMode, stdout, getenv); err != nil {
 			return err
 		}
 	}
@@ -229,6 +244,41 @@ func lintAction(c *cli.Context, stdout, stderr io.Writer, getenv func(string) st
 		return errFindings
 	}
 	return nil
+}
+
+// ownFiles are the files oomlint reads or writes besides the manifests
+// (--baseline, --write-baseline, --output): never linted as inputs when they
+// sit in the linted tree, as absolute paths for lint.Config.Ignore. A path
+// argument naming one still lints it.
+func ownFiles(c *cli.Context, outputs []output) []string {
+	names := []string{c.String("baseline"), c.String("write-baseline")}
+	for _, o := range outputs {
+		names = append(names, o.file)
+	}
+	var abs []string
+	for _, n := range names {
+		if n == "" || n == "-" {
+			continue
+		}
+		if a, err := filepath.Abs(n); err == nil {
+			abs = append(abs, a)
+		}
+	}
+	return abs
+}
+
+// checkOnlyFiles returns the --only-files values; each must exist, as
+// any path oomlint is given.
+func checkOnlyFiles(files []string) ([]string, error) {
+	for _, f := range files {
+		if f == noFiles {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("--only-files %s: %w", f, errors.Unwrap(err))
+		}
+	}
+	return files, nil
 }
 
 // output is one report of a run: a format and where it goes ("-" is
@@ -299,7 +349,7 @@ func isFormatName(s string) bool {
 	return true
 }
 
-func writeOutput(o output, res *lint.Result, opt report.Options, noColor bool, stdout io.Writer, getenv func(string) string) error {
+func writeOutput(o output, res *lint.Result, opt report.Options, colorMode string, stdout io.Writer, getenv func(string) string) error {
 	if o.format == "github" {
 		if name := getenv("GITHUB_STEP_SUMMARY"); name != "" {
 			f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -311,7 +361,7 @@ func writeOutput(o output, res *lint.Result, opt report.Options, noColor bool, s
 		}
 	}
 	if o.file == "-" {
-		opt.Color = o.format == "text" && useColor(noColor, getenv, isTerminal(stdout))
+		opt.Color = o.format == "text" && useColor(colorMode, getenv, isTerminal(stdout))
 		if err := o.write(stdout, res, opt); err != nil {
 			return fmt.Errorf("write %s report: %w", o.format, err)
 		}
@@ -409,10 +459,50 @@ func displayPaths(wd string, files []string) []string {
 	return out
 }
 
-// useColor decides whether text output is coloured: only on a terminal, and
-// never with --no-color, NO_COLOR (https://no-color.org) or TERM=dumb.
-func useColor(noColorFlag bool, getenv func(string) string, terminal bool) bool {
-	return terminal && !noColorFlag && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+// Colour modes of --color.
+const (
+	colorAuto   = "auto"
+	colorAlways = "always"
+	colorNever  = "never"
+)
+
+// parseColor reads --color and --no-color (which is --color never).
+func parseColor(c *cli.Context) (string, error) {
+	mode := c.String("color")
+	switch mode {
+	case colorAuto, colorAlways, colorNever:
+	default:
+		return "", fmt.Errorf("--color: unknown value %q (valid: auto, always, never)", mode)
+	}
+	if c.Bool("no-color") {
+		if c.IsSet("color") && mode != colorNever {
+			return "", fmt.Errorf("--no-color and --color %s contradict each other", mode)
+		}
+		mode = colorNever
+	}
+	return mode, nil
+}
+
+// useColor decides whether text output on standard output is coloured:
+// always or never as --color says; with auto, when FORCE_COLOR is set (CI
+// logs that render ANSI), else only on a terminal, and never with NO_COLOR
+// (https://no-color.org) or TERM=dumb.
+func useColor(mode string, getenv func(string) string, terminal bool) bool {
+	switch mode {
+	case colorAlways:
+		return true
+	case colorNever:
+		return false
+	}
+	if force := getenv("FORCE_COLOR"); force != "" && force != "0" && force != "false" {
+		return true
+	}
+	return terminal && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+func printVersion(stdout io.Writer) error {
+	_, err := fmt.Fprintf(stdout, "oomlint %s\n", buildVersion())
+	return err
 }
 
 func isTerminal(w io.Writer) bool {
@@ -422,16 +512,81 @@ func isTerminal(w io.Writer) bool {
 
 // runConfig builds the engine's config from .oomlint.yaml and the flags
 // that lint and render share.
-func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
+// The cleanup function removes what reading standard input left behind.
+func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, func(), error) {
+	cleanup := func() {}
 	wd, err := os.Getwd()
 	if err != nil {
-		return lint.Config{}, nil, err
+		return lint.Config{}, nil, cleanup, err
 	}
-	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: c.Int("jobs")}
+	jobs, err := parseJobs(c)
+	if err != nil {
+		return lint.Config{}, nil, cleanup, err
+	}
+	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: jobs}
 	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, cleanup, err
 	}
+	if cfg.Paths, cleanup, err = readStdinArg(cfg.Paths); err != nil {
+		return cfg, nil, cleanup, err
+	}
+	cfg, fc, err = applyFlags(c, cfg, fc, wd)
+	return cfg, fc, cleanup, err
+}
+
+// parseJobs reads --jobs: 0, or unset, is the number of CPUs.
+func parseJobs(c *cli.Context) (int, error) {
+	jobs := c.Int("jobs")
+	if jobs < 0 {
+		return 0, fmt.Errorf("--jobs: %d is negative (0 or unset: the number of CPUs)", jobs)
+	}
+	return jobs, nil
+}
+
+// stdin is what the path argument "-" reads: main sets it to the process's
+// standard input; nil reads as empty.
+var stdin io.Reader
+
+// readStdinArg copies standard input into a temporary file when a path is
+// "-", and lints that file in its place, named <stdin> in findings.
+func readStdinArg(paths []string) ([]string, func(), error) {
+	i := slices.Index(paths, stdinArg)
+	if i < 0 {
+		return paths, func() {}, nil
+	}
+	if slices.Contains(paths[i+1:], stdinArg) {
+		return paths, func() {}, errors.New("- (standard input) given more than once")
+	}
+	dir, err := os.MkdirTemp("", "oomlint-stdin-")
+	if err != nil {
+		return paths, func() {}, fmt.Errorf("standard input: %w", err)
+	}
+	removeDir := func() { _ = os.RemoveAll(dir) }
+	name := filepath.Join(dir, "stdin.yaml")
+	f, err := os.Create(name)
+	if err == nil {
+		in := stdin
+		if in == nil {
+			in = strings.NewReader("")
+		}
+		_, err = io.Copy(f, in)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		removeDir()
+		return paths, func() {}, fmt.Errorf("standard input: %w", err)
+	}
+	forget := lint.MarkStdin(name)
+	paths = slices.Clone(paths)
+	paths[i] = name
+	return paths, func() { forget(); removeDir() }, nil
+}
+
+// applyFlags lays the flags lint and render share over the config file's settings.
+func applyFlags(c *cli.Context, cfg lint.Config, fc *lint.FileConfig, wd string) (lint.Config, *lint.FileConfig, error) {
 	if fc != nil {
 		fc.Apply(&cfg)
 	}
@@ -457,7 +612,11 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, error) {
 // renderAction prints the objects oomlint sees, each with the file and line
 // it traces back to: `oomlint render` is for debugging positions.
 func renderAction(c *cli.Context, stdout, stderr io.Writer) error {
-	cfg, _, err := runConfig(c)
+	if c.Bool("version") {
+		return printVersion(stdout)
+	}
+	cfg, _, cleanup, err := runConfig(c)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
@@ -564,8 +723,33 @@ func listRules(w io.Writer, format string, all []*lint.Rule) error {
 		return tw.Flush()
 	case "markdown":
 		return rules.Markdown(w, all)
+	case "json":
+		return rulesJSON(w, all)
 	}
-	return fmt.Errorf("rules --format: unknown format %q (valid: text, markdown)", format)
+	return fmt.Errorf("rules --format: unknown format %q (valid: text, markdown, json)", format)
+}
+
+// ruleJSON is one rule in `rules --format json`.
+type ruleJSON struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	Enabled  bool   `json:"enabled"`
+	Summary  string `json:"summary"`
+}
+
+// rulesJSON writes the catalogue as {"version": 1, "rules": [...]}, for tooling.
+func rulesJSON(w io.Writer, all []*lint.Rule) error {
+	doc := struct {
+		Version int        `json:"version"`
+		Rules   []ruleJSON `json:"rules"`
+	}{Version: 1, Rules: make([]ruleJSON, 0, len(all))}
+	for _, r := range all {
+		doc.Rules = append(doc.Rules, ruleJSON{ID: r.ID, Name: r.Name, Severity: r.Severity.String(), Enabled: !r.Off, Summary: r.Summary})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
 }
 
 func explain(w io.Writer, name string, all []*lint.Rule) error {

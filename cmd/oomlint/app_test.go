@@ -181,7 +181,7 @@ func TestCLI(t *testing.T) {
 		// Other commands.
 		{name: "rules", args: []string{"rules"}, stdout: append([]string{"ID  ", "NAME  ", "SEVERITY  ", "SUMMARY\n"}, allIDs...), check: aligned},
 		{name: "rules markdown", args: []string{"rules", "--format", "markdown"}, stdout: []string{"| ID | name | severity | summary |", "## OOM107 memory-millibytes", "```yaml"}},
-		{name: "rules unknown format", args: []string{"rules", "--format", "html"}, wantExit: 2, stderr: `unknown format "html" (valid: text, markdown)`},
+		{name: "rules unknown format", args: []string{"rules", "--format", "html"}, wantExit: 2, stderr: `unknown format "html" (valid: text, markdown, json)`},
 		{name: "rules extra argument", args: []string{"rules", "OOM107"}, wantExit: 2, stderr: "rules takes no arguments"},
 		{name: "explain ID", args: []string{"explain", "OOM107"}, stdout: explainOOM107},
 		{name: "explain lower-case ID", args: []string{"explain", "oom107"}, stdout: explainOOM107},
@@ -320,21 +320,25 @@ func TestUnreadableFile(t *testing.T) {
 func TestUseColor(t *testing.T) {
 	tests := []struct {
 		name     string
-		noColor  bool
+		mode     string
 		env      map[string]string
 		terminal bool
 		want     bool
 	}{
-		{"terminal", false, nil, true, true},
-		{"not a terminal", false, nil, false, false},
-		{"--no-color", true, nil, true, false},
-		{"NO_COLOR", false, map[string]string{"NO_COLOR": "1"}, true, false},
-		{"NO_COLOR empty", false, map[string]string{"NO_COLOR": ""}, true, true},
-		{"TERM=dumb", false, map[string]string{"TERM": "dumb"}, true, false},
+		{"terminal", colorAuto, nil, true, true},
+		{"not a terminal", colorAuto, nil, false, false},
+		{"--no-color", colorNever, nil, true, false},
+		{"--color never", colorNever, map[string]string{"FORCE_COLOR": "1"}, true, false},
+		{"--color always", colorAlways, map[string]string{"NO_COLOR": "1"}, false, true},
+		{"NO_COLOR", colorAuto, map[string]string{"NO_COLOR": "1"}, true, false},
+		{"NO_COLOR empty", colorAuto, map[string]string{"NO_COLOR": ""}, true, true},
+		{"TERM=dumb", colorAuto, map[string]string{"TERM": "dumb"}, true, false},
+		{"FORCE_COLOR in CI", colorAuto, map[string]string{"FORCE_COLOR": "1"}, false, true},
+		{"FORCE_COLOR=0", colorAuto, map[string]string{"FORCE_COLOR": "0"}, false, false},
 	}
 	for _, tt := range tests {
 		getenv := func(k string) string { return tt.env[k] }
-		if got := useColor(tt.noColor, getenv, tt.terminal); got != tt.want {
+		if got := useColor(tt.mode, getenv, tt.terminal); got != tt.want {
 			t.Errorf("%s: useColor = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -355,6 +359,15 @@ func TestNormalizeArgs(t *testing.T) {
 		{[]string{"--help"}, []string{"--help"}},
 		{[]string{"help"}, []string{"--help"}},
 		{[]string{"help", "rules"}, []string{"rules", "--help"}},
+		{[]string{"-f", "json", "rules"}, []string{"rules", "-f", "json"}},
+		{[]string{"--policy", "p", "rules", "-c", "x"}, []string{"rules", "--policy", "p", "-c", "x"}},
+		{[]string{"--verbose", "policy", "test", "d"}, []string{"policy", "test", "--verbose", "--", "d"}},
+		{[]string{"policy", "test", "d", "-v", "--run", "x", "--data", "e", "-c", "f"}, []string{"policy", "test", "-v", "--run", "x", "--data", "e", "-c", "f", "--", "d"}},
+		{[]string{"-f", "json", "--", "rules"}, []string{"lint", "-f", "json", "--", "rules"}},
+		{[]string{"-"}, []string{"lint", "--", "-"}},
+		{[]string{"--only-files", "a.yaml", "version"}, []string{"lint", "--only-files=a.yaml", "--only-files=version"}},
+		{[]string{"--only-files", "a.yaml", "b.yaml"}, []string{"lint", "--only-files=a.yaml", "--only-files=b.yaml"}},
+		{[]string{"--only-files", "a.yaml", "testdata", "b.yaml"}, []string{"lint", "--only-files=a.yaml", "--only-files=b.yaml", "--", "testdata"}},
 	}
 	for _, tt := range tests {
 		app := newApp(nil, nil, nil)

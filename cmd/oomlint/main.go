@@ -21,6 +21,7 @@ func main() {
 	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 		os.Stderr = null
 	}
+	stdin = os.Stdin
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args, os.Stdout, stderr, os.Getenv)
 	stop()

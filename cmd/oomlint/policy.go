@@ -69,6 +69,15 @@ func policyOptions(c *cli.Context, fc *lint.FileConfig, wd string) (policy.Optio
 // problems (OOM902) for lint.Config.Extra. Without policies it loads no OPA
 // machinery at all.
 func catalogue(c *cli.Context, fc *lint.FileConfig, wd string) ([]*lint.Rule, []lint.Finding, error) {
+	all, problems, err := loadCatalogue(c, fc, wd)
+	if err == nil && fc != nil {
+		// A rule the config file names that does not exist, at its line.
+		err = fc.CheckRules(all)
+	}
+	return all, problems, err
+}
+
+func loadCatalogue(c *cli.Context, fc *lint.FileConfig, wd string) ([]*lint.Rule, []lint.Finding, error) {
 	opts, err := policyOptions(c, fc, wd)
 	if err != nil || len(opts.Policies) == 0 {
 		return rules.All, nil, err

@@ -182,7 +182,7 @@ func newRepoClient(e *repoEntry) (*repoClient, error) {
 // get downloads u. Credentials go only to the repository's own host
 // unless pass_credentials_all says otherwise, as with helm.
 func (c *repoClient) get(u string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+	req, err := http.NewRequest(http.MethodGet, u, http.NoBody)
 	if err != nil {
 		return nil, err
 	}
