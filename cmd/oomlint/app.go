@@ -98,11 +98,14 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 		Version:         buildVersion(),
 		HideVersion:     true,
 		HideHelpCommand: true, // normalizeArgs turns `help X` into `X --help`
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		Flags:           lintFlags(),
-		Action:          lintCmd,
-		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
+		// File flags keep commas (a path may hold one); rule lists split
+		// them themselves (commaList).
+		DisableSliceFlagSeparator: true,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		Flags:                     lintFlags(),
+		Action:                    lintCmd,
+		ExitErrHandler:            func(*cli.Context, error) {}, // run maps errors to exit codes
 		Commands: []*cli.Command{
 			{
 				Name: "lint", Usage: "lint manifests (the default command)", ArgsUsage: "[PATH...]",
@@ -590,8 +593,8 @@ func applyFlags(c *cli.Context, cfg lint.Config, fc *lint.FileConfig, wd string)
 	if fc != nil {
 		fc.Apply(&cfg)
 	}
-	cfg.Enable = append(cfg.Enable, c.StringSlice("enable")...)
-	cfg.Disable = append(cfg.Disable, c.StringSlice("disable")...)
+	cfg.Enable = append(cfg.Enable, commaList(c.StringSlice("enable"))...)
+	cfg.Disable = append(cfg.Disable, commaList(c.StringSlice("disable"))...)
 	if c.IsSet("namespace") {
 		cfg.Namespace = c.String("namespace")
 	}
@@ -806,3 +809,17 @@ func versionFrom(bi *debug.BuildInfo) string {
 
 // pseudoVersion matches the time-and-revision part of a Go pseudo-version.
 var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}(\+|$)`)
+
+// commaList splits each of a repeatable flag's values at commas: rule
+// lists are written --disable OOM104,OOM306.
+func commaList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}

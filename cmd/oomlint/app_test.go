@@ -288,6 +288,18 @@ func TestOutputFile(t *testing.T) {
 	if r := oomlint(t, nil, "-o", "-", "findings"); !strings.Contains(r.stdout, "OOM107") {
 		t.Errorf("-o - wrote nothing to stdout")
 	}
+	// A path may hold a comma: it is one file, not two.
+	comma := filepath.Join(dir, "a,b.sarif")
+	if r := oomlint(t, nil, "--output", "sarif="+comma, "findings"); r.code != exitFindings {
+		t.Errorf("--output with a comma in the path: exit %d: %s", r.code, r.stderr)
+	}
+	if data, err := os.ReadFile(comma); err != nil || !bytes.Contains(data, []byte("OOM107")) {
+		t.Errorf("%s: %v", comma, err)
+	}
+	// Rule lists still split at commas.
+	if r := oomlint(t, nil, "--disable", "OOM107,OOM101", "findings"); strings.Contains(r.stdout, "OOM107") {
+		t.Errorf("--disable OOM107,OOM101 still reports OOM107:\n%s", r.stdout)
+	}
 
 	for _, bad := range []string{filepath.Join(dir, "missing", "report.json"), dir} {
 		r := oomlint(t, nil, "--output", bad, "findings")
