@@ -84,6 +84,14 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 	if len(steps) > 0 {
 		q.key = steps[len(steps)-1].Key
 	}
+	if len(chain) == len(steps)+1 {
+		q.target = chain[len(chain)-1].value
+	}
+	for i := 1; i < len(chain); i++ {
+		if steps[i-1].Index >= 0 {
+			q.items = append(q.items, chain[i].value)
+		}
+	}
 	for j := len(chain) - 1; j >= 1; j-- {
 		m, ok := o.marks[chain[j].line]
 		if !ok {
@@ -93,14 +101,6 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 		if tf == nil {
 			break
 		}
-		if len(chain) == len(steps)+1 {
-			q.target = chain[len(chain)-1].value
-		}
-		for i := 1; i < len(chain); i++ {
-			if steps[i-1].Index >= 0 {
-				q.items = append(q.items, chain[i].value)
-			}
-		}
 		loc, _ := o.resolve(tf, ref, m.line-1, steps[j-1:], len(chain)-j, q)
 		return loc
 	}
@@ -108,14 +108,6 @@ func (o *objectOrigin) Locate(p lint.Path) (loc lint.Location) {
 	// the helper's text when the template includes it with the root
 	// context, as library charts' object helpers are; else a scalar set
 	// in exactly one values entry under the same key is that entry.
-	if len(chain) == len(steps)+1 && len(steps) > 0 {
-		q.target = chain[len(chain)-1].value
-	}
-	for i := 1; i < len(chain); i++ {
-		if steps[i-1].Index >= 0 {
-			q.items = append(q.items, chain[i].value)
-		}
-	}
 	if loc, ok := o.viaHelper(steps, len(chain)-1, q); ok {
 		return loc
 	}
