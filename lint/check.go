@@ -2,7 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -71,7 +70,7 @@ func (c *checker) directivesOf(file string) directives {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.cfg.WorkDir, filepath.FromSlash(file))
 	}
-	if data, err := os.ReadFile(p); err == nil {
+	if data, err := readConfined(c.cfg, p); err == nil {
 		ds = scanDirectives(data)
 	}
 	c.loaded[file] = ds
@@ -101,6 +100,7 @@ func (c *checker) checkFile(d *decoded) []Finding {
 
 func (c *checker) checkObject(o *Object, d *decoded) (out []Finding) {
 	ignore := c.objectIgnores(o, &out)
+	out = append(out, c.objectNotes(o, d, ignore)...)
 	w := o.Workload
 	for _, r := range c.active {
 		if r.Check == nil || listCovers(ignore, r) || (w == nil && r.Scope != ObjectScope) {

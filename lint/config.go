@@ -2,10 +2,12 @@ package lint
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,10 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Config is everything a run needs, merged from flags and .oomlint.yaml.
@@ -27,8 +29,13 @@ type Config struct {
 	// keeps its YAML tree to the end of the run (oomlint render reads
 	// them). By default files of only workloads and objects nothing else
 	// reads are checked as they are decoded and their trees dropped.
-	Buffered    bool
-	WorkDir     string   // findings' paths are relative to it
+	Buffered bool
+	WorkDir  string // findings' paths are relative to it
+	// Root is the repository: nothing it holds (a symlink, a path in its
+	// config) makes oomlint read outside it. "" is the enclosing git work
+	// tree of WorkDir, else WorkDir. A path argument outside it is the
+	// user's own choice and is its own root.
+	Root        string
 	Jobs        int      // parallel workers; 0 means GOMAXPROCS
 	Namespace   string   // for objects without metadata.namespace; default "default"
 	Enable      []string // IDs, names or globs turned on
@@ -60,12 +67,26 @@ type Settings struct {
 	NodeMemory           int64    // OOM305: allocatable memory of a node, bytes; 0 turns the rule off
 	Nodes                int      // OOM404: nodes a DaemonSet runs on; 0 leaves DaemonSets out of quota sums
 	Sidecars             []string // OOM304: extra sidecar container or image names, beside the built-in list
+	Cgroup               string   // cluster.cgroup: "v1" or "v2"; "" is v2 (runtime rules OOM20x–OOM24x)
 }
 
 // Defaults.
 const (
 	DefaultNamespace   = "default"
 	DefaultMaxFileSize = 10 << 20
+)
+
+// Limits of the config's values: beyond them a value is a mistake, or
+// would overflow (maxFileSize: 8Ei lints nothing).
+const (
+	maxMaxFileSize   = 1 << 30 // settings.maxFileSize: 1Gi
+	maxMinMemory     = 64 << 30
+	maxNodeMemory    = 1 << 50 // settings.nodeMemory: 1Pi
+	maxNodes         = 100_000
+	maxRatio         = 1000 // settings.maxLimitRequestRatio
+	maxPolicyTimeout = 10 * time.Minute
+	maxRenderTimeout = 10 * time.Minute
+	maxConfigSize    = 1 << 20 // the config file itself
 )
 
 // DefaultSettings are the thresholds when nothing is configured.
@@ -114,6 +135,10 @@ type FileConfig struct {
 	// RepoURLs are the git URLs of this repository, as Argo CD
 	// Applications and Flux GitRepositories name it.
 	RepoURLs []string `yaml:"repoURLs"`
+	// Cluster describes the nodes the manifests run on.
+	Cluster struct {
+		Cgroup string `yaml:"cgroup"` // v1 or v2 (default): which limits old runtimes can read
+	} `yaml:"cluster"`
 
 	// Rego policies (package policy); paths are relative to this file.
 	Policies       []string `yaml:"policies"`       // policy directories, as --policy
@@ -121,10 +146,17 @@ type FileConfig struct {
 	PolicyPackages []string `yaml:"policyPackages"` // only these packages; empty: all
 	RegoVersion    string   `yaml:"regoVersion"`    // v1 (default) or v0, as --rego-version
 	PolicyTimeout  string   `yaml:"policyTimeout"`  // per object and rule set, e.g. 2s
+	// RenderTimeout bounds one Helm chart's render, e.g. 10s; a chart over
+	// it is one OOM900.
+	RenderTimeout string `yaml:"renderTimeout"`
 
-	path   string
-	lines  map[string]int // where each setting was written, for errors
-	search []yamlPos      // where each charts.search entry was written
+	path  string
+	doc   *yaml.Node     // the parsed file, for the positions of entries
+	lines map[string]int // where each setting was written, for errors
+	// problems are findings about the file itself (not read) or its
+	// entries (paths outside the repository, dropped); Apply adds them.
+	problems []configProblem
+	search   []yamlPos // where each charts.search entry was written
 	// where each rules.enable and rules.disable entry was written
 	ruleItems map[string][]yamlPos
 }
@@ -152,16 +184,49 @@ func (e *PosError) Unwrap() error { return e.Err }
 var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type .*$`)
 var lineError = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// LoadConfigFile reads and strictly decodes a config file. An error names
-// the file, the line and the key: "FILE:LINE: key: message".
+// LoadConfigFile reads and strictly decodes a config file the user chose
+// (--config outside the repository): its paths are taken as written. An
+// error names the file, the line and the key: "FILE:LINE: key: message".
 func LoadConfigFile(path string) (*FileConfig, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return decodeConfig(path, f)
+}
+
+// LoadRepoConfigFile reads a config file that belongs to the repository at
+// root, which is untrusted input: a file that is a symlink leading outside
+// root, or not a regular file (a FIFO would block the read forever), is
+// not read but reported, and every path it names must stay inside root
+// (symlinks resolved) or it is dropped and reported (OOM903) at its line.
+func LoadRepoConfigFile(path, root string) (*FileConfig, error) {
+	root = resolvePath(root)
+	if msg, fix := unreadable(path, root); msg != "" {
+		return &FileConfig{path: path, lines: map[string]int{},
+			problems: []configProblem{{rule: ParseErrorID, line: 1, col: 1, msg: msg + "; the run uses the default settings", fix: fix}}}, nil
+	}
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	fc.confine(root)
+	return fc, nil
+}
+
+func decodeConfig(path string, r io.Reader) (*FileConfig, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(data) > maxConfigSize {
+		return nil, &PosError{File: path, Err: fmt.Errorf("larger than %d bytes; a config file is a few lines", maxConfigSize)}
 	}
 	fc := &FileConfig{path: path}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
+		fc.doc = &root
 		fc.lines = settingLines(&root)
 		fc.search = itemPositions(&root, "charts", "search")
 		fc.ruleItems = map[string][]yamlPos{
@@ -369,31 +434,8 @@ func (fc *FileConfig) check() error {
 			return fc.errAt("rules.severity."+k, fmt.Errorf("rules.severity.%s: unknown severity %q, want one of error, warning, info", k, v))
 		}
 	}
-	if fc.Settings.MinMemory != "" {
-		if _, err := resource.ParseQuantity(fc.Settings.MinMemory); err != nil {
-			return fc.errAt("settings.minMemory", fmt.Errorf("settings.minMemory %q is not a quantity (e.g. 16Mi)", fc.Settings.MinMemory))
-		}
-	}
-	if fc.Settings.NodeMemory != "" {
-		if _, err := resource.ParseQuantity(fc.Settings.NodeMemory); err != nil {
-			return fc.errAt("settings.nodeMemory", fmt.Errorf("settings.nodeMemory %q is not a quantity (e.g. 15Gi)", fc.Settings.NodeMemory))
-		}
-	}
-	if fc.Settings.Nodes < 0 {
-		return fc.errAt("settings.nodes", fmt.Errorf("settings.nodes %d must not be negative", fc.Settings.Nodes))
-	}
-	if fc.Settings.MaxFileSize != "" {
-		if _, err := resource.ParseQuantity(fc.Settings.MaxFileSize); err != nil {
-			return fc.errAt("settings.maxFileSize", fmt.Errorf("settings.maxFileSize %q is not a quantity (e.g. 10Mi)", fc.Settings.MaxFileSize))
-		}
-	}
-	for key, f := range map[string]*float64{"heapFraction": fc.Settings.HeapFraction, "goMemLimitFraction": fc.Settings.GoMemLimitFraction} {
-		if f != nil && (*f <= 0 || *f > 1) {
-			return fc.errAt("settings."+key, fmt.Errorf("settings.%s %v must be above 0 and at most 1", key, *f))
-		}
-	}
-	if r := fc.Settings.MaxLimitRequestRatio; r != nil && *r < 1 {
-		return fc.errAt("settings.maxLimitRequestRatio", fmt.Errorf("settings.maxLimitRequestRatio %v must be at least 1", *r))
+	if err := fc.checkSettings(); err != nil {
+		return err
 	}
 	switch fc.RegoVersion {
 	case "", "v0", "v1":
@@ -401,14 +443,73 @@ func (fc *FileConfig) check() error {
 		return fc.errAt("regoVersion", fmt.Errorf("regoVersion: unknown value %q, want one of v0, v1", fc.RegoVersion))
 	}
 	if fc.PolicyTimeout != "" {
-		if d, err := time.ParseDuration(fc.PolicyTimeout); err != nil || d <= 0 {
+		d, err := time.ParseDuration(fc.PolicyTimeout)
+		if err != nil || d <= 0 {
 			return fc.errAt("policyTimeout", fmt.Errorf("policyTimeout %q is not a positive duration (e.g. 2s)", fc.PolicyTimeout))
 		}
+		if d > maxPolicyTimeout {
+			return fc.errAt("policyTimeout", fmt.Errorf("policyTimeout %s is out of range: at most %s per object", fc.PolicyTimeout, maxPolicyTimeout))
+		}
+	}
+	if fc.RenderTimeout != "" {
+		d, err := time.ParseDuration(fc.RenderTimeout)
+		if err != nil || d <= 0 {
+			return fc.errAt("renderTimeout", fmt.Errorf("renderTimeout %q is not a positive duration (e.g. 10s)", fc.RenderTimeout))
+		}
+		if d > maxRenderTimeout {
+			return fc.errAt("renderTimeout", fmt.Errorf("renderTimeout %s is out of range: at most %s per unit", fc.RenderTimeout, maxRenderTimeout))
+		}
+	}
+	switch fc.Cluster.Cgroup {
+	case "", "v1", "v2":
+	default:
+		return fc.errAt("cluster.cgroup", fmt.Errorf("cluster.cgroup: unknown value %q, want one of v1, v2", fc.Cluster.Cgroup))
 	}
 	if fc.FailOn != "" && fc.FailOn != "none" {
 		if _, err := ParseSeverity(fc.FailOn); err != nil {
 			return fc.errAt("failOn", fmt.Errorf("failOn: unknown value %q, want one of error, warning, info, none", fc.FailOn))
 		}
+	}
+	return nil
+}
+
+// checkSettings checks every setting against its range: a quantity goes
+// through the guarded parser (a huge exponent would take minutes) and must
+// fit its limit, a number must be finite (YAML has .nan and .inf).
+func (fc *FileConfig) checkSettings() error {
+	st := fc.Settings
+	for _, q := range []struct {
+		key, raw, example string
+		min, max          int64
+	}{
+		{"minMemory", st.MinMemory, "16Mi", 1, maxMinMemory},
+		{"nodeMemory", st.NodeMemory, "15Gi", 0, maxNodeMemory},
+		{"maxFileSize", st.MaxFileSize, "10Mi", 1, maxMaxFileSize},
+	} {
+		if q.raw == "" {
+			continue
+		}
+		info := quantity.Classify(q.raw)
+		switch {
+		case errors.Is(info.Err, quantity.ErrOutOfRange):
+			return fc.errAt("settings."+q.key, fmt.Errorf("settings.%s %q is out of range: at most %s", q.key, q.raw, quantity.FormatBytes(q.max)))
+		case info.Err != nil:
+			return fc.errAt("settings."+q.key, fmt.Errorf("settings.%s %q is not a quantity (e.g. %s)", q.key, q.raw, q.example))
+		case info.Bytes() < q.min || info.Bytes() > q.max:
+			return fc.errAt("settings."+q.key, fmt.Errorf("settings.%s %s is out of range: at least %s and at most %s",
+				q.key, q.raw, quantity.FormatBytes(q.min), quantity.FormatBytes(q.max)))
+		}
+	}
+	if st.Nodes < 0 || st.Nodes > maxNodes {
+		return fc.errAt("settings.nodes", fmt.Errorf("settings.nodes %d is out of range: at least 0 and at most %d", st.Nodes, maxNodes))
+	}
+	for key, f := range map[string]*float64{"heapFraction": st.HeapFraction, "goMemLimitFraction": st.GoMemLimitFraction} {
+		if f != nil && (math.IsNaN(*f) || *f <= 0 || *f > 1) {
+			return fc.errAt("settings."+key, fmt.Errorf("settings.%s %v must be above 0 and at most 1", key, *f))
+		}
+	}
+	if r := st.MaxLimitRequestRatio; r != nil && (math.IsNaN(*r) || *r < 1 || *r > maxRatio) {
+		return fc.errAt("settings.maxLimitRequestRatio", fmt.Errorf("settings.maxLimitRequestRatio %v must be at least 1 and at most %d", *r, maxRatio))
 	}
 	return nil
 }
@@ -466,8 +567,7 @@ func (fc *FileConfig) Apply(cfg *Config) {
 		cfg.Settings.MaxLimitRequestRatio = *r
 	}
 	if fc.Settings.NodeMemory != "" {
-		q := resource.MustParse(fc.Settings.NodeMemory)
-		cfg.Settings.NodeMemory = q.Value()
+		cfg.Settings.NodeMemory = quantity.Classify(fc.Settings.NodeMemory).Bytes()
 	}
 	if fc.Settings.Nodes > 0 {
 		cfg.Settings.Nodes = fc.Settings.Nodes
@@ -480,12 +580,10 @@ func (fc *FileConfig) Apply(cfg *Config) {
 		cfg.Settings.GoMemLimitFraction = *f
 	}
 	if fc.Settings.MinMemory != "" {
-		q := resource.MustParse(fc.Settings.MinMemory)
-		cfg.Settings.MinMemory = q.Value()
+		cfg.Settings.MinMemory = quantity.Classify(fc.Settings.MinMemory).Bytes()
 	}
 	if fc.Settings.MaxFileSize != "" {
-		q := resource.MustParse(fc.Settings.MaxFileSize)
-		cfg.MaxFileSize = q.Value()
+		cfg.MaxFileSize = quantity.Classify(fc.Settings.MaxFileSize).Bytes()
 	}
 	base := filepath.Dir(fc.path)
 	for _, g := range fc.Ignore {
@@ -506,6 +604,10 @@ func (fc *FileConfig) Apply(cfg *Config) {
 	if fc.IncludeGenerated {
 		cfg.IncludeGenerated = true
 	}
+	if fc.Cluster.Cgroup != "" {
+		cfg.Settings.Cgroup = fc.Cluster.Cgroup
+	}
+	cfg.Extra = append(cfg.Extra, fc.Problems(cfg.WorkDir)...)
 	cfg.Extra = append(cfg.Extra, fc.searchProblems(cfg.WorkDir)...)
 }
 
@@ -548,6 +650,113 @@ func searchEntryProblem(entry, abs string) (msg, fix string) {
 			fmt.Sprintf("list the folder that holds it (%s) instead", parent)
 	}
 	return "", ""
+}
+
+// configProblem is a finding about the config file or one of its entries,
+// made before the run knows how its path is displayed.
+type configProblem struct {
+	rule      string
+	line, col int
+	msg, fix  string
+}
+
+// Problems are the findings about the config file itself (it was not read)
+// and its entries (paths outside the repository, dropped), as warnings: a
+// policy or values file that silently did not load would change the run.
+func (fc *FileConfig) Problems(workDir string) []Finding {
+	file := DisplayPath(workDir, fc.Abs(filepath.Base(fc.path)))
+	out := make([]Finding, 0, len(fc.problems))
+	problems := slices.Clone(fc.problems)
+	slices.SortStableFunc(problems, func(a, b configProblem) int { return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col)) })
+	for _, p := range problems {
+		out = append(out, Finding{Rule: p.rule, Severity: Warning, File: file, Line: max(p.line, 1), Column: max(p.col, 1),
+			Message: p.msg, Fix: p.fix})
+	}
+	return out
+}
+
+// confine drops every path entry that leads outside root (symlinks
+// resolved), with a problem at its line: a repository's config must not
+// make oomlint read the rest of the machine. Paths given on the command
+// line are the user's own and are not checked.
+func (fc *FileConfig) confine(root string) {
+	var kept []yamlPos
+	fc.Charts.Search = fc.confineList(root, fc.Charts.Search, "charts.search", "", func(i int, ok bool) {
+		if ok && i < len(fc.search) {
+			kept = append(kept, fc.search[i])
+		}
+	}, "charts", "search")
+	if fc.search != nil {
+		fc.search = kept
+	}
+	fc.Policies = fc.confineList(root, fc.Policies, "policies", "--policy", nil, "policies")
+	fc.PolicyData = fc.confineList(root, fc.PolicyData, "policyData", "--data", nil, "policyData")
+	for _, chart := range slices.Sorted(maps.Keys(fc.Charts.Values)) {
+		fc.Charts.Values[chart] = fc.confineList(root, fc.Charts.Values[chart], "charts.values."+chart, "--values", nil, "charts", "values", chart)
+	}
+	if c := fc.Charts.Cache; c != "" && !insideDir(root, resolvePath(fc.Abs(c))) {
+		n := fc.node("charts", "cache")
+		fc.problems = append(fc.problems, fc.outsideProblem(n, "charts.cache", c, "--chart-cache"))
+		fc.Charts.Cache = ""
+	}
+}
+
+// confineList keeps the entries of list (at keys in the file) inside
+// root; kept, when set, hears of each entry's fate in order.
+func (fc *FileConfig) confineList(root string, list []string, key, flag string, kept func(i int, ok bool), keys ...string) []string {
+	var items []*yaml.Node
+	if n := fc.node(keys...); n != nil && n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	out := list[:0:0]
+	for i, p := range list {
+		ok := insideDir(root, resolvePath(fc.Abs(p)))
+		if kept != nil {
+			kept(i, ok)
+		}
+		if ok {
+			out = append(out, p)
+			continue
+		}
+		var at *yaml.Node
+		if i < len(items) {
+			at = items[i]
+		}
+		fc.problems = append(fc.problems, fc.outsideProblem(at, key, p, flag))
+	}
+	if list == nil {
+		return nil
+	}
+	return out
+}
+
+func (fc *FileConfig) outsideProblem(at *yaml.Node, key, entry, flag string) configProblem {
+	p := configProblem{rule: SuppressionInvalidID, line: 1, col: 1,
+		msg: fmt.Sprintf("%s entry %q leads outside the repository (symlinks resolved); a repository's %s may only name paths inside it, so it is not read",
+			key, entry, filepath.Base(fc.path)),
+		fix: "move it into the repository"}
+	if flag != "" {
+		p.fix += fmt.Sprintf(", or give it on the command line (%s) if you trust it", flag)
+	}
+	if at != nil {
+		p.line, p.col = at.Line, at.Column
+	} else if l := fc.lines[key]; l > 0 {
+		p.line = l
+	}
+	return p
+}
+
+// node is the value at keys in the config file, nil when there is none.
+func (fc *FileConfig) node(keys ...string) *yaml.Node {
+	n := yamlnode.Deref(fc.doc)
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		_, n = yamlnode.Lookup(n, k)
+		n = yamlnode.Deref(n)
+	}
+	return n
 }
 
 // Abs resolves a path written in the config file against the file's directory.

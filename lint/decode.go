@@ -28,6 +28,8 @@ type decoded struct {
 	skipped    int       // documents that are not Kubernetes objects
 	template   int       // line of the first "{{" when the file is a Go template; 0 otherwise
 	directives directives
+	// dups are the keys written twice in an object (see objectNotes).
+	dups map[*Object][]dupKey
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -116,12 +118,23 @@ func decodeDocs(data []byte, display string, isJSON bool, defaultNamespace strin
 			d.problems = append(d.problems, fileProblem(display, line, firstColumn(data, line), yamlMessage(err)))
 			continue
 		}
-		d.addDocument(&root, doc.offset, defaultNamespace)
+		// Each document has its own cap: a file streamed in two parts
+		// must read as it does whole.
+		var aliases *yamlnode.Budget
+		if bytes.IndexByte(doc.text, '*') >= 0 {
+			aliases = new(yamlnode.Budget)
+		}
+		d.addDocument(&root, doc.offset, defaultNamespace, aliases)
 	}
 	return d
 }
 
-func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace string) {
+// addDocument adds the objects of one parsed document. A document whose
+// aliases form a cycle or expand past the limits (yamlnode.Budget) is an
+// OOM901 and is not read: checked here, once, nothing downstream (a
+// policy's input, a controller object's plan) ever expands it. aliases is
+// nil for a document without an alias.
+func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace string, aliases *yamlnode.Budget) {
 	top := yamlnode.Deref(root)
 	if top == nil || top.Kind == 0 || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
 		return // an empty document or one holding only comments
@@ -130,6 +143,12 @@ func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace stri
 	if top.Kind != yaml.MappingNode || apiVersion == "" || kind == "" {
 		d.skipped++
 		return
+	}
+	if aliases != nil {
+		if err := aliases.Check(root); err != nil {
+			d.problems = append(d.problems, aliasProblem(d.file, top, offset, err))
+			return
+		}
 	}
 	if items := yamlnode.Get(top, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
 		for _, item := range items.Content {
@@ -143,11 +162,115 @@ func (d *decoded) addDocument(root *yaml.Node, offset int, defaultNamespace stri
 				n.inList = true
 				o.Origin = n
 			}
-			d.objects = append(d.objects, o)
+			d.add(o)
 		}
 		return
 	}
-	d.objects = append(d.objects, newObject(top, d.file, offset, defaultNamespace))
+	d.add(newObject(top, d.file, offset, defaultNamespace))
+}
+
+func (d *decoded) add(o *Object) {
+	d.objects = append(d.objects, o)
+	var dups []dupKey
+	duplicateKeys(o.Node, make([]dupStep, 0, 16), &dups)
+	if len(dups) > 0 {
+		if d.dups == nil {
+			d.dups = map[*Object][]dupKey{}
+		}
+		d.dups[o] = dups
+	}
+}
+
+// aliasProblem is the OOM901 of a document refused by yamlnode.Budget, at
+// the document's first line.
+func aliasProblem(file string, top *yaml.Node, offset int, err error) Finding {
+	msg := "invalid YAML: " + err.Error()
+	if le, ok := errors.AsType[*yamlnode.LimitError](err); ok {
+		at := le.Line + offset
+		switch {
+		case errors.Is(err, yamlnode.ErrAliasCycle):
+			msg = fmt.Sprintf("YAML aliases form a cycle at line %d (*%s inside its own anchor); document not read", at, le.Alias)
+		case errors.Is(err, yamlnode.ErrAliasBomb):
+			msg = fmt.Sprintf("YAML aliases expand the document to %s nodes (an alias bomb, at line %d); document not read", yamlnode.NodeCount(le.Nodes), at)
+		default:
+			msg = fmt.Sprintf("YAML nesting is deeper than %d levels with aliases expanded, at line %d; document not read", yamlnode.MaxDepth, at)
+		}
+	}
+	return fileProblem(file, top.Line+offset, top.Column, msg)
+}
+
+// dupKey is a key written more than once in one mapping of an object:
+// Kubernetes reads the last value (sigs.k8s.io/yaml keeps it, so kubectl
+// sends only it), and so do the rules (yamlnode.Lookup).
+type dupKey struct {
+	key   string
+	path  Path // to the key, as the rules read it
+	first int  // line of the first occurrence in the parsed document
+	count int
+}
+
+// duplicateKeys walks n as written, aliases not followed (an anchored
+// mapping is walked where it is written), and adds every key written twice
+// in one mapping. The values a later key overrides are not walked: nothing
+// reads them.
+func duplicateKeys(n *yaml.Node, steps []dupStep, out *[]dupKey) {
+	switch {
+	case n == nil:
+	case n.Kind == yaml.SequenceNode:
+		for i, c := range n.Content {
+			duplicateKeys(c, append(steps, dupStep{index: i}), out)
+		}
+	case n.Kind == yaml.MappingNode:
+		dups := yamlnode.Duplicates(n)
+		for _, dup := range dups {
+			*out = append(*out, dupKey{key: dup.Last.Value, path: dupPath(append(steps, dupStep{key: dup.Last.Value, index: -1})), first: dup.First.Line, count: dup.Count})
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			switch {
+			case yamlnode.IsMerge(k): // the merged mappings' keys are this mapping's
+				v, items := n.Content[i+1], n.Content[i+1:i+2]
+				if v.Kind == yaml.SequenceNode {
+					items = v.Content
+				}
+				for _, it := range items {
+					if it.Kind == yaml.MappingNode {
+						duplicateKeys(it, steps, out)
+					}
+				}
+			case k.Kind != yaml.ScalarNode || overridden(dups, k):
+			default:
+				duplicateKeys(n.Content[i+1], append(steps, dupStep{key: k.Value, index: -1}), out)
+			}
+		}
+	}
+}
+
+type dupStep struct {
+	key   string
+	index int // -1 for a key
+}
+
+func dupPath(steps []dupStep) Path {
+	p := Root
+	for _, s := range steps {
+		if s.index >= 0 {
+			p = p.Index(s.index)
+		} else {
+			p = p.Key(s.key)
+		}
+	}
+	return p
+}
+
+// overridden reports whether key node k is an occurrence a later one hides.
+func overridden(dups []yamlnode.Duplicate, k *yaml.Node) bool {
+	for _, d := range dups {
+		if d.Last.Value == k.Value {
+			return d.Last != k
+		}
+	}
+	return false
 }
 
 func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *Object {
@@ -167,9 +290,10 @@ func newObject(n *yaml.Node, file string, offset int, defaultNamespace string) *
 	}
 	if ann := yamlnode.Get(n, "metadata", "annotations"); ann != nil && ann.Kind == yaml.MappingNode {
 		o.Annotations = make(map[string]string, len(ann.Content)/2)
-		for i := 0; i+1 < len(ann.Content); i += 2 {
-			o.Annotations[ann.Content[i].Value] = yamlnode.Deref(ann.Content[i+1]).Value
-		}
+		yamlnode.Pairs(ann, func(k, v *yaml.Node) bool {
+			o.Annotations[k.Value] = v.Value
+			return true
+		})
 	}
 	return o
 }
@@ -384,4 +508,58 @@ func meantAsManifest(display string, text []byte, isJSON bool) bool {
 		return jsonAPIVersion.Match(text) && jsonKind.Match(text)
 	}
 	return yamlAPIVersion.Match(text) && yamlKind.Match(text)
+}
+
+// objectNotes are OOM901 warnings about how an object was read, placed
+// through its origin: keys written twice (the last counts), about the
+// file like any parse problem, and values of a container whose expansion
+// passed a limit (Process.Cuts). ignore is the object's ignore annotation.
+func (c *checker) objectNotes(o *Object, d *decoded, ignore []string) []Finding {
+	i := slices.IndexFunc(c.active, func(r *Rule) bool { return r.ID == ParseErrorID })
+	if i < 0 || listCovers(ignore, c.active[i]) {
+		return nil
+	}
+	var out []Finding
+	add := func(f Finding) {
+		f.Rule, f.Severity = ParseErrorID, Warning
+		if !c.suppressedIn(f, d) {
+			out = append(out, f)
+		}
+	}
+	for _, k := range d.dups[o] {
+		loc := o.Origin.Locate(k.path)
+		times, others := "twice", "the other"
+		if k.count > 2 {
+			times, others = strconv.Itoa(k.count)+" times", "the others"
+		}
+		f := Finding{File: loc.File, Line: loc.Line, Column: loc.Column, Path: k.path.String(), Related: loc.Related,
+			Message: fmt.Sprintf("key %q is written %s in one mapping: Kubernetes keeps the last value, this one, and ignores %s", k.key, times, others),
+			Fix:     "remove the occurrences Kubernetes ignores, or merge them into this one"}
+		if no, ok := plainOrigin(o); ok {
+			f.Related = append(f.Related, Related{File: no.file, Line: k.first + no.lineOffset, Message: "the first occurrence, ignored"})
+		}
+		add(f)
+	}
+	if o.Workload != nil {
+		ref := o.Ref()
+		for _, ct := range o.Workload.Containers {
+			for _, f := range cutFindings(o, ct) {
+				f.Object = &ref
+				add(f)
+			}
+		}
+	}
+	return out
+}
+
+// plainOrigin is the origin of an object of a plain file, its tree kept
+// or dropped: lines of its parsed document are lines of the file.
+func plainOrigin(o *Object) (nodeOrigin, bool) {
+	switch no := o.Origin.(type) {
+	case nodeOrigin:
+		return no, true
+	case *reparsedOrigin:
+		return no.at, true
+	}
+	return nodeOrigin{}, false
 }

@@ -264,6 +264,24 @@ items:
 			want: decodeSummary{Objects: []string{"ConfigMap default/a:6"}},
 		},
 		{name: "empty", in: "", want: decodeSummary{}},
+		{
+			name: "an alias cycle is reported and the document not read",
+			in:   fmt.Sprintf(cm, "a") + "data: &a {x: *a}\n---\n" + fmt.Sprintf(cm, "b"),
+			want: decodeSummary{
+				Objects:  []string{"ConfigMap default/b:8"},
+				Problems: []string{"1:1 YAML aliases form a cycle at line 5 (*a inside its own anchor); document not read"},
+			},
+		},
+		{
+			name: "an alias bomb is reported and the document not read",
+			in:   "# header\n" + fmt.Sprintf(cm, "bomb") + "data:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels("bcdefghi", "a"),
+			want: decodeSummary{Problems: []string{"2:1 YAML aliases expand the document to 1358024700 nodes (an alias bomb, at line 10); document not read"}},
+		},
+		{
+			name: "aliases of a document that is no object are never read",
+			in:   "x: &a [*a]\n",
+			want: decodeSummary{Skipped: 1},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,7 +312,75 @@ metadata:
 	}
 }
 
+// aliasLevels writes one data key per letter of names, each a list of
+// ten aliases of the one before, prev first.
+func aliasLevels(names, prev string) string {
+	var b strings.Builder
+	for _, c := range names {
+		fmt.Fprintf(&b, "  %c: &%c [%s]\n", c, c, strings.TrimSuffix(strings.Repeat("*"+prev+", ", 10), ", "))
+		prev = string(c)
+	}
+	return b.String()
+}
+
+func TestDecodeDuplicateKeys(t *testing.T) {
+	in := `apiVersion: v1
+kind: Pod
+metadata:
+  name: first
+  name: p
+spec:
+  containers:
+    - name: app
+      resources: &res
+        limits:
+          memory: 1Gi
+          memory: 2Gi
+        limits:
+          memory: 256Mi
+          memory: 512Mi
+          memory: 768Mi
+    - name: merged
+      resources:
+        <<: [{requests: {memory: 1Mi}, requests: {memory: 2Mi}}, *res]
+    - name: alias
+      resources: *res
+`
+	d := decodeBytes([]byte(in), "f.yaml", false, "default")
+	if len(d.objects) != 1 {
+		t.Fatalf("decodeBytes gave %d objects, want 1", len(d.objects))
+	}
+	o := d.objects[0]
+	var got []string
+	for _, k := range d.dups[o] {
+		got = append(got, fmt.Sprintf("%s x%d first:%d at:%d", k.path, k.count, k.first, o.Origin.Locate(k.path).Line))
+	}
+	want := []string{
+		"metadata.name x2 first:4 at:5",
+		// The first limits: is overridden: its own duplicate is never read.
+		"spec.containers[0].resources.limits x2 first:10 at:13",
+		"spec.containers[0].resources.limits.memory x3 first:14 at:16",
+		"spec.containers[1].resources.requests x2 first:19 at:19",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("duplicate keys (-want +got):\n%s", diff)
+	}
+	if o.Name != "p" {
+		t.Errorf("name = %q, want the last one, p", o.Name)
+	}
+	w := buildWorkload(o)
+	if q := w.Containers[0].DeclaredLimit; q == nil || q.Raw != "768Mi" {
+		t.Errorf("limit = %+v, want the last one, 768Mi", q)
+	}
+	if q := w.Containers[1].DeclaredRequest; q == nil || q.Raw != "2Mi" {
+		t.Errorf("merged request = %+v, want 2Mi", q)
+	}
+}
+
 func FuzzDecode(f *testing.F) {
+	f.Add([]byte(fmt.Sprintf(cm, "a")+"data: &a {x: *a}\n"), false)
+	f.Add([]byte(fmt.Sprintf(cm, "b")+"data:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"+aliasLevels("bcdefghi", "a")), false)
+	f.Add([]byte(fmt.Sprintf(cm, "m")+"data:\n  <<: &d {x: 1}\n  x: 2\n  x: 3\n"), false)
 	f.Add([]byte(fmt.Sprintf(cm, "a")+"---\n"+broken+"---\n"+fmt.Sprintf(cm, "c")), false)
 	f.Add([]byte(locateDoc), false)
 	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": [{\"name\": \"a\"}]}}"), true)

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"mvdan.cc/sh/v3/shell"
 
 	"github.com/oomlint/oomlint/internal/jvmflags"
+	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/runtimeflags"
 )
 
@@ -219,11 +219,11 @@ func (s GoMemLimit) Bytes(c *Container) (int64, bool) {
 	}
 	div := int64(1)
 	if s.Divisor != "" {
-		q, err := resource.ParseQuantity(s.Divisor)
-		if err != nil || q.Value() <= 0 {
+		d := quantity.Classify(s.Divisor)
+		if d.Err != nil || d.Bytes() <= 0 {
 			return 0, false
 		}
-		div = q.Value()
+		div = d.Bytes()
 	}
 	return int64(math.Ceil(float64(e.Bytes()) / float64(div))), true
 }

@@ -30,6 +30,7 @@ type Namespace struct {
 	ResourceQuotas    []*Object
 	HPAs              []*Object // HorizontalPodAutoscaler
 	VPAs              []*Object // VerticalPodAutoscaler
+	hpas              hpaIndex  // HPAFor's index (autoscale.go)
 
 	// Mesh is the run's mesh proxy defaults (lint/mesh.go): run-wide, the
 	// same value in every namespace, read here by the rules that see a

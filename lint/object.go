@@ -56,10 +56,10 @@ func readData(n *yaml.Node) []DataEntry {
 		return nil
 	}
 	out := make([]DataEntry, 0, len(data.Content)/2)
-	for i := 0; i+1 < len(data.Content); i += 2 {
-		v := yamlnode.Deref(data.Content[i+1])
-		out = append(out, DataEntry{Key: data.Content[i].Value, Value: v.Value, Scalar: v.Kind == yaml.ScalarNode})
-	}
+	yamlnode.Pairs(data, func(k, v *yaml.Node) bool { // a key written twice counts once, with its last value
+		out = append(out, DataEntry{Key: k.Value, Value: v.Value, Scalar: v.Kind == yaml.ScalarNode})
+		return true
+	})
 	return out
 }
 

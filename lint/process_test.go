@@ -2,8 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -32,10 +34,16 @@ func TestExpandVars(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := expandVars(tt.in, lookup); got != tt.want {
-			t.Errorf("expandVars(%q) = %q, want %q", tt.in, got, tt.want)
+		if got, ok := expandVars(tt.in, lookup, maxExpanded); got != tt.want || !ok {
+			t.Errorf("expandVars(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 		}
 	}
+}
+
+// scriptCommands expands a script with a budget no test here reaches.
+func scriptCommands(script Word, lookup func(string) (string, bool)) ([]Command, []EnvVar) {
+	e := &expansion{left: 1 << 40, work: maxPatternWork}
+	return e.script(script, lookup, 0)
 }
 
 func words(values ...string) Command {
@@ -398,4 +406,144 @@ func FuzzScript(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestExpandVarsLimit(t *testing.T) {
+	big := strings.Repeat("x", 600)
+	lookup := func(name string) (string, bool) { return big, name == "BIG" }
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"$(BIG)", true},
+		{"$(BIG)$(BIG)", false},
+		{"-Xmx1g $(BIG) $(BIG)", false},
+		{"$(BIG) and $(NOPE)", true},
+		{strings.Repeat("y", 1001), true}, // as written: nothing copied
+		{strings.Repeat("y", 1001) + "$(NOPE)", false},
+	} {
+		got, ok := expandVars(tt.in, lookup, 1000)
+		if ok != tt.want || (len(got) > 1000 && got != tt.in) || (!ok && got != "") {
+			t.Errorf("expandVars(%.20q…) = %d bytes, %v; want ok %v within 1000 bytes", tt.in, len(got), ok, tt.want)
+		}
+	}
+}
+
+// resolveOne decodes a one-container Pod (plus any other documents) and
+// returns its container, resolved.
+func resolveOne(t *testing.T, src string) *Container {
+	t.Helper()
+	objects := decodeUnit(t, &Unit{Name: "pod.yaml"}, src)
+	resolve(objects)
+	for _, o := range objects {
+		if o.Workload != nil {
+			return o.Workload.Containers[0]
+		}
+	}
+	t.Fatal("no workload")
+	return nil
+}
+
+// processBytes is what a process holds: its values and words.
+func processBytes(p *Process) int {
+	n := 0
+	for _, v := range p.Env {
+		n += len(v.Value)
+	}
+	for _, c := range p.Commands {
+		for _, w := range c {
+			n += len(w.Value)
+		}
+	}
+	return n
+}
+
+const bombPod = `apiVersion: v1
+kind: Pod
+metadata: {name: bomb}
+spec:
+  containers:
+    - name: app
+      image: eclipse-temurin:17
+`
+
+// TestExpansionBombs builds each expansion bomb at test time: every one
+// ends fast, within the limits, with the cut reported and no rule able to
+// read cut text.
+func TestExpansionBombs(t *testing.T) {
+	var doubling strings.Builder
+	doubling.WriteString("      args: [\"$(V40)\"]\n      env:\n        - {name: V0, value: x}\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&doubling, "        - {name: V%d, value: \"$(V%d)$(V%d)\"}\n", i, i-1, i-1)
+	}
+	doubling.WriteString("        - {name: JAVA_TOOL_OPTIONS, value: \"-Xmx2g $(V40)\"}\n")
+	script := func(s string) string {
+		return fmt.Sprintf("      command: [sh, -c, %q]\n", s)
+	}
+	big := strings.Repeat("a", maxExpanded+1)
+	for _, tt := range []struct {
+		name, src string
+		cut       string // a cut's What
+		env       string // a variable that must be unknown
+	}{
+		{"kubelet doubling", doubling.String(), "variable V", "JAVA_TOOL_OPTIONS"},
+		{"shell doubling", script("X=x; " + strings.Repeat("X=$X$X; ", 40) + "java -Xmx2g $X"), "variable X", ""},
+		{"shell replace", script("X=" + strings.Repeat("a", 64) + "; " + strings.Repeat("X=${X//a/$X}; ", 8) + "java $X"), "variable X", ""},
+		{"shell words", script("X='" + strings.Repeat("ab ", 2000) + "'; " + strings.Repeat("echo $X$X$X$X; ", 200)), "a command of the script", ""},
+		{"brace expansion", script("X=" + strings.Repeat("a", 4000) + "; echo {1..9999}$X"), "a command of the script", ""},
+		{"pattern work", script("X=" + strings.Repeat("a", 200000) + "; " + strings.Repeat("Y=${X%%*b*b*b*b*b*b*b*b*b*b*b*b*}; ", 50)), "variable Y", ""},
+		{"indirect", script("X=" + strings.Repeat("a", 500000) + "; Y=X; Z=${!Y}${!Y}${!Y}; java $Z"), "variable Z", ""},
+		{"configmap value", "      envFrom: [{configMapRef: {name: big}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  BIG: " + big + "\n", "variable BIG", "BIG"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			c := resolveOne(t, bombPod+tt.src)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			p := c.Process
+			if n := processBytes(p); n > 2*maxExpanded+len(tt.src)*(expansionFactor+2) {
+				t.Errorf("the process holds %d bytes", n)
+			}
+			if !slices.ContainsFunc(p.Cuts, func(c Cut) bool { return strings.HasPrefix(c.What, tt.cut) }) {
+				t.Errorf("cuts %+v, want one of %q", p.Cuts, tt.cut)
+			}
+			if v, ok := p.Lookup(tt.env); tt.env != "" && (!ok || v.Known) {
+				t.Errorf("%s = %+v, %v; want it unknown", tt.env, v, ok)
+			}
+			for _, f := range cutFindings(nil, c) {
+				if f.Line < 1 || !strings.Contains(f.Message, "oomlint leaves it unread") {
+					t.Errorf("cut finding %+v", f)
+				}
+			}
+		})
+	}
+}
+
+// TestExpansionBudgetPerContainer: containers that each concatenate one
+// large value cost what they write, not a megabyte each.
+func TestExpansionBudgetPerContainer(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  BIG: " + strings.Repeat("b", 300<<10) + "\n---\n")
+	b.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: many}\nspec:\n  containers:\n")
+	const n = 200
+	for i := range n {
+		fmt.Fprintf(&b, "    - {name: c%d, image: x, envFrom: [{configMapRef: {name: big}}], env: [{name: A, value: \"$(BIG)$(BIG)\"}, {name: B, value: \"$(BIG)\"}]}\n", i)
+	}
+	objects := decodeUnit(t, &Unit{Name: "many.yaml"}, b.String())
+	resolve(objects)
+	copied := 0
+	for _, c := range objects[1].Workload.Containers {
+		a, _ := c.Process.Lookup("A")
+		if a.Known {
+			t.Fatalf("%s: A expanded to %d bytes past the container's budget", c.Name, len(a.Value))
+		}
+		if v, _ := c.Process.Lookup("B"); !v.Known || len(v.Value) != 300<<10 {
+			t.Errorf("%s: B (one reference, shared) = %d bytes, known %v", c.Name, len(v.Value), v.Known)
+		}
+		copied += len(a.Value)
+	}
+	if copied != 0 {
+		t.Errorf("containers copied %d bytes", copied)
+	}
 }

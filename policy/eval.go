@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/types"
 
 	"github.com/oomlint/oomlint/lint"
@@ -84,8 +87,14 @@ func factsImpl(bctx rego.BuiltinContext, _ []*ast.Term) (*ast.Term, error) {
 // so an error is reported on the rule set that caused it.
 type engine struct {
 	batch   rego.PreparedEvalQuery
-	size    int // rule sets in the batch
+	size    int      // rule sets in the batch
+	queries []string // each rule set's key in the batch's result
 	timeout time.Duration
+
+	// What a rule set's own query is prepared from, on first use.
+	compiler *ast.Compiler
+	store    storage.Store
+	prepMu   sync.Mutex
 
 	mu    sync.Mutex
 	cache map[*lint.Object]*outcome
@@ -106,20 +115,63 @@ type outcome struct {
 // workers, one object's rules one after another, so few are in flight.
 const cacheSize = 1024
 
-// batchQuery is `r0 := [x | x := data.a.deny]; r1 := …`: array
-// comprehensions are always defined, so one undefined rule set (a
-// complete `deny if …`) does not make the others undefined.
-func batchQuery(queries []string) string {
-	parts := make([]string, len(queries))
-	for i, q := range queries {
-		parts[i] = fmt.Sprintf("r%d := [x | x := %s]", i, q)
+// batchQuery evaluates every rule set in one query, keyed by its own
+// query (data.a.deny):
+//
+//	r := [{q: v | some q, p in {"data.a.deny": ["a", "deny"], …}; v := [x | x := data[p[0]][p[1]]]}, …]
+//
+// with one comprehension per depth of rule set path. Array comprehensions
+// are always defined, so one undefined rule set (a complete `deny if …`)
+// does not make the others undefined. Rule sets are iterated, not listed
+// one term each: OPA evaluates the terms of a literal inside each other's
+// continuations and copies the query's variables into every
+// comprehension, so a long literal made preparation and evaluation
+// quadratic in the number of rule sets.
+func batchQuery(refs []ast.Ref) string {
+	byDepth := map[int][]ast.Ref{}
+	var depths []int
+	for _, r := range refs {
+		d := len(r) - 1
+		if byDepth[d] == nil {
+			depths = append(depths, d)
+		}
+		byDepth[d] = append(byDepth[d], r)
 	}
-	return strings.Join(parts, "; ")
+	slices.Sort(depths)
+	var b strings.Builder
+	b.WriteString(batchVar + " := [")
+	for i, d := range depths {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("{q: v | some q, p in {")
+		for j, r := range byDepth[d] {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(ast.StringTerm(r.String()).String() + ": [")
+			for k, t := range r[1:] {
+				if k > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(t.String())
+			}
+			b.WriteString("]")
+		}
+		b.WriteString("}; v := [x | x := data")
+		for k := range d {
+			fmt.Fprintf(&b, "[p[%d]]", k)
+		}
+		b.WriteString("]}")
+	}
+	b.WriteString("]")
+	return b.String()
 }
 
-func prepare(ctx context.Context, c *ast.Compiler, opts []func(*rego.Rego), query string) (rego.PreparedEvalQuery, error) {
-	opts = append(opts, rego.Compiler(c), rego.Query(query), rego.FunctionDyn(factsDecl, factsImpl))
-	return rego.New(opts...).PrepareForEval(ctx)
+const batchVar = "r"
+
+func prepare(ctx context.Context, c *ast.Compiler, store storage.Store, query string) (rego.PreparedEvalQuery, error) {
+	return rego.New(rego.Compiler(c), rego.Store(store), rego.Query(query), rego.FunctionDyn(factsDecl, factsImpl)).PrepareForEval(ctx)
 }
 
 func (e *engine) outcome(o *lint.Object, ns *lint.Namespace) *outcome {
@@ -147,8 +199,15 @@ func (e *engine) outcome(o *lint.Object, ns *lint.Namespace) *outcome {
 		if len(rs) == 0 {
 			return
 		}
-		for i := range out.values {
-			if v, ok := rs[0].Bindings[fmt.Sprintf("r%d", i)].([]any); ok {
+		byQuery := map[string]any{}
+		all, _ := rs[0].Bindings[batchVar].([]any)
+		for _, m := range all {
+			if m, ok := m.(map[string]any); ok {
+				maps.Copy(byQuery, m)
+			}
+		}
+		for i, q := range e.queries {
+			if v, ok := byQuery[q].([]any); ok {
 				out.values[i] = v
 			}
 		}

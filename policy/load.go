@@ -43,17 +43,50 @@ var ErrRegoVersion = errors.New(`rego version must be "v0" or "v1"`)
 // optional suffixes (deny_memory, warn_jvm_flags).
 var ruleSet = regexp.MustCompile(`^(deny|violation|warn)(_[A-Za-z0-9_]+)?$`)
 
-// refused are the built-ins a policy may not call: oomlint runs offline
-// and must not leak the environment.
+// refusedBuiltins are the OPA built-ins a policy may not call, with why.
+// The linted repository, its policies included, is untrusted input: a
+// policy sees only the object, oomlint's facts and the data documents, and
+// stops at policyTimeout. Every other built-in of OPA's capabilities was
+// reviewed: it computes from its arguments alone, and long work stops with
+// the evaluation (builtins_test.go holds the reviewed list, so an OPA
+// upgrade that adds one fails until it is reviewed too).
+var refusedBuiltins = map[string]string{
+	"http.send":          offlineWhy,
+	"net.lookup_ip_addr": offlineWhy,
+	"opa.runtime":        "it would expose the environment of the machine running the lint",
+	// gojsonschema follows a schema's $ref to file:// (and allowed hosts):
+	// the result tells whether a file exists and how it starts, and a
+	// $ref to /dev/zero never returns.
+	"json.verify_schema": schemaWhy,
+	"json.match_schema":  schemaWhy,
+	// Go templates cannot be interrupted: {{range 100000}}{{range 100000}}
+	// runs for hours whatever the timeout says.
+	"strings.render_template": "it renders a Go template, which policyTimeout cannot stop",
+}
+
+const (
+	offlineWhy = "oomlint evaluates offline, with no network access (http.send and net.* lookups are removed)"
+	schemaWhy  = "a JSON schema's $ref can name any file or URL, which would let a policy probe the machine running the lint (json.verify_schema and json.match_schema are removed)"
+)
+
+// refused reports whether policies may not call the built-in.
 func refused(name string) bool {
-	return name == "http.send" || name == "opa.runtime" || strings.HasPrefix(name, "net.")
+	_, ok := refusedBuiltins[name]
+	return ok
 }
 
 func refusedWhy(name string) string {
-	if name == "opa.runtime" {
-		return "opa.runtime is not available in oomlint policies: it would expose the environment of the machine running the lint"
+	return name + " is not available in oomlint policies: " + refusedBuiltins[name]
+}
+
+func refusedFix(name string) string {
+	switch {
+	case strings.HasPrefix(name, "json."):
+		return "check the fields with Rego rules instead of a JSON schema"
+	case name == "strings.render_template":
+		return "build the text with sprintf or concat instead"
 	}
-	return name + " is not available in oomlint policies: oomlint evaluates offline, with no network access (http.send and net.* lookups are removed)"
+	return "remove the call: give the policy what it needs through --data documents instead"
 }
 
 // capabilities are OPA's for the Rego version without the refused built-ins
@@ -82,48 +115,188 @@ type source struct {
 }
 
 // findRego lists the .rego files under the given directories or files, in
-// a stable order. A path that does not exist is an error (exit 2).
-func findRego(paths []string, workDir string) ([]source, error) {
+// a stable order, and the files below them that are refused (walkInputs).
+// A path that does not exist is an error (exit 2).
+func findRego(paths []string, workDir string) ([]source, []lint.Finding, error) {
 	var out []source
+	var problems []lint.Finding
 	seen := map[string]bool{}
+	add := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, source{abs: f, display: display(workDir, f), test: strings.HasSuffix(f, "_test.rego")})
+		}
+	}
 	for _, p := range paths {
 		abs := p
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(workDir, p)
 		}
-		st, err := os.Stat(abs)
+		files, refusals, err := walkInputs(abs, false, regoDirSkipped, isRego)
 		if err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, nil, fmt.Errorf("policy: %w", err)
 		}
-		add := func(f string) {
-			if seen[f] || !strings.HasSuffix(f, ".rego") {
-				return
-			}
-			seen[f] = true
-			out = append(out, source{abs: f, display: display(workDir, f), test: strings.HasSuffix(f, "_test.rego")})
+		for _, f := range files {
+			add(f)
 		}
-		if !st.IsDir() {
-			add(abs)
-			continue
-		}
-		err = filepath.WalkDir(abs, func(f string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && f != abs && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() {
-				add(f)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+		for _, r := range refusals {
+			problems = append(problems, r.finding(workDir, "policy input"))
 		}
 	}
 	slices.SortFunc(out, func(a, b source) int { return strings.Compare(a.display, b.display) })
-	return out, nil
+	return out, problems, nil
+}
+
+func isRego(name string) bool { return strings.HasSuffix(name, ".rego") }
+
+func regoDirSkipped(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "node_modules" || name == "vendor"
+}
+
+func isData(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".json" || ext == ".yaml" || ext == ".yml"
+}
+
+func dataDirSkipped(name string) bool { return strings.HasPrefix(name, ".") }
+
+// refusal is a file below a policy or data path that is not read.
+type refusal struct{ path, why string }
+
+func (r refusal) finding(workDir, what string) lint.Finding {
+	return lint.Finding{Rule: lint.PolicyErrorID, File: display(workDir, r.path), Line: 1, Column: 1,
+		Message: fmt.Sprintf("%s: not read as %s", r.why, what),
+		Fix:     "replace the symlink or special file with a regular file inside the directory"}
+}
+
+// walkInputs lists the files that want accepts under path (a directory, or
+// a file taken as it is), in lexical order; follow says whether symlinked
+// directories are walked too, as OPA's data loader does. The repository is
+// untrusted, so a symlink that resolves outside path, a followed symlink
+// back to a directory being walked, and anything that is not a regular file
+// (a FIFO would block the read) are refused rather than read.
+func walkInputs(path string, follow bool, skipDir, want func(name string) bool) ([]string, []refusal, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.IsDir() {
+		if want(filepath.Base(path)) && !st.Mode().IsRegular() {
+			return nil, []refusal{{path, "not a regular file"}}, nil
+		}
+		if !want(filepath.Base(path)) {
+			return nil, nil, nil
+		}
+		return []string{path}, nil, nil
+	}
+	root, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &inputWalk{path: path, root: root, follow: follow, skipDir: skipDir, want: want, seen: map[string]bool{}}
+	if err := w.dir(path, []string{root}); err != nil {
+		return nil, nil, err
+	}
+	return w.files, w.refused, nil
+}
+
+type inputWalk struct {
+	path          string // the walked directory
+	root          string // path, symlinks resolved
+	follow        bool
+	skipDir, want func(name string) bool
+	files         []string
+	refused       []refusal
+	seen          map[string]bool // refused entries, by resolved directory and name
+}
+
+// refuse reports the entry at (resolved) once, at its place below path,
+// however many links lead to it.
+func (w *inputWalk) refuse(at, why string) {
+	if w.seen[at] {
+		return
+	}
+	w.seen[at] = true
+	f := at
+	if rel, err := filepath.Rel(w.root, at); err == nil {
+		f = filepath.Join(w.path, rel)
+	}
+	w.refused = append(w.refused, refusal{f, why})
+}
+
+// dir walks the directory p; stack holds the resolved directories from
+// the root down to p's, so a followed symlink cannot loop.
+func (w *inputWalk) dir(p string, stack []string) error {
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return err
+	}
+	resolvedDir := stack[len(stack)-1]
+	var linked [][2]string // path, resolved
+	for _, e := range entries {
+		f := filepath.Join(p, e.Name())
+		typ, target := e.Type(), filepath.Join(resolvedDir, e.Name())
+		if typ&fs.ModeSymlink != 0 {
+			resolved, st := w.link(f, target)
+			if st == nil {
+				continue
+			}
+			if st.IsDir() {
+				if w.follow && !w.skipDir(e.Name()) {
+					linked = append(linked, [2]string{f, resolved})
+				}
+				continue
+			}
+			typ, target = st.Mode().Type(), resolved
+		}
+		switch {
+		case typ.IsDir():
+			if !w.skipDir(e.Name()) {
+				if err := w.dir(f, append(stack, target)); err != nil {
+					return err
+				}
+			}
+		case !w.want(e.Name()):
+		case typ.IsRegular():
+			w.files = append(w.files, f)
+		default:
+			w.refuse(target, "not a regular file")
+		}
+	}
+	for _, l := range linked {
+		if slices.Contains(stack, l[1]) {
+			w.refuse(filepath.Join(resolvedDir, filepath.Base(l[0])), "symlink loops back to a directory that contains it")
+			continue
+		}
+		if err := w.dir(l[0], append(stack, l[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// link resolves the symlink f (at target in the resolved tree): nil when
+// it is dangling, never read, or refused for leading outside the root.
+func (w *inputWalk) link(f, target string) (string, fs.FileInfo) {
+	resolved, err := filepath.EvalSymlinks(f)
+	if err != nil {
+		return "", nil // dangling: nothing to read
+	}
+	st, err := os.Stat(resolved)
+	if err != nil || (!st.IsDir() && !w.want(filepath.Base(f))) {
+		return "", nil
+	}
+	if !insideDir(w.root, resolved) {
+		w.refuse(target, "symlink resolves outside "+filepath.Base(w.path)+"/")
+		return "", nil
+	}
+	return resolved, st
+}
+
+// insideDir reports whether p is dir or below it (both absolute and clean).
+func insideDir(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }
 
 func display(workDir, p string) string {
@@ -230,7 +403,7 @@ func errorFinding(e *ast.Error, hint string) lint.Finding {
 	}
 	if m := undefinedFunction.FindStringSubmatch(e.Message); len(m) > 1 && refused(m[1]) {
 		f.Message = refusedWhy(m[1])
-		f.Fix = "remove the call: give the policy what it needs through --data documents instead"
+		f.Fix = refusedFix(m[1])
 	}
 	if e.Location != nil {
 		f.File, f.Line, f.Column = e.Location.File, max(e.Location.Row, 1), max(e.Location.Col, 1)
@@ -246,14 +419,22 @@ func loadData(paths []string, workDir string) (storage.Store, []lint.Finding, er
 		return inmem.New(), nil, nil
 	}
 	abs := make([]string, len(paths))
+	var problems []lint.Finding
 	for i, p := range paths {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(workDir, p)
 		}
-		if _, err := os.Stat(p); err != nil {
+		_, refusals, err := walkInputs(p, true, dataDirSkipped, isData)
+		if err != nil {
 			return nil, nil, fmt.Errorf("policy data: %w", err)
 		}
+		for _, r := range refusals {
+			problems = append(problems, r.finding(workDir, "policy data, so no policy runs"))
+		}
 		abs[i] = p
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
 	}
 	docs, problem := readData(abs)
 	if problem != "" {
@@ -267,10 +448,9 @@ func loadData(paths []string, workDir string) (storage.Store, []lint.Finding, er
 func readData(abs []string) (map[string]any, string) {
 	res, err := loader.NewFileLoader().Filtered(abs, func(_ string, info fs.FileInfo, _ int) bool {
 		if info.IsDir() {
-			return strings.HasPrefix(info.Name(), ".") && info.Name() != "." && info.Name() != ".."
+			return dataDirSkipped(info.Name()) && info.Name() != "." && info.Name() != ".."
 		}
-		ext := strings.ToLower(filepath.Ext(info.Name()))
-		return ext != ".json" && ext != ".yaml" && ext != ".yml"
+		return !isData(info.Name()) || !info.Mode().IsRegular()
 	})
 	if err != nil {
 		return nil, "policy data did not load: " + err.Error()
@@ -297,12 +477,13 @@ func Load(ctx context.Context, opts Options) ([]*lint.Rule, []lint.Finding, erro
 			return nil, nil, fmt.Errorf("policy: %w", err)
 		}
 	}
-	srcs, err := findRego(opts.Policies, workDir)
+	srcs, problems, err := findRego(opts.Policies, workDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	srcs = slices.DeleteFunc(srcs, func(s source) bool { return s.test })
-	store, problems, err := loadData(opts.Data, workDir)
+	store, dproblems, err := loadData(opts.Data, workDir)
+	problems = append(problems, dproblems...)
 	if err != nil || store == nil {
 		return nil, problems, err
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -24,11 +25,28 @@ import (
 // prepared queries are safe for concurrent evaluation.
 type policyRule struct {
 	id     string
-	query  string                 // data.main.deny
-	pq     rego.PreparedEvalQuery // this rule set alone, when the batch fails
-	at     lint.Location          // the rule set's first body
-	index  int                    // in the engine's batch
+	query  string        // data.main.deny, as messages show it
+	ref    ast.Ref       // what is evaluated
+	at     lint.Location // the rule set's first body
+	index  int           // in the engine's batch
 	engine *engine
+
+	// alone is this rule set's own query, for when the batch fails. It is
+	// prepared on first use: preparing one query per rule set up front
+	// costs as much as the batch again, for a query that rarely runs.
+	alone     sync.Once
+	pq        rego.PreparedEvalQuery
+	prepError error
+}
+
+// single is the rule set's own prepared query.
+func (r *policyRule) single() (rego.PreparedEvalQuery, error) {
+	r.alone.Do(func() {
+		r.engine.prepMu.Lock()
+		defer r.engine.prepMu.Unlock()
+		r.pq, r.prepError = prepare(context.Background(), r.engine.compiler, r.engine.store, r.ref.String())
+	})
+	return r.pq, r.prepError
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
@@ -155,9 +173,10 @@ func buildRules(ctx context.Context, c *ast.Compiler, store storage.Store, opts 
 		usedIDs[strings.ToUpper(r.ID)], usedNames[r.Name] = r.ID, r.ID
 	}
 	as := c.GetAnnotationSet()
-	eng := &engine{timeout: timeout}
+	eng := &engine{timeout: timeout, compiler: c, store: store}
 	var queries []string
-	var firstAt lint.Location
+	var refs []ast.Ref
+	var prs []*policyRule
 	var out []*lint.Rule
 	gs := groups(c, opts.Packages)
 	perPackage := map[string]int{}
@@ -167,8 +186,9 @@ func buildRules(ctx context.Context, c *ast.Compiler, store storage.Store, opts 
 	for _, g := range gs {
 		m := metaOf(as, g, perPackage[g.pkgName()] == 1)
 		at := atLoc(g.rules[0].Location)
+		ref := g.ref()
 		query := "data." + g.pkgName() + "." + g.name
-		if s := g.ref().String(); strings.HasPrefix(s, "data.") {
+		if s := ref.String(); strings.HasPrefix(s, "data.") {
 			query = s
 		}
 
@@ -186,16 +206,9 @@ func buildRules(ctx context.Context, c *ast.Compiler, store storage.Store, opts 
 		}
 		usedIDs[strings.ToUpper(id)], usedNames[name] = id, id
 
-		pq, err := prepare(ctx, c, []func(*rego.Rego){rego.Store(store)}, query)
-		if err != nil {
-			problems = append(problems, problemAt(at, fmt.Sprintf("%s could not be prepared: %v", query, err), ""))
-			continue
-		}
-		pr := &policyRule{id: id, query: query, pq: pq, at: at, index: len(queries), engine: eng}
-		if len(queries) == 0 {
-			firstAt = at
-		}
-		queries = append(queries, query)
+		pr := &policyRule{id: id, query: query, ref: ref, at: at, index: len(queries), engine: eng}
+		queries, refs = append(queries, ref.String()), append(refs, ref)
+		prs = append(prs, pr)
 		doc := m.description
 		if doc == "" {
 			doc = "A user Rego policy: the results of " + query + "."
@@ -211,15 +224,26 @@ func buildRules(ctx context.Context, c *ast.Compiler, store storage.Store, opts 
 			Check: pr.check,
 		})
 	}
-	if len(queries) > 0 {
-		batch, err := prepare(ctx, c, []func(*rego.Rego){rego.Store(store)}, batchQuery(queries))
-		if err != nil {
-			problems = append(problems, problemAt(firstAt, fmt.Sprintf("the policies could not be prepared together (%v); each runs on its own", err), ""))
-		} else {
-			eng.batch, eng.size = batch, len(queries)
-		}
+	if len(queries) == 0 {
+		return out, problems
 	}
-	return out, problems
+	batch, err := prepare(ctx, c, store, batchQuery(refs))
+	if err == nil {
+		eng.batch, eng.size, eng.queries = batch, len(queries), queries
+		return out, problems
+	}
+	problems = append(problems, problemAt(prs[0].at, fmt.Sprintf("the policies could not be prepared together (%v); each runs on its own", err), ""))
+	// Each rule set runs alone: prepare them now, so one that cannot be
+	// prepared is reported once and left out.
+	kept := out[:0]
+	for i, pr := range prs {
+		if _, err := pr.single(); err != nil {
+			problems = append(problems, problemAt(pr.at, fmt.Sprintf("%s could not be prepared: %v", pr.query, err), ""))
+			continue
+		}
+		kept = append(kept, out[i])
+	}
+	return kept, problems
 }
 
 // identity is a rule set's ID, name and severity: from its METADATA where
@@ -266,7 +290,11 @@ func (r *policyRule) check(p *lint.Pass) []lint.Diagnostic {
 	if res.err == nil {
 		values = res.values[r.index]
 	} else {
-		rs, err := r.engine.eval(r.pq, res.subject)
+		pq, err := r.single()
+		if err != nil {
+			return []lint.Diagnostic{r.evalError(p.Object, err)}
+		}
+		rs, err := r.engine.eval(pq, res.subject)
 		if err != nil {
 			return []lint.Diagnostic{r.evalError(p.Object, err)}
 		}

@@ -36,8 +36,8 @@ const (
 
 // RunTests runs the test_* rules of the _test.rego files (and every other
 // .rego file they test) with OPA's tester, under the same capabilities as
-// linting: no http.send, net.* or opa.runtime. It prints opa test's report
-// to stdout and problems to stderr, and returns the exit code.
+// linting: none of refusedBuiltins. It prints opa test's report to stdout
+// and problems to stderr, and returns the exit code.
 func RunTests(ctx context.Context, opts TestOptions, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		_, _ = fmt.Fprintln(stderr, "oomlint policy test:", err)
@@ -57,15 +57,16 @@ func RunTests(ctx context.Context, opts TestOptions, stdout, stderr io.Writer) i
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	srcs, err := findRego(paths, workDir)
+	srcs, problems, err := findRego(paths, workDir)
 	if err != nil {
 		return fail(err)
 	}
 	caps := capabilities(v)
-	mods, problems, err := parseAll(srcs, v, caps)
+	mods, perr, err := parseAll(srcs, v, caps)
 	if err != nil {
 		return fail(err)
 	}
+	problems = append(problems, perr...)
 	store, dproblems, err := loadData(opts.Data, workDir)
 	if err != nil {
 		return fail(err)

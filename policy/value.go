@@ -6,78 +6,69 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oomlint/oomlint/internal/yamlnode"
 )
 
 // nodeValue converts a decoded YAML node to the Rego value conftest would
 // give a policy for the same document: mappings are objects, sequences
-// arrays, and scalars typed by their resolved YAML tag.
+// arrays, and scalars typed by their resolved YAML tag. Mappings read as
+// the rules read them (yamlnode.Pairs): a key written twice counts once,
+// with its last value, and merge keys (<<) add the keys a mapping does not
+// set itself. An anchored node is converted once and its aliases share the
+// value, so an input costs what was written, not what aliases expand to.
 func nodeValue(n *yaml.Node) ast.Value {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n == nil {
+	var c converter
+	return c.value(n, 0)
+}
+
+type converter struct {
+	anchored map[*yaml.Node]ast.Value // nil value: being converted (a cycle)
+}
+
+func (c *converter) value(n *yaml.Node, depth int) ast.Value {
+	n = yamlnode.Deref(n)
+	if n == nil || depth > yamlnode.MaxDepth {
 		return ast.NullValue
 	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return ast.NullValue
+	if n.Anchor != "" {
+		if v, seen := c.anchored[n]; seen {
+			if v == nil {
+				return ast.NullValue // inside itself: the decoder refuses such documents first
+			}
+			return v
 		}
-		return nodeValue(n.Content[0])
+		if c.anchored == nil {
+			c.anchored = map[*yaml.Node]ast.Value{}
+		}
+		c.anchored[n] = nil
+		v := c.convert(n, depth)
+		c.anchored[n] = v
+		return v
+	}
+	return c.convert(n, depth)
+}
+
+func (c *converter) convert(n *yaml.Node, depth int) ast.Value {
+	switch n.Kind {
 	case yaml.MappingNode:
 		obj := ast.NewObject()
-		mapInto(obj, n)
+		yamlnode.Pairs(n, func(k, v *yaml.Node) bool {
+			obj.Insert(ast.StringTerm(k.Value), ast.NewTerm(c.value(v, depth+1)))
+			return true
+		})
 		return obj
 	case yaml.SequenceNode:
 		terms := make([]*ast.Term, len(n.Content))
-		for i, c := range n.Content {
-			terms[i] = ast.NewTerm(nodeValue(c))
+		for i, item := range n.Content {
+			terms[i] = ast.NewTerm(c.value(item, depth+1))
 		}
 		return ast.NewArray(terms...)
+	case yaml.DocumentNode: // an empty one: Deref returns it
+		return ast.NullValue
 	case yaml.ScalarNode, yaml.AliasNode:
 	}
 	return scalarValue(n)
-}
-
-// mapInto adds a mapping's pairs to obj; merge keys (<<) add the merged
-// mappings' pairs the mapping does not set itself.
-func mapInto(obj ast.Object, n *yaml.Node) {
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" {
-			merges = append(merges, v)
-			continue
-		}
-		obj.Insert(ast.StringTerm(k.Value), ast.NewTerm(nodeValue(v)))
-	}
-	for _, m := range merges {
-		for m != nil && m.Kind == yaml.AliasNode {
-			m = m.Alias
-		}
-		if m == nil {
-			continue
-		}
-		list := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			list = m.Content
-		}
-		for _, mm := range list {
-			for mm != nil && mm.Kind == yaml.AliasNode {
-				mm = mm.Alias
-			}
-			if mm == nil || mm.Kind != yaml.MappingNode {
-				continue
-			}
-			extra := ast.NewObject()
-			mapInto(extra, mm)
-			extra.Foreach(func(k, v *ast.Term) {
-				if obj.Get(k) == nil {
-					obj.Insert(k, v)
-				}
-			})
-		}
-	}
 }
 
 func scalarValue(n *yaml.Node) ast.Value {

@@ -7,7 +7,8 @@ import (
 	"sync"
 
 	"github.com/Masterminds/semver/v3"
-	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/oomlint/oomlint/internal/helmutil"
 
 	"github.com/oomlint/oomlint/internal/charts"
 	"github.com/oomlint/oomlint/lint"
@@ -121,7 +122,10 @@ func (l *ChartLocator) search(ref charts.Ref) (dir, version string, ok bool) {
 			}
 		}
 		for _, c := range cands {
-			md, err := chartutil.LoadChartfile(filepath.Join(c, "Chart.yaml"))
+			if st, err := os.Stat(filepath.Join(c, "Chart.yaml")); err != nil || !st.Mode().IsRegular() {
+				continue // a FIFO would block the read forever
+			}
+			md, err := helmutil.LoadChartfile(filepath.Join(c, "Chart.yaml"))
 			if err != nil || md.Name != ref.Chart {
 				continue
 			}

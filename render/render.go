@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/oomlint/oomlint/internal/charts"
 	"github.com/oomlint/oomlint/lint"
@@ -21,6 +22,13 @@ const DefaultKubeVersion = "v1.34.0"
 
 // DefaultReleaseName is the release name charts see, as `helm template` uses.
 const DefaultReleaseName = "release-name"
+
+// Bounds of one unit's render: charts come from untrusted pull requests,
+// and a template can loop or grow without end.
+const (
+	DefaultRenderTimeout = 10 * time.Second // renderTimeout
+	DefaultRenderBudget  = 64 << 20         // bytes of text one render of a unit may write
+)
 
 // Options configure both renderers.
 type Options struct {
@@ -43,6 +51,12 @@ type Options struct {
 	MissingChart func(charts.Ref)
 	RepoURLs     []string // git URLs that name this repository (Argo CD repoURL), from .oomlint.yaml
 	GitRemotes   []string // the checkout's git remote URLs; Normalize reads them when nil
+	// RenderTimeout bounds the time one unit takes to render (renderTimeout);
+	// 0 means DefaultRenderTimeout. A unit over it is one OOM900 finding.
+	RenderTimeout time.Duration
+	// RenderBudget bounds the bytes of text one render of a unit writes;
+	// 0 means DefaultRenderBudget.
+	RenderBudget int64
 }
 
 // ApplyConfig takes the chart settings of .oomlint.yaml (nil: none), with
@@ -56,6 +70,9 @@ func (opt *Options) ApplyConfig(fc *lint.FileConfig) {
 	}
 	if fc.IncludeTests {
 		opt.IncludeTests = true
+	}
+	if fc.RenderTimeout != "" && opt.RenderTimeout == 0 {
+		opt.RenderTimeout, _ = time.ParseDuration(fc.RenderTimeout) // checked when the file was read
 	}
 	if fc.Charts.ReleaseName != "" {
 		opt.ReleaseName = fc.Charts.ReleaseName
@@ -87,6 +104,12 @@ func (opt *Options) Normalize() {
 	}
 	if opt.ReleaseName == "" {
 		opt.ReleaseName = DefaultReleaseName
+	}
+	if opt.RenderTimeout <= 0 {
+		opt.RenderTimeout = DefaultRenderTimeout
+	}
+	if opt.RenderBudget <= 0 {
+		opt.RenderBudget = DefaultRenderBudget
 	}
 	if opt.RepoRoot == "" {
 		opt.RepoRoot = opt.WorkDir

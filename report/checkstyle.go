@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bufio"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"slices"
 
@@ -33,6 +31,7 @@ type checkstyleError struct {
 // cs2pr): files sorted by path, errors in the result's order, severities
 // error, warning and info.
 func Checkstyle(w io.Writer, r *lint.Result, opt Options) error {
+	r, opt = safeResult(r), safeOptions(opt)
 	doc := checkstyleDoc{Version: "4.3"}
 	index := map[string]int{}
 	for _, f := range r.Findings {
@@ -65,13 +64,5 @@ func Checkstyle(w io.Writer, r *lint.Result, opt Options) error {
 		}
 		return 0
 	})
-	bw := bufio.NewWriter(w)
-	fmt.Fprint(bw, xml.Header)
-	enc := xml.NewEncoder(bw)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	fmt.Fprint(bw, "\n")
-	return bw.Flush()
+	return writeXML(w, doc)
 }

@@ -31,12 +31,9 @@ func GitHub(w io.Writer, r *lint.Result, opt Options) error {
 	if err := Text(&text, r, Options{RepoDir: opt.RepoDir}); err != nil {
 		return err
 	}
-	for line := range strings.Lines(text.String()) {
-		if strings.HasPrefix(line, "::") {
-			line = " " + line // never a workflow command
-		}
-		fmt.Fprint(bw, line)
-	}
+	// Text guards its lines: none starts a command, even after the
+	// runner trims leading whitespace (an indent alone would not do).
+	fmt.Fprint(bw, text.String())
 	fmt.Fprint(bw, "::endgroup::\n")
 
 	written := map[lint.Severity]int{}
@@ -65,7 +62,12 @@ func GitHub(w io.Writer, r *lint.Result, opt Options) error {
 	return nil
 }
 
+// annotation is one workflow command. The file property is the exact path,
+// escaped as the runner unescapes it; the message and title are made
+// printable first, so what GitHub shows stays on one line per part.
 func annotation(f lint.Finding, opt Options) string {
+	exact := repoPath(opt, f.File)
+	f, opt = safeFinding(f), safeOptions(opt)
 	var cmd string
 	switch f.Severity {
 	case lint.Error:
@@ -90,15 +92,28 @@ func annotation(f lint.Finding, opt Options) string {
 		fmt.Fprintf(&msg, "\n%s:%d: %s", repoPath(opt, rel.File), max(rel.Line, 1), rel.Message)
 	}
 	props := []string{
-		"file=" + escapeProperty(file),
+		"file=" + escapeProperty(exact),
 		fmt.Sprintf("line=%d", max(f.Line, 1)),
 		fmt.Sprintf("col=%d", max(f.Column, 1)),
-		"title=" + escapeProperty(strings.TrimSpace(f.Rule+" "+f.Name)),
+		"title=" + escapeProperty(unhash(strings.TrimSpace(f.Rule+" "+f.Name))),
 	}
-	if !inRepo(file) {
-		props = props[3:] // GitHub cannot place it; the message names the file
+	if !inRepo(exact) || exact != file || commandPrefix(exact) >= 0 {
+		// GitHub cannot place it (outside the repository, or a name only
+		// escapes can show); the message names the file.
+		props = props[3:]
 	}
-	return "::" + cmd + " " + strings.Join(props, ",") + "::" + escapeData(msg.String()) + "\n"
+	return "::" + cmd + " " + strings.Join(props, ",") + "::" + escapeData(unhash(msg.String())) + "\n"
+}
+
+// unhash escapes runner command prefixes ("##[") in an annotation too,
+// though the runner reads a line that parses as a command no further.
+func unhash(s string) string {
+	if commandPrefix(s) < 0 {
+		return s
+	}
+	var b strings.Builder
+	writeHashes(&b, s, `\x23`)
+	return b.String()
 }
 
 // escapeData escapes a workflow command's message as @actions/core does.
@@ -112,8 +127,11 @@ func escapeProperty(s string) string {
 }
 
 // stepSummary is a Markdown table of every finding for the job summary,
-// cut short, with a note, before GitHub's per-step size limit.
+// cut short, with a note, before GitHub's per-step size limit. User
+// strings are plain text in their cells: no HTML, links or emphasis, and
+// nothing that ends a cell or a row.
 func stepSummary(r *lint.Result, opt Options) string {
+	r, opt = safeResult(r), safeOptions(opt)
 	var b strings.Builder
 	b.WriteString("## oomlint\n\n")
 	b.WriteString(summaryLine(r.Summary) + "\n")
@@ -122,8 +140,8 @@ func stepSummary(r *lint.Result, opt Options) string {
 	}
 	b.WriteString("\n| Severity | Rule | Location | Object | Message | Fix |\n|---|---|---|---|---|---|\n")
 	for i, f := range bySeverity(r.Findings) {
-		row := fmt.Sprintf("| %s | %s %s | `%s:%d` | %s | %s | %s |\n",
-			f.Severity, f.Rule, f.Name, cell(repoPath(opt, f.File)), max(f.Line, 1),
+		row := fmt.Sprintf("| %s | %s | `%s:%d` | %s | %s | %s |\n",
+			f.Severity, cell(f.Rule+" "+f.Name), codeCell(repoPath(opt, f.File)), max(f.Line, 1),
 			cell(objectLabel(f)), cell(f.Message), cell(f.Fix))
 		if b.Len()+len(row) > githubSummaryLimit {
 			fmt.Fprintf(&b, "\n%s not shown: the job summary is limited to 1 MiB; see the SARIF report or the log.\n",
@@ -135,7 +153,21 @@ func stepSummary(r *lint.Result, opt Options) string {
 	return b.String() + "\n"
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes printable text plain inside a Markdown table cell: a
+// backslash before each character Markdown acts on inline, and entities
+// for the ones HTML does. A pipe needs its backslash even in a code span.
 func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ", "`", "'").Replace(s)
+	return cellEscaper.Replace(s)
+}
+
+var cellEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;", "\r", " ", "\n", " ")
+
+// codeCell makes printable text safe inside a code span in a table cell,
+// where Markdown and HTML are inert and a backslash shows as itself: only
+// a backtick (which would end the span) and a pipe (which would end the
+// cell) are replaced.
+func codeCell(s string) string {
+	return strings.NewReplacer("`", "'", "|", `\|`).Replace(s)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 
@@ -84,8 +85,18 @@ func JSON(w io.Writer, r *lint.Result, _ Options) error {
 		}
 		doc.Findings = append(doc.Findings, jf)
 	}
-	enc := json.NewEncoder(w)
+	return writeJSON(w, doc)
+}
+
+// writeJSON writes v as indented JSON, guarded (escape.go) for CI logs.
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(guardJSON(b.Bytes()))
+	return err
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -54,6 +53,7 @@ type junitText struct {
 // system-out below it), and one passing testcase for each file without
 // findings, so a clean run shows passed tests. No times or host names.
 func JUnit(w io.Writer, r *lint.Result, opt Options) error {
+	r, opt = safeResult(r), safeOptions(opt)
 	byFile := map[string][]lint.Finding{}
 	for _, f := range r.Findings {
 		file := repoPath(opt, f.File)
@@ -93,15 +93,7 @@ func JUnit(w io.Writer, r *lint.Result, opt Options) error {
 		doc.Failures += suite.Failures
 		doc.Suites = append(doc.Suites, suite)
 	}
-	bw := bufio.NewWriter(w)
-	fmt.Fprint(bw, xml.Header)
-	enc := xml.NewEncoder(bw)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	fmt.Fprint(bw, "\n")
-	return bw.Flush()
+	return writeXML(w, doc)
 }
 
 // caseName is "OOM201 jvm-heap-exceeds-limit Deployment/prod/api[api] :31".
@@ -150,6 +142,21 @@ func findingText(f lint.Finding, opt Options) string {
 		fmt.Fprintf(&b, "related: %s:%d: %s\n", repoPath(opt, rel.File), max(rel.Line, 1), rel.Message)
 	}
 	return b.String()
+}
+
+// writeXML writes doc as an indented XML document with its lines guarded
+// (escape.go): CI jobs print these files too.
+func writeXML(w io.Writer, doc any) error {
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, GuardLines(b.String()))
+	return err
 }
 
 // xmlSafe drops characters XML 1.0 cannot hold (control characters other

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -22,11 +23,12 @@ func Objects(w io.Writer, objects []*lint.Object) error {
 	if len(objects) == 0 {
 		return nil // an encoder closed without a document is an error
 	}
-	enc := yaml.NewEncoder(w)
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	for _, o := range objects {
 		loc := o.Origin.Locate(lint.Root)
-		n := annotated(o.Node, map[string]string{
+		n := annotated(logSafeNode(o.Node), map[string]string{
 			OriginAnnotation: loc.File + ":" + strconv.Itoa(loc.Line),
 			UnitAnnotation:   unitName(o.Unit),
 		})
@@ -34,7 +36,64 @@ func Objects(w io.Writer, objects []*lint.Object) error {
 			return fmt.Errorf("encode %s %s: %w", o.Kind, o.Name, err)
 		}
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	// Scalars that could act on a CI runner are double-quoted by now, where
+	// \x23 and \u202e are YAML's own escapes; elsewhere "##[" or such
+	// characters are only in comments.
+	_, err := io.WriteString(w, GuardLines(uEscape(b.String())))
+	return err
+}
+
+// logSafeNode returns n, or a copy of it, with every scalar that would put
+// a runner command on a line of its own, or control characters, in the
+// output double-quoted: YAML then writes it on one line, with escapes.
+func logSafeNode(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		if n.Style&yaml.DoubleQuotedStyle != 0 || !unsafeScalar(n.Value) {
+			return n
+		}
+		cp := *n
+		cp.Style = yaml.DoubleQuotedStyle
+		return &cp
+	}
+	var content []*yaml.Node
+	for i, c := range n.Content {
+		safe := logSafeNode(c)
+		if safe == c && content == nil {
+			continue
+		}
+		if content == nil {
+			content = append(make([]*yaml.Node, 0, len(n.Content)), n.Content[:i]...)
+		}
+		content = append(content, safe)
+	}
+	if content == nil {
+		return n
+	}
+	cp := *n
+	cp.Content = content
+	return &cp
+}
+
+// unsafeScalar reports whether a value holds a line that starts with "::",
+// a runner command prefix, or a character Printable would escape other
+// than a line feed (a script in a ConfigMap keeps its block style).
+func unsafeScalar(v string) bool {
+	if commandPrefix(v) >= 0 {
+		return true
+	}
+	for line := range strings.Lines(v) {
+		line = strings.TrimSuffix(line, "\n")
+		if Printable(line) != line || strings.HasPrefix(strings.TrimLeftFunc(line, isRunnerSpace), "::") {
+			return true
+		}
+	}
+	return false
 }
 
 func unitName(u *lint.Unit) string {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -171,10 +170,7 @@ func SARIF(w io.Writer, r *lint.Result, opt Options) error {
 	case n > sarifKeptResults && opt.Warnings != nil:
 		fmt.Fprintf(opt.Warnings, "oomlint: warning: %d SARIF results; GitHub keeps only the %d most severe (turn off info rules with --disable)\n", n, sarifKeptResults)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
+	return writeJSON(w, sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
 var semverPattern = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
@@ -309,7 +305,7 @@ func sarifResultFor(g *group, opt Options, index map[string]int) sarifResult {
 		},
 	}
 	var msg strings.Builder
-	msg.WriteString(sentence(first.Message))
+	msg.WriteString(noLinks(sentence(first.Message)))
 	if len(g.findings) > 1 {
 		labels := make([]string, 0, len(g.findings))
 		for _, f := range g.findings {
@@ -319,12 +315,12 @@ func sarifResultFor(g *group, opt Options, index map[string]int) sarifResult {
 			})
 		}
 		labels = slices.Compact(labels)
-		fmt.Fprintf(&msg, " Affects %d objects: %s.", len(g.findings), strings.Join(labels, "; "))
+		fmt.Fprintf(&msg, " Affects %d objects: %s.", len(g.findings), noLinks(strings.Join(labels, "; ")))
 	} else if label := objectLabel(first); label != "" {
-		fmt.Fprintf(&msg, " In %s.", label)
+		fmt.Fprintf(&msg, " In %s.", noLinks(label))
 	}
 	if first.Fix != "" {
-		fmt.Fprintf(&msg, " Fix: %s", sentence(first.Fix))
+		fmt.Fprintf(&msg, " Fix: %s", noLinks(sentence(first.Fix)))
 	}
 	// The chain behind the finding: linked when the file is in the
 	// repository (GitHub shows only related locations the message links),
@@ -351,7 +347,7 @@ func sarifResultFor(g *group, opt Options, index map[string]int) sarifResult {
 			}
 			id := len(res.RelatedLocations) + 1
 			res.RelatedLocations = append(res.RelatedLocations, sarifRelatedLocation{
-				ID: id, PhysicalLocation: physical(file, rel.Line, rel.Column), Message: sarifText{Text: escapeBraces(text)},
+				ID: id, PhysicalLocation: physical(file, rel.Line, rel.Column), Message: sarifText{Text: escapeBraces(noLinks(text))},
 			})
 			links = append(links, fmt.Sprintf("[%s](%d)", linkText(text), id))
 		}
@@ -360,7 +356,7 @@ func sarifResultFor(g *group, opt Options, index map[string]int) sarifResult {
 		fmt.Fprintf(&msg, " See %s.", strings.Join(links, ", "))
 	}
 	if len(unlinked) > 0 {
-		fmt.Fprintf(&msg, " Also: %s.", strings.Join(unlinked, "; "))
+		fmt.Fprintf(&msg, " Also: %s.", noLinks(strings.Join(unlinked, "; ")))
 	}
 	res.Message.Text = escapeBraces(msg.String())
 	return res
@@ -384,6 +380,12 @@ func refJSON(r *lint.ObjectRef) *jsonObject {
 // placeholders. Link syntax [text](n) is left alone.
 func escapeBraces(s string) string {
 	return strings.NewReplacer("{", "{{", "}", "}}").Replace(s)
+}
+
+// noLinks keeps user text from forming an embedded link ([text](n)),
+// which GitHub would render as a link to a related location.
+func noLinks(s string) string {
+	return strings.ReplaceAll(s, "](", `\](`)
 }
 
 // linkText escapes brackets inside the text of an embedded link, the one

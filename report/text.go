@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -29,9 +28,12 @@ var severityStyle = map[lint.Severity][]color.Attribute{
 }
 
 // Text writes findings as path:line:col: severity RULE message, with the
-// object, related locations and fix beneath, then a summary line.
+// object, related locations and fix beneath, then a summary line. User
+// strings are made printable and the lines guarded (escape.go): the text
+// often lands in a CI log.
 func Text(w io.Writer, r *lint.Result, opt Options) error {
-	bw := bufio.NewWriter(w)
+	r = safeResult(r)
+	var b strings.Builder
 	paint := func(attrs []color.Attribute, s string) string {
 		c := color.New(attrs...)
 		if opt.Color {
@@ -46,25 +48,26 @@ func Text(w io.Writer, r *lint.Result, opt Options) error {
 		if !ok {
 			sev = sgrFaint
 		}
-		fmt.Fprintf(bw, "%s %s %s %s\n", paint(sgrBold, fmt.Sprintf("%s:%d:%d:", f.File, f.Line, f.Column)),
+		fmt.Fprintf(&b, "%s %s %s %s\n", paint(sgrBold, fmt.Sprintf("%s:%d:%d:", f.File, f.Line, f.Column)),
 			paint(sev, f.Severity.String()), paint(sgrFaint, f.Rule), f.Message)
 		if where := describeObject(f); where != "" {
-			fmt.Fprintf(bw, "    %s\n", paint(sgrFaint, where))
+			fmt.Fprintf(&b, "    %s\n", paint(sgrFaint, where))
 		}
 		for _, rel := range f.Related {
-			fmt.Fprintf(bw, "    %s\n", paint(sgrFaint, fmt.Sprintf("%s:%d: %s", rel.File, rel.Line, rel.Message)))
+			fmt.Fprintf(&b, "    %s\n", paint(sgrFaint, fmt.Sprintf("%s:%d: %s", rel.File, rel.Line, rel.Message)))
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(bw, "    fix: %s\n", f.Fix)
+			fmt.Fprintf(&b, "    fix: %s\n", f.Fix)
 		}
 	}
 	if !opt.Quiet {
 		if len(r.Findings) > 0 {
-			fmt.Fprintln(bw)
+			b.WriteString("\n")
 		}
-		fmt.Fprintln(bw, summaryLine(r.Summary))
+		b.WriteString(summaryLine(r.Summary) + "\n")
 	}
-	return bw.Flush()
+	_, err := io.WriteString(w, GuardLines(b.String()))
+	return err
 }
 
 func describeObject(f lint.Finding) string {

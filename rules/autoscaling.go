@@ -218,11 +218,12 @@ resourcePolicy:
 
 func checkVPABoundsConflict(p *lint.Pass) []lint.Diagnostic {
 	ns := p.Namespace
+	targets := indexWorkloads(ns)
 	var out []lint.Diagnostic
 	for _, o := range ns.VPAs {
 		v := readVPA(o)
-		w := scaleTarget(ns, o, v.ref)
-		if d, ok := missingTarget(ns, o, v.ref, w); ok {
+		w := targets.scaleTarget(o, v.ref)
+		if d, ok := missingTarget(ns, targets, o, v.ref, w); ok {
 			out = append(out, d)
 		}
 		for _, pol := range v.policies {
@@ -238,17 +239,11 @@ func checkVPABoundsConflict(p *lint.Pass) []lint.Diagnostic {
 // creates at run time (the StatefulSet of a Prometheus or Elasticsearch
 // custom resource) and is left alone, as are kinds oomlint does not render
 // as workloads (the custom resource itself).
-func missingTarget(ns *lint.Namespace, o *lint.Object, r targetRef, w *lint.Workload) (lint.Diagnostic, bool) {
+func missingTarget(ns *lint.Namespace, targets *workloadIndex, o *lint.Object, r targetRef, w *lint.Workload) (lint.Diagnostic, bool) {
 	if !r.ok || w != nil || len(ns.Workloads) == 0 || !scalable(r.Kind) {
 		return lint.Diagnostic{}, false
 	}
-	var names []string
-	for _, wl := range ns.Workloads {
-		if wl.Object.Kind == r.Kind {
-			names = append(names, wl.Object.Name)
-		}
-	}
-	s := closestName(r.Name, names)
+	s := closestName(r.Name, targets.names[r.Kind])
 	if s == "" {
 		return lint.Diagnostic{}, false
 	}
@@ -387,13 +382,14 @@ func checkVPAAutoMode(p *lint.Pass) []lint.Diagnostic {
 
 func checkHPAMemoryWithoutRequest(p *lint.Pass) []lint.Diagnostic {
 	ns := p.Namespace
+	targets := indexWorkloads(ns)
 	var out []lint.Diagnostic
 	for _, o := range ns.HPAs {
 		if o.APIVersion == "autoscaling/v1" {
 			continue // no memory metrics
 		}
 		ref := readTargetRef(o, "scaleTargetRef")
-		w := scaleTarget(ns, o, ref)
+		w := targets.scaleTarget(o, ref)
 		if w == nil {
 			continue
 		}
@@ -454,6 +450,16 @@ func missingRequests(o *lint.Object, w *lint.Workload, m hpaMetric) (lint.Diagno
 
 func checkVPAHPAMemoryConflict(p *lint.Pass) []lint.Diagnostic {
 	ns := p.Namespace
+	targets := indexWorkloads(ns)
+	// Each VPA is read once and found by its target, in the namespace's
+	// order, rather than read again for every HPA.
+	vpas := map[kindName][]*vpa{}
+	for _, o := range ns.VPAs {
+		if v := readVPA(o); v.ref.ok {
+			k := kindName{v.ref.Kind, v.ref.Name}
+			vpas[k] = append(vpas[k], v)
+		}
+	}
 	var out []lint.Diagnostic
 	for _, h := range ns.HPAs {
 		ms := memoryMetrics(h)
@@ -464,10 +470,10 @@ func checkVPAHPAMemoryConflict(p *lint.Pass) []lint.Diagnostic {
 		if !ref.ok {
 			continue
 		}
-		w := scaleTarget(ns, h, ref)
-		for _, o := range ns.VPAs {
-			v := readVPA(o)
-			if !v.ref.ok || !sameTarget(ref, v.ref) {
+		w := targets.scaleTarget(h, ref)
+		for _, v := range vpas[kindName{ref.Kind, ref.Name}] {
+			o := v.obj
+			if !sameTarget(ref, v.ref) {
 				continue
 			}
 			for _, m := range ms {
@@ -525,11 +531,32 @@ func sameTarget(a, b targetRef) bool {
 	return a.Kind == b.Kind && a.Name == b.Name && (a.APIVersion == "" || b.APIVersion == "" || lint.APIGroup(a.APIVersion) == lint.APIGroup(b.APIVersion))
 }
 
+// kindName is what an autoscaler's reference names, besides the group.
+type kindName struct{ kind, name string }
+
+// workloadIndex is a namespace's workloads by kind and name, in the
+// namespace's order, built once per check: with thousands of autoscalers a
+// scan of every workload for each of them was quadratic.
+type workloadIndex struct {
+	byName map[kindName][]*lint.Workload
+	names  map[string][]string // workload names by kind, for typo hints
+}
+
+func indexWorkloads(ns *lint.Namespace) *workloadIndex {
+	t := &workloadIndex{byName: map[kindName][]*lint.Workload{}, names: map[string][]string{}}
+	for _, w := range ns.Workloads {
+		k := kindName{w.Object.Kind, w.Object.Name}
+		t.byName[k] = append(t.byName[k], w)
+		t.names[k.kind] = append(t.names[k.kind], k.name)
+	}
+	return t
+}
+
 // scaleTarget finds the workload r names, preferring one from the
 // autoscaler's own unit (a chart variant's Deployment over another's).
-func scaleTarget(ns *lint.Namespace, from *lint.Object, r targetRef) *lint.Workload {
+func (t *workloadIndex) scaleTarget(from *lint.Object, r targetRef) *lint.Workload {
 	var found *lint.Workload
-	for _, w := range ns.Workloads {
+	for _, w := range t.byName[kindName{r.Kind, r.Name}] {
 		if !r.refersTo(w.Object) {
 			continue
 		}
@@ -743,6 +770,9 @@ func fieldRelated(o *lint.Object, p lint.Path, msg string) lint.Related {
 func closestName(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
+		if abs(len(c)-len(s)) >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if d := editDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
@@ -768,4 +798,11 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

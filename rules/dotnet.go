@@ -32,7 +32,13 @@ COMPlus_ setting, with or without 0x: DOTNET_GCHeapHardLimit=0x40000000 and
 =40000000 are both 1GiB, =1073741824 is 0x1073741824 (65.8GiB), and
 DOTNET_GCHeapHardLimitPercent=5A is 90% while =90 is 0x90, 144, which the
 runtime ignores. Reading stops at the first character that is not a hex
-digit (1Gi reads as 1). DOTNET_ wins over the older COMPlus_ prefix.`,
+digit (1Gi reads as 1). DOTNET_ wins over the older COMPlus_ prefix.
+
+On cgroup v1 nodes (cluster.cgroup: v1 in .oomlint.yaml) the percentage
+may be at most 85, and fixes aim five points lower: the v1 memory
+controller throttles dirty page cache only machine-wide and accounts kernel
+memory apart from the usage the runtime reads, so more of the limit goes
+to memory the GC does not see.`,
 	Fix: "set DOTNET_GCHeapHardLimit to about 75% of limits.memory in hex (0x30000000 for 1Gi), or remove it and keep the 75% default",
 	Example: `env:
   - name: DOTNET_GCHeapHardLimit
@@ -50,8 +56,15 @@ resources:
 }
 
 // dotnetMaxPercent is the highest DOTNET_GCHeapHardLimitPercent that leaves
-// the runtime room outside the GC heap.
+// the runtime room outside the GC heap; five less on cgroup v1 nodes.
 const dotnetMaxPercent = 90
+
+func dotnetMaxPercentFor(p *lint.Pass) uint64 {
+	if cgroupV1(p) {
+		return dotnetMaxPercent - uint64(math.Round(v1Tightening*100))
+	}
+	return dotnetMaxPercent
+}
 
 func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
@@ -59,8 +72,9 @@ func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 		return nil
 	}
 	limit := c.Limit.Bytes()
-	target, share := heapTarget(limit, p.Settings.HeapFraction)
+	target, share := heapTarget(limit, headroomFraction(p))
 	field := fmt.Sprintf("%s %s", c.Limit.Q.Field, c.Limit.Q.Raw)
+	maxPercent := dotnetMaxPercentFor(p)
 	if v, name, ok := c.Process.DotnetSetting("GCHeapHardLimit"); ok {
 		if !v.Known {
 			return nil // a byte count we cannot see overrides the percentage too
@@ -92,20 +106,95 @@ func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 		return nil
 	}
 	pct, parsed := runtimeflags.ParseDotnetHex(v.Value)
-	if !parsed || pct <= dotnetMaxPercent || pct >= 100 {
+	if !parsed || pct <= maxPercent || pct >= 100 {
 		return nil // 0 and 100 or more are ignored: the 75% default applies
 	}
 	heap := int64(pct) * limit / 100
 	fix := fmt.Sprintf("set %s=0x%X (%s) or remove it: the default in a container is 75%% of the limit",
 		name, int(share*100), sharePercent(share))
-	if d, ok := decimalReading(v.Value); ok && d > 0 && d <= dotnetMaxPercent {
+	if d, ok := decimalReading(v.Value); ok && d > 0 && d <= maxPercent {
 		fix = fmt.Sprintf("if %d%% was meant, write it in hex: %s=0x%X; otherwise set 0x%X (%s) or remove it (the default in a container is 75%% of the limit)",
 			d, name, d, int(share*100), sharePercent(share))
 	}
 	return []lint.Diagnostic{{
 		Path: v.At.Path, In: v.At.Object, Container: c.Name,
-		Message: fmt.Sprintf("%s=%s%s is %d%% of %s (%s): above %d%%, the GC heap leaves too little for the runtime's own memory, so the container is OOM-killed",
-			name, v.Value, hexNote(v.Value, pct), pct, field, quantity.Format(float64(heap)), dotnetMaxPercent),
+		Message: fmt.Sprintf("%s=%s%s is %d%% of %s (%s): above %d%%%s, the GC heap leaves too little for the runtime's own memory, so the container is OOM-killed",
+			name, v.Value, hexNote(v.Value, pct), pct, field, quantity.Format(float64(heap)), maxPercent, onCgroupV1(p)),
+		Fix:     fix,
+		Related: comparedWithLimit(p),
+	}}
+}
+
+var dotnetNotContainerAware = &lint.Rule{
+	ID: "OOM242", Name: "dotnet-not-container-aware", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "dotnet",
+	Summary: ".NET version that cannot read a cgroup v2 memory limit, with no GCHeapHardLimit",
+	Doc: `The .NET GC sizes its heap from the memory it sees. .NET Core 3.x reads
+the container's memory limit from cgroup v1 only: cgroup v2 support came in
+.NET 5 (dotnet/runtime#34334) and was not backported to 3.1
+(dotnet/runtime#75180). On a cgroup v2 node, the default on current
+distributions and managed clusters, a .NET Core 3.1 or older process
+therefore sees the node's memory: the GC sets no heap hard limit and lets
+the heap grow far past limits.memory before collecting hard, and the
+kernel OOM-kills the container (exit 137).
+
+The version comes from the image tag: mcr.microsoft.com/dotnet/aspnet:3.1,
+mcr.microsoft.com/dotnet/core/runtime:3.1-buster-slim,
+microsoft/dotnet:2.2-aspnetcore-runtime, bitnami/aspnet-core. runtime-deps
+images hold no runtime (a self-contained app brings its own) and never
+fire. An explicit COMPlus_GCHeapHardLimit caps the heap whatever the GC
+sees (.NET Core 3.0 and 3.1 read only the COMPlus_ prefix; DOTNET_ is
+.NET 5 and later), so the rule is then silent for 3.x; .NET Core 2.x has
+no heap hard limit at all. A limit set in runtimeconfig.json
+(System.GC.HeapHardLimit) is inside the image where a manifest cannot show
+it: suppress the finding there. Nodes are taken to run cgroup v2 unless
+.oomlint.yaml says cluster.cgroup: v1.`,
+	Fix: "move to .NET 6 or later, or set COMPlus_GCHeapHardLimit to about 75% of limits.memory in hex",
+	Example: `containers:
+  - name: api
+    image: mcr.microsoft.com/dotnet/aspnet:3.1
+    resources:
+      limits:
+        memory: 1Gi`,
+	Good: `containers:
+  - name: api
+    image: mcr.microsoft.com/dotnet/aspnet:8.0
+    resources:
+      limits:
+        memory: 1Gi`,
+	Check: checkDotnetNotContainerAware,
+}
+
+func checkDotnetNotContainerAware(p *lint.Pass) []lint.Diagnostic {
+	c := p.Container
+	if cgroupV1(p) || !c.Limit.Usable() || c.Limit.Bytes() <= 0 {
+		return nil
+	}
+	v, ok := runtimeflags.DotnetImageVersion(c.Image)
+	if !ok || runtimeflags.DotnetReadsCgroupV2(v) || unresolvedEnvFrom(c) {
+		return nil
+	}
+	limitVar, hasLimit := c.Process.Lookup("COMPlus_GCHeapHardLimit")
+	if hasLimit && !limitVar.Known {
+		return nil // set where we cannot see
+	}
+	if n, parsed := runtimeflags.ParseDotnetHex(limitVar.Value); hasLimit && parsed && n > 0 && v.Major >= 3 {
+		return nil // a hard limit that does not depend on what the GC sees
+	}
+	target, share := heapTarget(c.Limit.Bytes(), headroomFraction(p))
+	field := fmt.Sprintf("%s %s", c.Limit.Q.Field, c.Limit.Q.Raw)
+	name := ".NET Core " + v.String()
+	fix := fmt.Sprintf("move to .NET 6 or later, or set COMPlus_GCHeapHardLimit=0x%X (%s, %s of %s)", target, quantity.Format(float64(target)), sharePercent(share), field)
+	if v.Major < 3 {
+		fix = "move to .NET 6 or later: .NET Core " + v.String() + " has no heap hard limit"
+	}
+	if d, _, ok := c.Process.DotnetSetting("GCHeapHardLimit"); ok && d.Known && v.Major >= 3 && !hasLimit {
+		fix = fmt.Sprintf(".NET Core %s ignores DOTNET_GCHeapHardLimit: name it COMPlus_GCHeapHardLimit, or move to .NET 6 or later", v)
+	}
+	return []lint.Diagnostic{{
+		Path: c.Path.Key("image"), Container: c.Name,
+		Message: fmt.Sprintf("%s runs %s, which reads the memory limit only under cgroup v1 (.NET 5 and later read cgroup v2): on cgroup v2 nodes the GC sizes its heap from the node's memory instead of %s, so the heap grows past the limit and the container is OOM-killed",
+			c.Image, name, field),
 		Fix:     fix,
 		Related: comparedWithLimit(p),
 	}}

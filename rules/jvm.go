@@ -119,7 +119,7 @@ heapFraction of limits.memory (default 0.8, set in .oomlint.yaml), what is
 left is too little for that, and the container is OOM-killed (exit 137)
 under load even though the heap itself never overflows. A common rule of
 thumb is a heap of 70–75% of the limit.
-` + jvmDoc,
+` + cgroupV1Note + jvmDoc,
 	Fix: "lower -Xmx to about 75% of limits.memory, or raise the limit",
 	Example: `env:
   - name: JAVA_OPTS
@@ -141,15 +141,15 @@ func checkJVMHeapHeadroom(p *lint.Pass) []lint.Diagnostic {
 	if j == nil || !p.Container.Limit.Usable() || j.Settings.MaxHeap == nil {
 		return nil
 	}
-	s, limit, frac := j.Settings.MaxHeap, p.Container.Limit.Bytes(), heapFraction(p)
+	s, limit, frac := j.Settings.MaxHeap, p.Container.Limit.Bytes(), headroomFraction(p)
 	heap := heapOf(s)
 	if heap >= limit || float64(heap) <= frac*float64(limit) {
 		return nil // at or above the limit is OOM201's
 	}
 	return []lint.Diagnostic{jvmDiagnostic(p, j, s,
-		fmt.Sprintf("%s is %s of %s, above the %s heap share: only %s is left for metaspace, thread stacks, code cache and direct buffers, so the container is OOM-killed under load",
+		fmt.Sprintf("%s is %s of %s, above the %s heap share%s: only %s is left for metaspace, thread stacks, code cache and direct buffers, so the container is OOM-killed under load",
 			heapText(s), quantity.Percent(float64(heap), float64(limit)), limitText(p),
-			quantity.Percent(frac, 1), quantity.FormatBytes(limit-heap)),
+			quantity.Percent(frac, 1), onCgroupV1(p), quantity.FormatBytes(limit-heap)),
 		heapFix(p, s))}
 }
 
@@ -167,7 +167,7 @@ below 2 fires. -XX:InitialRAMPercentage above the threshold commits that
 much heap at start. An explicit -Xmx (or -Xms) overrides the percentage,
 so the percentage is then not reported. Without a limit the percentage
 applies to the node's memory.
-` + jvmDoc,
+` + cgroupV1Note + jvmDoc,
 	Fix: "use -XX:MaxRAMPercentage=75 or lower",
 	Example: `env:
   - name: JAVA_TOOL_OPTIONS
@@ -183,8 +183,8 @@ func checkJVMRAMPercentageHigh(p *lint.Pass) []lint.Diagnostic {
 	if j == nil {
 		return nil
 	}
-	maxPct := heapFraction(p) * 100
-	rec := strconv.FormatFloat(math.Min(75, maxPct), 'f', -1, 64)
+	maxPct := headroomFraction(p) * 100
+	rec := strconv.FormatFloat(math.Round(targetShare(p)*1e4)/100, 'f', -1, 64)
 	var out []lint.Diagnostic
 	report := func(s *jvmflags.Setting, pct float64, what, fix string) {
 		share := "of the container's memory limit (of the node's memory when there is none)"
@@ -193,8 +193,8 @@ func checkJVMRAMPercentageHigh(p *lint.Pass) []lint.Diagnostic {
 			share = fmt.Sprintf("of %s (%s)", limitText(p), quantity.Round(int64(float64(limit)*pct/100)))
 		}
 		out = append(out, jvmDiagnostic(p, j, s,
-			fmt.Sprintf("%s lets the %s take %s %s, above %s: metaspace, thread stacks, code cache and direct buffers do not fit beside it, so the container is OOM-killed under load",
-				s.Text, what, quantity.Percent(pct, 100), share, quantity.Percent(maxPct, 100)), fix))
+			fmt.Sprintf("%s lets the %s take %s %s, above %s%s: metaspace, thread stacks, code cache and direct buffers do not fit beside it, so the container is OOM-killed under load",
+				s.Text, what, quantity.Percent(pct, 100), share, quantity.Percent(maxPct, 100), onCgroupV1(p)), fix))
 	}
 	if j.Settings.MaxHeap == nil {
 		switch s := j.Settings.MaxRAMPercentage; {
@@ -222,17 +222,34 @@ var jvmNotContainerAware = &lint.Rule{
 	Doc: `A JVM that does not read the container's memory limit sizes its default
 heap (1/4 of memory), GC threads and buffers from the node's memory. On a
 64 GiB node that is a 16 GiB heap in a container limited to 1 GiB: it is
-OOM-killed (exit 137) as soon as the heap grows. JDK 10 and 8u191 made
-the JVM container-aware (-XX:+UseContainerSupport, on by default). This
-rule fires for -XX:-UseContainerSupport, and for images whose tag names a
-JDK older than 8u191 (openjdk:8u181-jre, JDK 7, JDK 9) when no explicit
-max heap (-Xmx) is set; -XX:+UseCGroupMemoryLimitForHeap (8u131–8u190)
-counts as container-aware. Tags that name no update (openjdk:8-jre,
-latest) never fire. Not checked: JDKs before 8u372 / 11.0.16 / 15 do not
-understand cgroup v2, the default on current nodes — keep JDKs updated.
-With no memory limit this rule is silent (OOM101 reports that).
+OOM-killed (exit 137) as soon as the heap grows. This rule fires for
+-XX:-UseContainerSupport, and, when no explicit max heap (-Xmx or
+-XX:MaxHeapSize) is set, for images whose tag names a JDK that cannot see
+the limit:
+
+  cgroup v1    JDK 10 and 8u191 made the JVM container-aware
+               (-XX:+UseContainerSupport, on by default); older JDKs
+               (openjdk:8u181-jre, JDK 7, JDK 9) are not, unless
+               -XX:+UseCGroupMemoryLimitForHeap (8u131–8u190) is set.
+  cgroup v2    the default on current distributions and managed
+               clusters. HotSpot reads a cgroup v2 limit from JDK 15
+               (JDK-8230305), and from 11.0.16 (July 2022) and 8u372
+               (April 2023), which carry the backport; JDK 10–14,
+               11.0.0–11.0.15 and 8u191–8u371 fall back to the node's
+               memory. IBM Semeru (OpenJ9): 8u382, 11.0.20, 17.0.8 and
+               21 or later. -XX:+UseCGroupMemoryLimitForHeap reads only
+               cgroup v1 files and does not help.
+
+Nodes are taken to run cgroup v2 unless .oomlint.yaml says cluster.cgroup:
+v1. A tag that names only the major version (eclipse-temurin:11,
+amazoncorretto:8) runs the newest build of that line, which has the
+backport, so it does not fire; except the deprecated Docker library
+openjdk image, whose last builds are 8u342 and 11.0.16 (openjdk:8-jre
+fires on cgroup v2, openjdk:11 does not). Tags that name no version
+(latest) never fire. With no memory limit this rule is silent (OOM101
+reports that).
 ` + jvmDoc,
-	Fix: "use a JDK 8u191+ or 11+ image, remove -XX:-UseContainerSupport, or set -Xmx to 75% of limits.memory",
+	Fix: "use a JDK 17+, 11.0.16+ or 8u372+ image, remove -XX:-UseContainerSupport, or set -Xmx to 75% of limits.memory",
 	Example: `containers:
   - name: legacy
     image: openjdk:8u181-jre
@@ -261,19 +278,40 @@ func checkJVMNotContainerAware(p *lint.Pass) []lint.Diagnostic {
 		}
 		return []lint.Diagnostic{jvmDiagnostic(p, j, s, msg, "remove "+s.Text+" (container support is on by default since JDK 10 and 8u191)")}
 	}
-	aware, known := j.Version.ContainerAware()
-	if !known || aware || j.Settings.MaxHeap != nil || (j.Settings.CgroupMemoryLimit != nil && j.Settings.CgroupMemoryLimit.On) {
+	if j.Settings.MaxHeap != nil {
 		return nil
 	}
-	limit := c.Limit.Bytes()
-	return []lint.Diagnostic{{
-		Path:      c.Path.Key("image"),
-		Container: c.Name,
-		Message: fmt.Sprintf("%s runs JDK %s, which does not read the container's memory limit (JDK 8u191 and 10 do): the JVM ignores %s and sizes its default heap as 1/4 of the node's memory, so it grows past the limit and is OOM-killed",
-			c.Image, j.Version, limitText(p)),
-		Fix:     fmt.Sprintf("set -Xmx%s (75%% of the limit), e.g. in JAVA_TOOL_OPTIONS, or move to a JDK 8u191+ image", jvmflags.FormatSize(target(p, limit))),
-		Related: limitRelated(p),
-	}}
+	heap := fmt.Sprintf("set -Xmx%s (%s of the limit), e.g. in JAVA_TOOL_OPTIONS", jvmflags.FormatSize(target(p, c.Limit.Bytes())), quantity.Percent(targetShare(p), 1))
+	diag := func(msg, fix string) []lint.Diagnostic {
+		return []lint.Diagnostic{{Path: c.Path.Key("image"), Container: c.Name, Message: msg, Fix: fix, Related: limitRelated(p)}}
+	}
+	cgroupFlag := j.Settings.CgroupMemoryLimit != nil && j.Settings.CgroupMemoryLimit.On
+	if aware, known := j.Version.ContainerAware(); known && !aware && !cgroupFlag {
+		upgrade := "move to a JDK 8u191+ image"
+		if !cgroupV1(p) {
+			upgrade = "move to a JDK 17+, 11.0.16+ or 8u372+ image (older ones do not read a cgroup v2 limit)"
+		}
+		return diag(fmt.Sprintf("%s runs JDK %s, which does not read the container's memory limit (JDK 8u191 and 10 do): the JVM ignores %s and sizes its default heap as 1/4 of the node's memory, so it grows past the limit and is OOM-killed",
+			c.Image, j.Version, limitText(p)), heap+", or "+upgrade)
+	}
+	if cgroupV1(p) {
+		return nil
+	}
+	v2 := jvmflags.CgroupV2(c.Image)
+	if !v2.Known || v2.Aware {
+		return nil
+	}
+	runs := "JDK " + v2.Version.String()
+	if v2.Frozen {
+		runs += " (the last build of the deprecated openjdk image)"
+	}
+	since := "HotSpot reads it from 8u372, 11.0.16 and 15"
+	if v2.OpenJ9 {
+		since = "Semeru reads it from 8u382, 11.0.20, 17.0.8 and 21"
+	}
+	return diag(fmt.Sprintf("%s runs %s, which does not read a cgroup v2 memory limit (%s): on cgroup v2 nodes the JVM ignores %s and sizes its default heap as 1/4 of the node's memory, so it grows past the limit and is OOM-killed",
+		c.Image, runs, since, limitText(p)),
+		heap+", or move to a JDK 17+, 11.0.16+ or 8u372+ image (cluster.cgroup: v1 in .oomlint.yaml if the nodes still run cgroup v1)")
 }
 
 // readJVM is the container's JVM, as the engine reads it for rules and
@@ -332,17 +370,62 @@ func heapFraction(p *lint.Pass) float64 {
 	return lint.DefaultSettings().HeapFraction
 }
 
-// target is the heap a fix suggests: 75% of the limit, or heapFraction
-// when that is lower, rounded down to whole MiB.
+// Cgroup v1 nodes (cluster.cgroup: v1) leave a heap less room: the v1
+// memory controller throttles dirty page cache only machine-wide (per-cgroup
+// writeback is a v2 feature) and accounts kernel memory apart from the
+// usage the runtimes read, so page cache and kernel allocations crowd the
+// limit sooner. Every heap share is this much lower there.
+const v1Tightening = 0.05
+
+// cgroupV1Note is the explain text of the runtime rules whose thresholds
+// tighten on cgroup v1 nodes.
+const cgroupV1Note = `
+On cgroup v1 nodes (cluster.cgroup: v1 in .oomlint.yaml) the share is five
+points lower (0.75 by default) and fixes aim five points lower too: the v1
+memory controller throttles dirty page cache only machine-wide (per-cgroup
+writeback is a cgroup v2 feature) and accounts kernel memory apart from
+the usage a runtime reads, so page cache and kernel allocations take more
+of the limit before the kernel reclaims them.
+`
+
+// cgroupV1 reports whether the configured nodes run cgroup v1; the default
+// is v2, what current distributions and managed clusters run.
+func cgroupV1(p *lint.Pass) bool { return p.Settings.Cgroup == "v1" }
+
+// onCgroupV1 is the note a message adds when a share was tightened.
+func onCgroupV1(p *lint.Pass) string {
+	if cgroupV1(p) {
+		return " (cgroup v1 nodes)"
+	}
+	return ""
+}
+
+// tighten lowers a share on cgroup v1 nodes.
+func tighten(p *lint.Pass, f float64) float64 {
+	if cgroupV1(p) && f > 2*v1Tightening {
+		f -= v1Tightening
+	}
+	return math.Round(f*1e4) / 1e4
+}
+
+// headroomFraction is the share of the limit a heap may take: heapFraction,
+// lower on cgroup v1 nodes.
+func headroomFraction(p *lint.Pass) float64 { return tighten(p, heapFraction(p)) }
+
+// targetShare is the share of the limit a JVM fix suggests: 75%, or
+// heapFraction when that is lower, and lower again on cgroup v1 nodes.
+func targetShare(p *lint.Pass) float64 { return tighten(p, math.Min(0.75, heapFraction(p))) }
+
+// target is the heap a fix suggests: targetShare of the limit, rounded
+// down to whole MiB.
 func target(p *lint.Pass, limit int64) int64 {
-	f := math.Min(0.75, heapFraction(p))
-	return int64(float64(limit)*f) >> 20 << 20
+	return int64(float64(limit)*targetShare(p)) >> 20 << 20
 }
 
 // heapFix computes both ways out: a heap that fits, or a limit that fits the heap.
 func heapFix(p *lint.Pass, s *jvmflags.Setting) string {
 	limit := p.Container.Limit.Bytes()
-	f := math.Min(0.75, heapFraction(p))
+	f := targetShare(p)
 	heap := target(p, limit) / int64(max(s.JVMs, 1)) >> 20 << 20
 	need := int64(math.Ceil(float64(heapOf(s)) / f))
 	return fmt.Sprintf("set %s (%s of the limit) or raise %s to %s",

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -258,12 +259,17 @@ func checkMemoryQuantityInvalid(p *lint.Pass) []lint.Diagnostic {
 			fix = "write " + s
 		}
 		what := fmt.Sprintf("%q is not a Kubernetes quantity", q.Raw)
-		if q.Raw == "" {
+		effect := "the API server rejects the object"
+		switch {
+		case q.Raw == "":
 			what = "is empty"
+		case q.Info != nil && errors.Is(q.Info.Err, quantity.ErrOutOfRange):
+			what = fmt.Sprintf("%q is out of range", q.Raw)
+			effect = "no memory size is beyond 2^63-1 bytes (8Ei), where the kubelet's 64-bit value wraps"
 		}
 		out = append(out, lint.Diagnostic{
 			Path: q.Path, Container: v.container,
-			Message: fmt.Sprintf("%s %s: the API server rejects the object", q.Field, what),
+			Message: fmt.Sprintf("%s %s: %s", q.Field, what, effect),
 			Fix:     fix,
 		})
 	}

@@ -19,7 +19,12 @@ repository nor in the chart cache is a warning, once per chart version,
 naming "oomlint charts pull"; what oomlint leaves out on purpose (a
 source in another repository, a generator it cannot expand offline) is
 info. The same ID reports an internal failure on one object, so one bad
-object never hides the findings of the others.`,
+object never hides the findings of the others.
+
+A chart that renders longer than renderTimeout (default 10s) or writes
+more than 64 MiB of text is stopped and reported once; a chart file or
+kustomize entry that is a symlink out of the repository, or not a
+regular file, is not read and fails its unit here (docs/security.md).`,
 	Fix: "fix the template or kustomization at the reported line; vendor what it fetches remotely",
 	Example: `# templates/deployment.yaml
 replicas: {{ required "replicas is required" .Values.replicas }}`,
@@ -34,7 +39,16 @@ checked. The finding is at the line the YAML parser names; the other
 documents of a multi-document file are still checked. Binary files,
 unreadable files and files over the size cap (settings.maxFileSize,
 default 10Mi) are reported the same way. Go/Helm template files outside a
-chart are reported once per file, not once per line.`,
+chart are reported once per file, not once per line.
+
+The repository is untrusted input, so a file that is a symlink resolving
+outside the repository, or not a regular file (a named pipe, a socket),
+is not read: a warning says so. A document whose YAML aliases form a
+cycle, or expand past the limit Kubernetes' own YAML decoder enforces, is
+reported the same way and not read. A key written twice in one mapping is
+a warning at the occurrence that counts (the last, as Kubernetes keeps
+it), and so is a value whose $(VAR) or shell expansion passes oomlint's
+limits (1 MiB per value); that value is left unread, never truncated.`,
 	Fix: "fix the YAML at the reported line, or exclude the file with ignore: in .oomlint.yaml",
 	Example: `resources:
   limits:
@@ -49,7 +63,12 @@ var policyError = &lint.Rule{
 	Summary: "a Rego policy failed to compile or evaluate",
 	Doc: `User policies run beside the built-in rules. A policy that does not
 compile, or fails while evaluating an object, is reported at the policy
-file and line so the rest of the run still counts.`,
+file and line so the rest of the run still counts. A call to a built-in
+that reaches the network, the environment or files (http.send,
+net.lookup_ip_addr, opa.runtime, json.verify_schema, json.match_schema) or
+that the policy timeout cannot stop (strings.render_template) is refused
+here, and so is a policy or data file that is a symlink out of its
+directory or not a regular file.`,
 	Fix: "fix the policy at the reported line",
 	Example: `deny contains msg if {
   input.kind == "Deployment"
@@ -69,7 +88,11 @@ silently ignored.
 
 The same goes for a charts.search entry in .oomlint.yaml that does not
 exist, is a file, or is itself a chart rather than a folder of charts: it
-finds no dependency, so it is reported at its line rather than ignored.`,
+finds no dependency, so it is reported at its line rather than ignored.
+A path in a repository's .oomlint.yaml (policies, policyData,
+charts.search, charts.cache, charts.values) that resolves outside the
+repository is dropped and reported as a warning at its line: pass such a
+path on the command line instead.`,
 	Fix:     "write # oomlint:ignore OOM104 why-this-is-fine, with IDs or names from `oomlint rules`; list folders of charts under charts.search",
 	Example: `    memory: 512Mi # oomlint:ignore OOM1O4 sized by load test`,
 	Good:    `    memory: 512Mi # oomlint:ignore OOM104 sized by load test`,

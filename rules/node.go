@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oomlint/oomlint/internal/quantity"
+	"github.com/oomlint/oomlint/internal/runtimeflags"
 	"github.com/oomlint/oomlint/lint"
 )
 
@@ -66,7 +67,8 @@ code space, Buffers and ArrayBuffers (kept outside the JavaScript heap),
 native addons and thread stacks need memory of their own, typically a few
 hundred MiB under load. An old space above heapFraction (default 0.8) of the
 memory limit leaves too little for them: under load the container reaches
-the limit before V8 collects, and it is OOM-killed (exit 137).`,
+the limit before V8 collects, and it is OOM-killed (exit 137).
+` + cgroupV1Note,
 	Fix: "keep --max-old-space-size at or below 75% of limits.memory (in MiB)",
 	Example: `containers:
   - name: web
@@ -94,10 +96,10 @@ the limit before V8 collects, and it is OOM-killed (exit 137).`,
 }
 
 func checkNodeHeapHeadroom(p *lint.Pass) []lint.Diagnostic {
-	frac := p.Settings.HeapFraction
+	frac := headroomFraction(p)
 	return checkNodeHeap(p, func(heap, limit int64) bool {
 		return heap < limit && float64(heap) > frac*float64(limit)
-	}, "%s is %s of %s %s (above heapFraction "+trimFloat(frac)+"): too little is left for the young generation, Buffers and native memory, so under load the container is OOM-killed")
+	}, "%s is %s of %s %s (above heapFraction "+trimFloat(frac)+onCgroupV1(p)+"): too little is left for the young generation, Buffers and native memory, so under load the container is OOM-killed")
 }
 
 // checkNodeHeap compares each --max-old-space-size that reaches a node
@@ -114,7 +116,7 @@ func checkNodeHeap(p *lint.Pass, fires func(heap, limit int64) bool, format stri
 			continue
 		}
 		limit := c.Limit.Bytes()
-		target, share := heapTarget(limit, p.Settings.HeapFraction)
+		target, share := heapTarget(limit, headroomFraction(p))
 		out = append(out, lint.Diagnostic{
 			Path: s.At.Path, In: s.At.Object, Container: c.Name,
 			Message: fmt.Sprintf(format, nodeWhat(s), quantity.Percent(float64(s.Heap.Bytes()), float64(limit)), c.Limit.Q.Field, c.Limit.Q.Raw),
@@ -182,12 +184,91 @@ func checkNodeHeapUnset(p *lint.Pass) []lint.Diagnostic {
 	if unresolvedEnvFrom(c) {
 		return nil // NODE_OPTIONS may come from a ConfigMap or Secret we cannot see
 	}
-	target, share := heapTarget(c.Limit.Bytes(), p.Settings.HeapFraction)
+	if _, unaware := nodeCgroupV2Unaware(p); unaware {
+		return nil // OOM214 reports the same container as an error
+	}
+	target, share := heapTarget(c.Limit.Bytes(), headroomFraction(p))
 	return []lint.Diagnostic{{
 		Path: at.Path, In: at.Object, Container: c.Name,
 		Message: fmt.Sprintf("%s %q runs Node.js (%s) with %s %s and no --max-old-space-size: V8 sizes its old space on its own, which is only part of the process's memory",
 			c.Role, c.Name, what, c.Limit.Q.Field, c.Limit.Q.Raw),
 		Fix: fmt.Sprintf("set NODE_OPTIONS=--max-old-space-size=%d (%s of %s %s)",
+			target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw),
+		Related: comparedWithLimit(p),
+	}}
+}
+
+var nodeNotContainerAware = &lint.Rule{
+	ID: "OOM214", Name: "node-not-container-aware", Severity: lint.Error, Scope: lint.ContainerScope,
+	Family:  "nodejs",
+	Summary: "Node.js version that cannot read a cgroup v2 memory limit, with no --max-old-space-size",
+	Doc: `Without --max-old-space-size, Node.js tells V8 how much memory there is and
+V8 sizes its heap from that. Node.js asks libuv (uv_get_constrained_memory),
+which read only cgroup v1 until libuv 1.45.0 (libuv#3744), first shipped in
+Node.js 20.3.0; the 18 line and older never read a cgroup v2 limit
+(nodejs/node#47259; the Kubernetes cgroup v2 migration guide says the same).
+On a cgroup v2 node, the default on current distributions and managed
+clusters, such a Node.js sees the node's memory instead of limits.memory:
+V8 allows a heap of 2–4 GiB in a container limited to far less, collects
+late, and the kernel OOM-kills the container (exit 137) instead of V8
+failing with a heap out of memory error.
+
+The version comes from the image tag: node:18-alpine, node:16.20.2,
+node:20.2.0, node:hydrogen, bitnami/node:18, ubi9/nodejs-18. A tag that
+names only the major version runs the newest release of that line:
+node:20 has the fix, node:18 never will. Tags such as lts or latest name
+no version and never fire. An explicit --max-old-space-size (command line
+or NODE_OPTIONS) makes the heap independent of what Node.js sees, so the
+rule is then silent. Nodes are taken to run cgroup v2 unless .oomlint.yaml
+says cluster.cgroup: v1, where Node.js 12 and later read the limit.`,
+	Fix: "set NODE_OPTIONS=--max-old-space-size to about 75% of limits.memory in MiB, or move to Node.js 20.3.0 or later",
+	Example: `containers:
+  - name: web
+    image: node:18-alpine
+    command: ["node", "server.js"]
+    resources:
+      limits:
+        memory: 512Mi`,
+	Good: `containers:
+  - name: web
+    image: node:22-alpine
+    command: ["node", "server.js"]
+    resources:
+      limits:
+        memory: 512Mi`,
+	Check: checkNodeNotContainerAware,
+}
+
+// nodeCgroupV2Unaware reports whether the container runs a Node.js that
+// cannot see its cgroup v2 limit and nothing sets the heap: the image's
+// version, and whether it falls short.
+func nodeCgroupV2Unaware(p *lint.Pass) (runtimeflags.Version, bool) {
+	c := p.Container
+	if cgroupV1(p) || !c.Limit.Usable() || c.Limit.Bytes() <= 0 || len(c.Process.NodeHeap()) > 0 {
+		return runtimeflags.Version{}, false
+	}
+	v, ok := runtimeflags.NodeImageVersion(c.Image)
+	if !ok || runtimeflags.NodeReadsCgroupV2(v) {
+		return v, false
+	}
+	if e, ok := c.Process.Lookup("NODE_OPTIONS"); (ok && !e.Known) || unresolvedEnvFrom(c) {
+		return v, false // the flag may be set where we cannot see
+	}
+	return v, true
+}
+
+func checkNodeNotContainerAware(p *lint.Pass) []lint.Diagnostic {
+	v, unaware := nodeCgroupV2Unaware(p)
+	if !unaware {
+		return nil
+	}
+	c := p.Container
+	target, share := heapTarget(c.Limit.Bytes(), headroomFraction(p))
+	return []lint.Diagnostic{{
+		Path: c.Path.Key("image"), Container: c.Name,
+		Message: fmt.Sprintf("%s runs Node.js %s, which does not read a cgroup v2 memory limit (Node.js 20.3.0 and later do): on cgroup v2 nodes V8 sizes its heap from the node's memory instead of %s %s, so the heap grows past the limit and the container is OOM-killed",
+			c.Image, v, c.Limit.Q.Field, c.Limit.Q.Raw),
+		Fix: fmt.Sprintf("set NODE_OPTIONS=--max-old-space-size=%d (%s of %s %s), or move to Node.js 20.3.0 or later (cluster.cgroup: v1 in .oomlint.yaml if the nodes still run cgroup v1)",
 			target>>20, sharePercent(share), c.Limit.Q.Field, c.Limit.Q.Raw),
 		Related: comparedWithLimit(p),
 	}}

@@ -81,6 +81,7 @@ func lintFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "version", Usage: "print the version (as oomlint version)"},
 		&cli.BoolFlag{Name: "verbose", Usage: "print each rendered unit with its time, and totals, on standard error"},
 		&cli.StringSliceFlag{Name: "values", Usage: "values `FILE` for every chart, after its values.yaml (repeatable)"},
+		&cli.DurationFlag{Name: "render-timeout", Usage: "stop rendering a Helm chart (also one a HelmRelease or Application names) that takes longer than this: one OOM900, the run goes on (renderTimeout in .oomlint.yaml)", DefaultText: render.DefaultRenderTimeout.String()},
 		&cli.StringFlag{Name: "kube-version", Usage: "Kubernetes version charts see in .Capabilities.KubeVersion", DefaultText: render.DefaultKubeVersion},
 		&cli.StringFlag{Name: "chart-cache", Usage: "the chart cache `DIR` that `oomlint charts pull` fills (read only; lint never downloads)", DefaultText: "the user cache directory/oomlint/charts"},
 		&cli.BoolFlag{Name: "standalone", Usage: "also lint the charts and directories Flux and Argo CD objects deploy on their own, with their defaults"},
@@ -147,6 +148,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *cli.App {
 			},
 			policyCommand(),
 			chartsCommand(stdout, stderr),
+			triageCommand(stdout, stderr, getenv),
 			{
 				Name: "version", Usage: "print the version",
 				Action: func(c *cli.Context) error {
@@ -526,7 +528,7 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, func(), error) {
 	if err != nil {
 		return lint.Config{}, nil, cleanup, err
 	}
-	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: jobs}
+	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Root: render.RepoRoot(wd), Jobs: jobs}
 	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
 	if err != nil {
 		return cfg, nil, cleanup, err
@@ -658,6 +660,11 @@ func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, namespace string) (r
 	if c.IsSet("kube-version") {
 		opt.KubeVersion = c.String("kube-version")
 	}
+	if c.IsSet("render-timeout") {
+		if opt.RenderTimeout = c.Duration("render-timeout"); opt.RenderTimeout <= 0 {
+			return opt, fmt.Errorf("--render-timeout %s: want a positive duration", opt.RenderTimeout)
+		}
+	}
 	if c.Bool("include-tests") {
 		opt.IncludeTests = true
 	}
@@ -687,28 +694,61 @@ func parseFailOn(s string) (lint.Severity, error) {
 }
 
 // loadConfig reads --config, else .oomlint.yaml in the working directory,
-// else in the first PATH.
+// else in the first PATH. A config file inside a repository (the git work
+// tree of the working directory or of a PATH) is the repository's, so
+// untrusted: it may only name paths inside that repository. Only a
+// --config file outside every such repository is the user's own.
 func loadConfig(explicit, wd string, paths []string) (*lint.FileConfig, error) {
 	if explicit != "" {
+		roots := []string{render.RepoRoot(wd)}
+		for _, p := range paths {
+			if p != stdinArg {
+				roots = append(roots, render.RepoRoot(argDir(p)))
+			}
+		}
+		for _, root := range roots {
+			if inRepo(root, explicit) {
+				return lint.LoadRepoConfigFile(explicit, root)
+			}
+		}
 		return lint.LoadConfigFile(explicit)
 	}
 	dirs := []string{wd}
 	if len(paths) > 0 {
-		p := paths[0]
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			p = filepath.Dir(p)
-		}
-		dirs = append(dirs, p)
+		dirs = append(dirs, argDir(paths[0]))
 	}
 	for _, d := range dirs {
 		if p := lint.FindConfigFile(d); p != "" {
+			root := render.RepoRoot(d)
 			if rel, err := filepath.Rel(wd, p); err == nil {
 				p = rel
 			}
-			return lint.LoadConfigFile(p)
+			return lint.LoadRepoConfigFile(p, root)
 		}
 	}
 	return nil, nil
+}
+
+// argDir is the directory of a path argument: itself, or a file's directory.
+func argDir(p string) string {
+	if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		return filepath.Dir(p)
+	}
+	return p
+}
+
+// inRepo reports whether p lies in the repository at root, as written or
+// with symlinks resolved.
+func inRepo(root, p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	rootAbs, err := filepath.Abs(root)
+	if err != nil {
+		return false
+	}
+	return within(rootAbs, abs) || within(realPath(rootAbs), realPath(abs))
 }
 
 func listRules(w io.Writer, format string, all []*lint.Rule) error {
@@ -721,7 +761,8 @@ func listRules(w io.Writer, format string, all []*lint.Rule) error {
 			if r.Off {
 				sev += " (off)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Name, sev, r.Summary)
+			// Policy rules carry text from the repository's Rego metadata.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", report.Printable(r.ID), report.Printable(r.Name), sev, report.Printable(r.Summary))
 		}
 		return tw.Flush()
 	case "markdown":
@@ -758,7 +799,14 @@ func rulesJSON(w io.Writer, all []*lint.Rule) error {
 func explain(w io.Writer, name string, all []*lint.Rule) error {
 	for _, r := range all {
 		if strings.EqualFold(name, r.ID) || name == r.Name {
-			return rules.Explain(w, r)
+			// A policy rule's doc comes from the repository's Rego metadata:
+			// no line of it may read as a CI workflow command.
+			var b strings.Builder
+			if err := rules.Explain(&b, r); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, report.GuardLines(b.String()))
+			return err
 		}
 	}
 	return fmt.Errorf("explain: unknown rule %q (see oomlint rules)", name)

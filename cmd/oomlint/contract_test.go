@@ -45,6 +45,7 @@ func contractFixture(t *testing.T) map[string]string {
 	writeTestFile(t, filepath.Join(dir, "data", "limits.yaml"), "limits: {}\n")
 	writeTestFile(t, filepath.Join(dir, "helm", "repositories.yaml"), "apiVersion: \"\"\nrepositories: []\n")
 	writeTestFile(t, filepath.Join(dir, "helm", "config.json"), "{}\n")
+	writeTriageDumps(t, filepath.Join(dir, "triage"), ".out")
 	if err := os.MkdirAll(filepath.Join(dir, "cache"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +68,7 @@ func contractFixture(t *testing.T) map[string]string {
 		"color":             "never",
 		"values":            "values.yaml",
 		"kube-version":      "v1.30.0",
+		"render-timeout":    "20s",
 		"chart-cache":       "cache",
 		"policy":            policies,
 		"data":              "data",
@@ -75,6 +77,10 @@ func contractFixture(t *testing.T) map[string]string {
 		"run":               "test_",
 		"repository-config": filepath.Join("helm", "repositories.yaml"),
 		"registry-config":   filepath.Join("helm", "config.json"),
+		"dump":              filepath.Join("triage", "top.txt"),
+		"vpa":               filepath.Join("triage", "vpa.out"),
+		"top":               filepath.Join("triage", "top.txt"),
+		"events":            filepath.Join("triage", "events.out"),
 	}
 }
 
@@ -91,6 +97,7 @@ func contractArgs(policies string) map[string][]string {
 		"charts list": nil,
 		"rules":       nil,
 		"version":     nil,
+		"triage":      {filepath.Join("triage", "pods.out"), "app.yaml"},
 	}
 }
 

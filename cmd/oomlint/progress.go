@@ -8,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/oomlint/oomlint/lint"
+	"github.com/oomlint/oomlint/report"
 )
 
 // progressReporter shows a run's progress on standard error: a bar on a
@@ -47,7 +48,7 @@ func (p *progressReporter) report(ev lint.Progress) {
 		return
 	}
 	if ev.Note != "" {
-		fmt.Fprintf(p.w, "note: %s\n", ev.Note)
+		fmt.Fprintf(p.w, "note: %s\n", report.Printable(ev.Note)) // names from the repository
 		return
 	}
 	if ev.Kind == lint.PlainUnit {
@@ -55,7 +56,7 @@ func (p *progressReporter) report(ev lint.Progress) {
 		p.plainTime += ev.Elapsed
 		return
 	}
-	fmt.Fprintf(p.w, "rendered %s %s in %s (%d objects)\n", ev.Kind, ev.Name, round(ev.Elapsed), ev.Objects)
+	fmt.Fprintf(p.w, "rendered %s %s in %s (%d objects)\n", ev.Kind, report.Printable(ev.Name), round(ev.Elapsed), ev.Objects)
 }
 
 // finish clears the bar and, with --verbose, prints the totals.

@@ -2,6 +2,7 @@ package appset
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -95,6 +96,9 @@ func (idx *repoIndex) readObjects(rel string) ([]map[string]any, error) {
 	}
 	if r, err := filepath.Rel(idx.resolved, resolved); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return nil, errOutside
+	}
+	if st, err := os.Stat(resolved); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", rel) // a named pipe would block the run
 	}
 	data, err := os.ReadFile(resolved)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,6 +95,9 @@ func (c Cache) find(ref Ref) (Entry, bool) {
 	}
 	url := trimURL(ref.RepoURL)
 	dir := c.repoDir(url)
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return Entry{}, false // pull makes real directories, never links
+	}
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return Entry{}, false
@@ -108,7 +112,7 @@ func (c Cache) find(ref Ref) (Entry, bool) {
 		if err != nil || r.Chart != ref.Chart || trimURL(r.URL) != url {
 			continue
 		}
-		if _, err := os.Stat(r.entry(dir).File); err != nil {
+		if !regular(r.entry(dir).File) {
 			continue
 		}
 		candidates = append(candidates, r)
@@ -211,8 +215,19 @@ func compareVersions(a, b string) int {
 	return strings.Compare(a, b)
 }
 
+// maxRecordSize bounds a record: a few hundred bytes of JSON.
+const maxRecordSize = 64 << 10
+
 func readRecord(name string) (record, error) {
-	data, err := os.ReadFile(name)
+	if !regular(name) {
+		return record{}, fmt.Errorf("%s: not a regular file", name)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return record{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRecordSize))
 	if err != nil {
 		return record{}, err
 	}
@@ -224,6 +239,14 @@ func readRecord(name string) (record, error) {
 		return record{}, fmt.Errorf("%s: bad chart name or version", name)
 	}
 	return r, nil
+}
+
+// regular reports whether name is a regular file itself, not a link: pull
+// writes nothing else, and a cache a repository's config places inside
+// the repository must not lead elsewhere (a link) or block (a FIFO).
+func regular(name string) bool {
+	st, err := os.Lstat(name)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func (r record) entry(dir string) Entry {

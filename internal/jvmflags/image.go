@@ -78,8 +78,9 @@ func hasPrefixIn(s string, prefixes []string) bool {
 	return false
 }
 
-// Version is a JDK version: 8u181 is {8, 181}; Update is -1 when the image
-// names only the major version (openjdk:8-jre).
+// Version is a JDK version: 8u181 is {8, 181} and 11.0.16 is {11, 16}
+// (the update release, JEP 322's third number); Update is -1 when the
+// image names only the major version (openjdk:8-jre, eclipse-temurin:11).
 type Version struct {
 	Major  int
 	Update int
@@ -91,6 +92,8 @@ func (v Version) String() string {
 		return "unknown"
 	case v.Major <= 8 && v.Update >= 0:
 		return strconv.Itoa(v.Major) + "u" + strconv.Itoa(v.Update)
+	case v.Update >= 0:
+		return strconv.Itoa(v.Major) + ".0." + strconv.Itoa(v.Update)
 	}
 	return strconv.Itoa(v.Major)
 }
@@ -102,6 +105,8 @@ var (
 	reLegacy = regexp.MustCompile(`^1\.(\d)\.(?:0[_-](\d{1,4})|(\d{2,4}))(?:\D|$)`)
 	// 8.0.292 (Zulu), 8.382.05.1 (Corretto)
 	reEightDot = regexp.MustCompile(`^8\.(?:0\.)?(\d{2,4})(?:\D|$)`)
+	// 11.0.15_10-jre, 11.0.16.1, jdk-11.0.15+10, jre-11.0.6_10, open-11.0.20_8-jre
+	reFull = regexp.MustCompile(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})\.\d{1,2}\.(\d{1,3})(?:\D|$)`)
 	// 17, 11.0.20, 8-jre, jdk-17.0.8, jre-11.0.6_10, open-17-jre, openjdk-11
 	reMajor = regexp.MustCompile(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})(?:\D|$)`)
 	// in an application's tag: 8.5-jre8, 9-jdk11, 3.9-eclipse-temurin-17, jdk8u181
@@ -132,6 +137,8 @@ func JDK(ref string) (v Version, known bool) {
 			}
 		case (v.Major == 0 || v.Major == 8) && matchInto(&m, reEightDot, tag):
 			v.Major, v.Update = 8, atoi(m[1])
+		case matchInto(&m, reFull, tag) && atoi(m[1]) >= 9 && (v.Major == 0 || v.Major == atoi(m[1])):
+			v.Major, v.Update = atoi(m[1]), atoi(m[2])
 		case v.Major == 0 && matchInto(&m, reMajor, tag):
 			v.Major = atoi(m[1])
 		case v.Major == 0:
@@ -182,4 +189,58 @@ func (v Version) ContainerAware() (aware, known bool) {
 		return v.Update >= 191, true
 	}
 	return false, true // 7 and older, 9
+}
+
+// CgroupV2Support is what an image says about its JVM on a cgroup v2 node.
+type CgroupV2Support struct {
+	Version Version // as the tag names it, or the last build a frozen repository published
+	Aware   bool    // the JVM reads the container's memory limit under cgroup v2
+	Known   bool    // false: the tag does not say, and nothing is reported
+	Frozen  bool    // a floating tag of a repository that is no longer updated
+	OpenJ9  bool    // IBM Semeru / OpenJ9, whose versions differ from HotSpot's
+}
+
+// frozen are JDK image repositories that stopped publishing: a tag that
+// names only the major version runs the last build. The Docker library's
+// openjdk image stopped with 8u342 and 11.0.16 (docker-library/openjdk#505).
+var frozen = map[string]map[int]Version{
+	"openjdk": {8: {8, 342}, 11: {11, 16}},
+}
+
+// CgroupV2 reports whether the JDK an image names reads the container's
+// memory limit on a cgroup v2 node. HotSpot: JDK 15 and later
+// (JDK-8230305), 11.0.16 and 8u372 (the backports). IBM Semeru (OpenJ9):
+// 8u382, 11.0.20, 17.0.8, 21 and later. A tag that names only the major
+// version (eclipse-temurin:11, amazoncorretto:8) runs the newest build,
+// which has the backport, unless its repository is frozen (openjdk:8 is
+// 8u342). Versions the tables do not cover are unknown.
+func CgroupV2(ref string) CgroupV2Support {
+	v, ok := JDK(ref)
+	if !ok {
+		return CgroupV2Support{Version: v}
+	}
+	img := ParseImage(ref)
+	s := CgroupV2Support{Version: v, Known: true}
+	if v.Update < 0 {
+		if last, ok := frozen[img.Repo][v.Major]; ok {
+			s.Version, s.Frozen = last, true
+		}
+	}
+	s.OpenJ9 = strings.Contains(img.Repo, "semeru") || strings.Contains(img.Repo, "openj9") || strings.Contains(strings.ToLower(img.Tag), "openj9")
+	minimum := map[int]int{8: 372, 11: 16} // HotSpot: the first update with the backport
+	newest := 15                           // and every release from this one on
+	if s.OpenJ9 {
+		minimum, newest = map[int]int{8: 382, 11: 20, 17: 8}, 21
+		if v.Major > 17 && v.Major < newest {
+			return CgroupV2Support{Version: v} // Semeru 18–20: not covered
+		}
+	}
+	u := s.Version.Update
+	switch first, backported := minimum[v.Major]; {
+	case v.Major >= newest:
+		s.Aware = true
+	case backported:
+		s.Aware = u < 0 || u >= first
+	}
+	return s
 }

@@ -246,14 +246,22 @@ var imageTests = []struct {
 	{"docker.io/library/openjdk:8u181-jre@sha256:abcd", Version{8, 181}, true},
 	{"eclipse-temurin:17", Version{17, -1}, true},
 	{"eclipse-temurin:8u372-b07-jre", Version{8, 372}, true},
-	{"eclipse-temurin:17.0.8_7-jre", Version{17, -1}, true},
+	{"eclipse-temurin:17.0.8_7-jre", Version{17, 8}, true},
+	{"eclipse-temurin:11.0.15_10-jre", Version{11, 15}, true},
+	{"eclipse-temurin:11.0.16.1_1-jdk", Version{11, 16}, true},
+	{"openjdk:11.0.15-jre-slim", Version{11, 15}, true},
+	{"amazoncorretto:11.0.15.9.1", Version{11, 15}, true},
+	{"sapmachine:jdk-11.0.15", Version{11, 15}, true},
+	{"ibm-semeru-runtimes:open-11.0.20_8-jre-jammy", Version{11, 20}, true},
+	{"registry:5000/team/openjdk:14.0.2@sha256:0123", Version{14, 2}, true},
 	{"amazoncorretto:8", Version{8, -1}, true},
 	{"amazoncorretto:8u382-al2", Version{8, 382}, true},
 	{"amazoncorretto:8.382.05.1", Version{8, 382}, true},
 	{"amazoncorretto:21", Version{21, -1}, true},
 	{"adoptopenjdk/openjdk8:jdk8u181-b13", Version{8, 181}, true},
 	{"adoptopenjdk/openjdk8:latest", Version{8, -1}, true},
-	{"adoptopenjdk/openjdk11:jre-11.0.6_10", Version{11, -1}, true},
+	{"adoptopenjdk/openjdk11:jre-11.0.6_10", Version{11, 6}, true},
+	{"adoptopenjdk/openjdk11:1.18.2", Version{11, -1}, true},
 	{"adoptopenjdk:8-jre-hotspot", Version{8, -1}, true},
 	{"azul/zulu-openjdk:8u172", Version{8, 172}, true},
 	{"azul/zulu-openjdk:8", Version{8, -1}, true},
@@ -285,6 +293,44 @@ func TestJDK(t *testing.T) {
 		got, known := JDK(tt.image)
 		if got != tt.want || known != tt.known {
 			t.Errorf("JDK(%q) = %v (%+v), %v; want %+v, %v", tt.image, got, got, known, tt.want, tt.known)
+		}
+	}
+}
+
+func TestCgroupV2(t *testing.T) {
+	tests := []struct {
+		image        string
+		version      Version
+		aware, known bool
+	}{
+		{"eclipse-temurin:11.0.15_10-jre", Version{11, 15}, false, true},
+		{"eclipse-temurin:11.0.16_8-jre", Version{11, 16}, true, true},
+		{"openjdk:8u362-jre", Version{8, 362}, false, true},
+		{"eclipse-temurin:8u372-b07-jre", Version{8, 372}, true, true},
+		{"amazoncorretto:8.382.05.1", Version{8, 382}, true, true},
+		{"amazoncorretto:8", Version{8, -1}, true, true},    // floating: the newest build has the backport
+		{"eclipse-temurin:11", Version{11, -1}, true, true}, // likewise
+		{"openjdk:11", Version{11, 16}, true, true},         // frozen at 11.0.16, which has it
+		{"openjdk:8-jre", Version{8, 342}, false, true},     // frozen at 8u342, which has not
+		{"docker.io/library/openjdk:8@sha256:ab", Version{8, 342}, false, true},
+		{"openjdk:14", Version{14, -1}, false, true},
+		{"openjdk:10-jre", Version{10, -1}, false, true},
+		{"openjdk:8u181-jre", Version{8, 181}, false, true},
+		{"eclipse-temurin:17", Version{17, -1}, true, true},
+		{"openjdk:15", Version{15, -1}, true, true},
+		{"ibm-semeru-runtimes:open-17.0.7_7-jre", Version{17, 7}, false, true},
+		{"ibm-semeru-runtimes:open-17.0.8_7-jre", Version{17, 8}, true, true},
+		{"ibm-semeru-runtimes:open-11.0.19_7-jre", Version{11, 19}, false, true},
+		{"ibm-semeru-runtimes:open-8u382-b05-jre", Version{8, 382}, true, true},
+		{"ibm-semeru-runtimes:open-19-jre", Version{19, -1}, false, false},
+		{"ibm-semeru-runtimes:open-21-jre", Version{21, -1}, true, true},
+		{"openjdk:latest", Version{0, -1}, false, false},
+		{"nginx:1.25", Version{0, -1}, false, false},
+	}
+	for _, tt := range tests {
+		got := CgroupV2(tt.image)
+		if got.Version != tt.version || got.Aware != tt.aware || got.Known != tt.known {
+			t.Errorf("CgroupV2(%q) = %v aware %v known %v; want %v, %v, %v", tt.image, got.Version, got.Aware, got.Known, tt.version, tt.aware, tt.known)
 		}
 	}
 }

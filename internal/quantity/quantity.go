@@ -87,12 +87,7 @@ func Shared(raw string) *Info {
 // trimmed, as Quantity.UnmarshalJSON does) and says what unit it used.
 func Classify(raw string) Info {
 	info := Info{Raw: raw}
-	s := strings.TrimSpace(raw)
-	if len(s) > maxLen || hugeExponent(s) {
-		info.Err = ErrOutOfRange
-		return info
-	}
-	q, err := resource.ParseQuantity(s)
+	q, err := Parse(raw)
 	if err != nil {
 		info.Class = Invalid
 		info.Err = err
@@ -113,10 +108,34 @@ func Classify(raw string) Info {
 	return info
 }
 
-// ErrOutOfRange reports a quantity too long or with too large an exponent to
-// be a memory size. apimachinery takes minutes over such values (1e-99999999,
-// a million digits), so they are refused before parsing.
-var ErrOutOfRange = errors.New("too long, or exponent too large, for a memory quantity")
+// Parse is the one way oomlint parses a quantity: as the API server does
+// (surrounding white space trimmed), but refusing, before apimachinery
+// sees them, values too long or with too large an exponent (it takes
+// minutes over 1e-99999999), and afterwards values beyond ±(2^63-1), which
+// no memory size reaches and which apimachinery's Value wraps.
+func Parse(raw string) (resource.Quantity, error) {
+	s := strings.TrimSpace(raw)
+	if len(s) > maxLen || hugeExponent(s) {
+		return resource.Quantity{}, ErrOutOfRange
+	}
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return resource.Quantity{}, err
+	}
+	if q.Cmp(maxQuantity) > 0 || q.Cmp(minQuantity) < 0 {
+		return resource.Quantity{}, ErrOutOfRange
+	}
+	return q, nil
+}
+
+var (
+	maxQuantity = *resource.NewQuantity(math.MaxInt64, resource.DecimalSI)
+	minQuantity = *resource.NewQuantity(math.MinInt64, resource.DecimalSI)
+)
+
+// ErrOutOfRange reports a quantity too long, with too large an exponent, or
+// too large in magnitude to be a memory size.
+var ErrOutOfRange = errors.New("out of range: a quantity must be at most 2^63-1 (8Ei) in magnitude, with an exponent of at most three digits")
 
 const maxLen = 64
 
@@ -149,6 +168,11 @@ func suffix(raw string) string {
 
 // Format renders a byte count the way people write memory: 512Mi, 1.5Gi, 300Ki.
 func Format(bytes float64) string {
+	if math.IsNaN(bytes) || math.IsInf(bytes, 0) {
+		// Parse keeps quantities within int64, so only arithmetic on
+		// them gets here; never print "+InfEi".
+		bytes = math.Copysign(math.MaxInt64, bytes)
+	}
 	units := []string{"Ei", "Pi", "Ti", "Gi", "Mi", "Ki"}
 	for k, u := range units {
 		size := math.Pow(1024, float64(len(units)-k))

@@ -34,9 +34,14 @@ var classifyTests = []struct {
 	{"512", quantity.Bare, "", 512},
 	{"536870912", quantity.Bare, "", 512 << 20},
 	{"0", quantity.Bare, "", 0},
-	{"10000000000000000000", quantity.Bare, "", math.MaxInt64}, // clamped, not wrapped
-	{"1e999", quantity.Decimal, "e", math.MaxInt64},
-	{"-20E", quantity.Decimal, "E", math.MinInt64},
+	{"9223372036854775807", quantity.Bare, "", math.MaxInt64},
+	{"8Ei", quantity.Binary, "Ei", math.MaxInt64}, // 2^63 is 1 past int64: clamped, not wrapped
+	// Beyond ±(2^63-1) no memory size reaches and apimachinery's Value
+	// wraps: out of range, as is an exponent of more than three digits.
+	{"10000000000000000000", quantity.Invalid, "", 0},
+	{"1e400", quantity.Invalid, "", 0},
+	{"1e999", quantity.Invalid, "", 0},
+	{"-20E", quantity.Invalid, "", 0},
 	// The API server trims the JSON string before parsing; so do we.
 	{" 512Mi", quantity.Binary, "Mi", 512 << 20},
 	{"512Mi\t", quantity.Binary, "Mi", 512 << 20},
@@ -68,6 +73,32 @@ func TestClassify(t *testing.T) {
 		}
 		if info.Raw != tt.in {
 			t.Errorf("Classify(%q).Raw = %q", tt.in, info.Raw)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // canonical form; "" for an error
+	}{
+		{"512Mi", "512Mi"},
+		{" 1Gi ", "1Gi"},
+		{"8Ei", "9223372036854775807"}, // apimachinery caps binary quantities at 2^63-1
+		{"1e9", "1e9"},
+		{"1e-99999999", ""}, // minutes in apimachinery: refused before it
+		{"1e400", ""},
+		{"-1e19", ""},
+		{"512MB", ""},
+	}
+	for _, tt := range tests {
+		q, err := quantity.Parse(tt.in)
+		got := ""
+		if err == nil {
+			got = q.String()
+		}
+		if got != tt.want {
+			t.Errorf("Parse(%q) = %q (%v), want %q", tt.in, got, err, tt.want)
 		}
 	}
 }
@@ -127,6 +158,8 @@ func TestFormat(t *testing.T) {
 		{1_000_000_000, "953.7Mi"},
 		{-1024, "-1Ki"},
 		{1 << 60, "1Ei"},
+		{math.Inf(1), "8Ei"}, // never "+InfEi"
+		{math.Inf(-1), "-8Ei"},
 	}
 	for _, tt := range tests {
 		if got := quantity.Format(tt.in); got != tt.want {

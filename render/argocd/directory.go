@@ -2,7 +2,6 @@ package argocd
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,7 +16,7 @@ import (
 func (r *Application) directory(p *plan) *lint.Rendered {
 	out := &lint.Rendered{}
 	for _, f := range p.files {
-		data, err := os.ReadFile(f)
+		data, err := lint.ReadRepoFile(r.opt.RepoRoot, f)
 		if err != nil {
 			out.Problems = append(out.Problems, render.Problem(p.obj, p.at.Key("path"),
 				"Application "+p.obj.Name+": "+err.Error(), ""))

@@ -2,8 +2,8 @@ package argocd
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -152,12 +152,11 @@ func (r *Application) inlineValues(o *lint.Object, at lint.Path, v *yaml.Node, f
 // blockIndent is the indentation of the first content line of the block
 // scalar at loc (the line after its indicator), read from the file.
 func blockIndent(opt render.Options, loc lint.Location) int {
-	f, err := os.Open(filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File)))
+	src, err := lint.ReadRepoFile(opt.RepoRoot, filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File)))
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for i := 1; sc.Scan(); i++ {
 		if i == loc.Line+1 {

@@ -2,6 +2,7 @@ package flux
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -349,12 +350,11 @@ func dataValue(o *lint.Object, key string) (text, field string) {
 // then land in that file, where the values were written.
 func generatorFile(opt render.Options, loc lint.Location, text string) string {
 	abs := filepath.Join(opt.WorkDir, filepath.FromSlash(loc.File))
-	f, err := os.Open(abs)
+	src, err := lint.ReadRepoFile(opt.RepoRoot, abs)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	line := ""
 	for i := 1; sc.Scan(); i++ {
@@ -379,7 +379,7 @@ func generatorFile(opt render.Options, loc lint.Location, text string) string {
 		return ""
 	}
 	cand := filepath.Join(filepath.Dir(abs), filepath.FromSlash(entry))
-	data, err := os.ReadFile(cand)
+	data, err := lint.ReadRepoFile(opt.RepoRoot, cand)
 	if err != nil || strings.TrimSpace(string(data)) != strings.TrimSpace(text) {
 		return ""
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -128,7 +127,7 @@ func (r *Kustomization) Render(ctx context.Context, u *lint.Unit) *lint.Rendered
 	}
 	vdir, text := r.virtual(plan)
 	built := r.k.RenderVirtual(ctx, u, vdir, []byte(text.String()))
-	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: plan.obj, lines: text.paths, workDir: r.opt.WorkDir}
+	rm := &remap{virtual: display(r.opt, filepath.Join(vdir, kustomize.VirtualFile)), obj: plan.obj, lines: text.paths, workDir: r.opt.WorkDir, root: r.opt.RepoRoot}
 	out := &lint.Rendered{NotBuilt: built.NotBuilt}
 	for _, f := range built.Problems {
 		out.Problems = append(out.Problems, rm.finding(f))
@@ -158,7 +157,7 @@ func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 		t.add("- "+quote("../"+base), spec.Key("path"), 0)
 	} else {
 		t.add("resources:", spec.Key("path"), 0)
-		for _, res := range generated(plan.dir) {
+		for _, res := range generated(r.opt.RepoRoot, plan.dir) {
 			t.add("- "+quote(res), spec.Key("path"), 0)
 		}
 	}
@@ -217,7 +216,7 @@ func (r *Kustomization) virtual(plan *kustPlan) (string, *vtext) {
 // kustomization of its own (not descended into), relative to the path.
 // Files that hold no Kubernetes object (a values file) are left out;
 // kustomize-controller refuses them.
-func generated(dir string) []string {
+func generated(root, dir string) []string {
 	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -239,7 +238,7 @@ func generated(dir string) []string {
 			return nil
 		}
 		ext := strings.ToLower(filepath.Ext(p))
-		if (ext == ".yaml" || ext == ".yml") && holdsObjects(p) {
+		if (ext == ".yaml" || ext == ".yml") && holdsObjects(root, p) {
 			out = append(out, rel)
 		}
 		return nil
@@ -259,8 +258,8 @@ func skipUnreadable(d fs.DirEntry) error {
 
 // holdsObjects reports whether a YAML file has a document with apiVersion
 // and kind.
-func holdsObjects(p string) bool {
-	data, err := os.ReadFile(p)
+func holdsObjects(root, p string) bool {
+	data, err := lint.ReadRepoFile(root, p)
 	if err != nil {
 		return false
 	}
@@ -342,6 +341,7 @@ type remap struct {
 	obj     *lint.Object
 	lines   map[int]vline
 	workDir string // to read the object's file for block-scalar columns
+	root    string // the repository: nothing is read outside it
 
 	mu     sync.Mutex
 	source map[string][]string // the object's files, by display path, as lines
@@ -354,7 +354,7 @@ func (m *remap) blockIndent(file string, line int) int {
 	defer m.mu.Unlock()
 	lines, ok := m.source[file]
 	if !ok {
-		data, err := os.ReadFile(filepath.Join(m.workDir, filepath.FromSlash(file)))
+		data, err := lint.ReadRepoFile(m.root, filepath.Join(m.workDir, filepath.FromSlash(file)))
 		if err == nil {
 			lines = strings.Split(string(data), "\n")
 		}

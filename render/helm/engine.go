@@ -3,9 +3,12 @@
 // Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0). Changes: the
 // functions whose output changes from run to run are replaced by the
 // deterministic ones of fixed.go, there is no cluster client (lookup
-// returns an empty map, as in `helm template`), and github.com/pkg/errors
-// is replaced by fmt. Helm v3 has no way to override template functions;
-// engine_test.go checks that this engine renders as helm's does.
+// returns an empty map, as in `helm template`), github.com/pkg/errors
+// is replaced by fmt, and a render is bounded (the limits of fixed.go:
+// time, output, nesting of include and tpl, the size of until, untilStep,
+// seq and repeat, no map that contains itself) because charts come from
+// untrusted pull requests. Helm v3 has no way to override template
+// functions; engine_test.go checks that this engine renders as helm's does.
 
 package helm
 
@@ -27,33 +30,38 @@ import (
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	sigsyaml "sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/oomlint/oomlint/internal/helmutil"
 )
 
 // templateEngine renders a chart's templates as helm's engine.Engine does,
 // with fixed stand-ins for the functions of fixed.go.
 type templateEngine struct {
 	fixed *fixedFuncs
+	lim   *limits
 }
 
 // newTemplateEngine returns an engine whose random functions are seeded
-// from seed (the chart and release name).
+// from seed (the chart and release name), with no time or output limit.
 func newTemplateEngine(seed string) *templateEngine {
-	return &templateEngine{fixed: &fixedFuncs{seed: seed}}
+	return &templateEngine{fixed: &fixedFuncs{seed: seed}, lim: &limits{}}
 }
 
-// Render renders every template of the chart and its dependencies.
-func (e *templateEngine) Render(chrt *chart.Chart, values chartutil.Values) (map[string]string, error) {
-	return e.render(allTemplates(chrt, values))
+// Render renders every template of the chart and its dependencies. With a
+// deadline, it returns when the deadline passes even if the templates have
+// not finished (see limits.run).
+func (e *templateEngine) Render(chrt *chart.Chart, values helmutil.Values) (map[string]string, error) {
+	tpls := allTemplates(chrt, values)
+	return e.lim.run(func() (map[string]string, error) { return e.render(tpls) })
 }
 
 // renderable is an object that can be rendered.
 type renderable struct {
-	tpl      string           // the template text
-	vals     chartutil.Values // the values the template sees
-	basePath string           // the templates folder of the chart
+	tpl      string          // the template text
+	vals     helmutil.Values // the values the template sees
+	basePath string          // the templates folder of the chart
 }
 
 const (
@@ -68,7 +76,7 @@ func warnWrap(warn string) string { return warnStartDelim + warn + warnEndDelim 
 
 // includeFun is 'include', defined in the scope of a 'tpl' template as
 // well as regular file-loaded templates.
-func includeFun(t *template.Template, includedNames map[string]int) func(string, any) (string, error) {
+func includeFun(t *template.Template, includedNames map[string]int, lim *limits) func(string, any) (string, error) {
 	return func(name string, data any) (string, error) {
 		var buf strings.Builder
 		if v, ok := includedNames[name]; ok {
@@ -79,7 +87,13 @@ func includeFun(t *template.Template, includedNames map[string]int) func(string,
 		} else {
 			includedNames[name] = 1
 		}
-		err := t.ExecuteTemplate(&buf, name, data)
+		if err := lim.enter(); err != nil {
+			includedNames[name]--
+			return "", err
+		}
+		defer lim.leave()
+		bounded := lim.writer(&buf)
+		err := t.ExecuteTemplate(bounded, name, data)
 		includedNames[name]--
 		return buf.String(), err
 	}
@@ -87,8 +101,12 @@ func includeFun(t *template.Template, includedNames map[string]int) func(string,
 
 // tplFun is 'tpl'; nested calls see the templates defined by their
 // enclosing contexts.
-func tplFun(parent *template.Template, includedNames map[string]int) func(string, any) (string, error) {
+func tplFun(parent *template.Template, includedNames map[string]int, lim *limits) func(string, any) (string, error) {
 	return func(tpl string, vals any) (string, error) {
+		if err := lim.enter(); err != nil {
+			return "", err
+		}
+		defer lim.leave()
 		t, err := parent.Clone()
 		if err != nil {
 			return "", fmt.Errorf("cannot clone template: %w", err)
@@ -96,15 +114,18 @@ func tplFun(parent *template.Template, includedNames map[string]int) func(string
 		// Re-inject the missingkey option (golang/go#43022).
 		t.Option("missingkey=zero")
 		t.Funcs(template.FuncMap{
-			"include": includeFun(t, includedNames),
-			"tpl":     tplFun(t, includedNames),
+			"include": includeFun(t, includedNames, lim),
+			"tpl":     tplFun(t, includedNames, lim),
 		})
 		t, err = t.New(parent.Name()).Parse(tpl)
 		if err != nil {
 			return "", fmt.Errorf("cannot parse template %q: %w", tpl, err)
 		}
 		var buf strings.Builder
-		if err := t.Execute(&buf, vals); err != nil {
+		if err := t.Execute(lim.writer(&buf), vals); err != nil {
+			if lim.stops(err) {
+				return "", err // not wrapped with the text at every level: it may be large
+			}
 			return "", fmt.Errorf("error during tpl function execution for %q: %w", tpl, err)
 		}
 		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
@@ -115,8 +136,8 @@ func tplFun(parent *template.Template, includedNames map[string]int) func(string
 func (e *templateEngine) initFunMap(t *template.Template) {
 	funcMap := funcMap()
 	includedNames := make(map[string]int)
-	funcMap["include"] = includeFun(t, includedNames)
-	funcMap["tpl"] = tplFun(t, includedNames)
+	funcMap["include"] = includeFun(t, includedNames, e.lim)
+	funcMap["tpl"] = tplFun(t, includedNames, e.lim)
 	funcMap["required"] = func(warn string, val any) (any, error) {
 		if val == nil {
 			return nil, errors.New(warnWrap(warn))
@@ -130,6 +151,8 @@ func (e *templateEngine) initFunMap(t *template.Template) {
 	// No DNS lookups, as helm without --enable-dns.
 	funcMap["getHostByName"] = func(string) string { return "" }
 	maps.Copy(funcMap, e.fixed.funcs())
+	maps.Copy(funcMap, e.lim.funcs())
+	guardCycles(funcMap)
 	t.Funcs(funcMap)
 }
 
@@ -157,10 +180,11 @@ func (e *templateEngine) render(tpls map[string]renderable) (rendered map[string
 			continue // partials are only included from other templates
 		}
 		vals := tpls[filename].vals
-		vals["Template"] = chartutil.Values{"Name": filename, "BasePath": tpls[filename].basePath}
+		vals["Template"] = helmutil.Values{"Name": filename, "BasePath": tpls[filename].basePath}
 		e.fixed.start(filename)
+		e.lim.start(filename)
 		var buf strings.Builder
-		if err := t.ExecuteTemplate(&buf, filename, vals); err != nil {
+		if err := t.ExecuteTemplate(e.lim.writer(&buf), filename, vals); err != nil {
 			return map[string]string{}, cleanupExecError(filename, err)
 		}
 		rendered[filename] = strings.ReplaceAll(buf.String(), "<no value>", "")
@@ -219,13 +243,13 @@ func (p byPathLen) Less(i, j int) bool {
 
 // allTemplates returns all templates of a chart and its dependencies, each
 // with the values of its scope.
-func allTemplates(c *chart.Chart, vals chartutil.Values) map[string]renderable {
+func allTemplates(c *chart.Chart, vals helmutil.Values) map[string]renderable {
 	templates := make(map[string]renderable)
 	recAllTpls(c, templates, vals)
 	return templates
 }
 
-func recAllTpls(c *chart.Chart, templates map[string]renderable, vals chartutil.Values) map[string]any {
+func recAllTpls(c *chart.Chart, templates map[string]renderable, vals helmutil.Values) map[string]any {
 	subCharts := make(map[string]any)
 	chartMetaData := struct {
 		chart.Metadata
@@ -237,7 +261,7 @@ func recAllTpls(c *chart.Chart, templates map[string]renderable, vals chartutil.
 		"Files":        newFiles(c.Files),
 		"Release":      vals["Release"],
 		"Capabilities": vals["Capabilities"],
-		"Values":       make(chartutil.Values),
+		"Values":       make(helmutil.Values),
 		"Subcharts":    subCharts,
 	}
 	if c.IsRoot() {

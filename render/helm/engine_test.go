@@ -10,11 +10,14 @@ import (
 	"testing"
 	"text/template"
 
+	"helm.sh/helm/v3/pkg/chartutil"
+
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
+
+	"github.com/oomlint/oomlint/internal/helmutil"
 
 	"github.com/oomlint/oomlint/lint"
 )
@@ -50,14 +53,19 @@ func TestEngineMatchesHelm(t *testing.T) {
 		if err != nil || ch.Metadata.Type == "library" || usesAny(ch, fixed) {
 			continue
 		}
-		if chartutil.ProcessDependenciesWithMerge(ch, map[string]any{}) != nil {
+		if helmutil.ProcessDependenciesWithMerge(ch, map[string]any{}) != nil {
 			continue
 		}
-		top, err := chartutil.ToRenderValues(ch, map[string]any{}, chartutil.ReleaseOptions{Name: "rel", Namespace: "ns", IsInstall: true}, chartutil.DefaultCapabilities)
+		top, err := helmutil.ToRenderValues(ch, map[string]any{}, helmutil.ReleaseOptions{Name: "rel", Namespace: "ns", IsInstall: true}, helmutil.DefaultCapabilities)
 		if err != nil {
 			continue
 		}
-		want, wantErr := engine.Engine{}.Render(ch, top)
+		htop, err := chartutil.ToRenderValues(ch, map[string]any{}, chartutil.ReleaseOptions{Name: "rel", Namespace: "ns", IsInstall: true}, chartutil.DefaultCapabilities)
+		if err != nil {
+			t.Errorf("%s: helm's values fail where oomlint's do not: %v", root, err)
+			continue
+		}
+		want, wantErr := engine.Engine{}.Render(ch, htop)
 		got, gotErr := newTemplateEngine("seed").Render(ch, top)
 		rel, _ := filepath.Rel(mod, root)
 		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oomlint/oomlint/lint"
 )
@@ -54,6 +55,76 @@ func (r *chartRender) templateProblem(err error, refs map[string]*templateRef) l
 	}
 	msg = "the chart did not render: " + msg
 	return r.problem(file, line, col, msg, fix)
+}
+
+// limitProblem reports a render a limit stopped, at the template it was
+// rendering.
+func (r *chartRender) limitProblem(le *LimitError, chartName string, refs map[string]*templateRef) lint.Finding {
+	ref := refs[le.Template]
+	file, line := r.templatePath(ref), 1
+	if ref == nil || ref.file.disk == "" {
+		line = r.archiveLine(ref)
+	}
+	name := chartName
+	if r.unit.Variant != "" {
+		name += " (" + r.unit.Variant + ")"
+	}
+	msg := fmt.Sprintf("chart %s: %s (renderTimeout)", name, le.Error())
+	fix := "look for a loop that never ends (range over a huge until, include or tpl that calls itself); if the chart is only slow, raise renderTimeout in .oomlint.yaml"
+	if le.Timeout == 0 {
+		msg = fmt.Sprintf("chart %s: %s", name, le.Error())
+		fix = "look for a loop that writes without end, or a template that includes itself"
+	}
+	if le.Template != "" {
+		msg += " while rendering " + le.Template
+	}
+	return r.problem(file, line, 1, msg+"; the render was stopped", fix)
+}
+
+// maxMessage is the longest message a library error makes: nested include
+// errors repeat every level's position (92 KB for helm's own recursion
+// guard), and nobody reads past the first line of a finding.
+const maxMessage = 300
+
+// shortMessage puts a long error on one line of at most about maxMessage
+// bytes: for nested template calls, the outermost position and call and the
+// innermost error, else the start and the end.
+func shortMessage(msg string) string {
+	if len(msg) <= maxMessage && !strings.Contains(msg, "\n") {
+		return msg
+	}
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	const calling = ": error calling "
+	head, tail := msg[:maxMessage*2/3], msg[len(msg)-maxMessage/4:]
+	if first, last := strings.Index(msg, calling), strings.LastIndex(msg, calling); first >= 0 && first != last {
+		// The outer call: template: x.yaml:7:3: executing "x" at <include "a" .>: error calling include
+		head = msg[:first+len(calling)]
+		if end := strings.Index(msg[len(head):], ": "); end >= 0 {
+			head = msg[:len(head)+end]
+		}
+		// The innermost error, without its function's name.
+		tail = msg[last+len(calling):]
+		if _, kind, ok := strings.Cut(tail, ": "); ok {
+			tail = kind
+		}
+		head += fmt.Sprintf(" (%d nested calls)", strings.Count(msg, calling))
+	}
+	head, tail = clip(head, maxMessage*2/3), clip(tail, maxMessage/3)
+	return fmt.Sprintf("%s: … %s (%d more bytes)", head, tail, len(msg)-len(head)-len(tail))
+}
+
+// clip cuts s to n bytes, at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // requiredValue is the value a `required` on the template line names.

@@ -2,14 +2,21 @@ package helm
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
+	"reflect"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 )
@@ -219,4 +226,409 @@ func formatTime(layout string, d any, zone string) string {
 		loc = time.UTC
 	}
 	return toTime(d).In(loc).Format(layout)
+}
+
+// Bounds. A chart is untrusted input (oomlint runs on pull requests), and
+// Go templates cannot be interrupted: a render runs in its own goroutine
+// that the caller stops waiting for at the deadline, and every point where
+// a template can loop or grow (writing text, include, tpl and the list and
+// string makers below) checks whether it should stop, so a runaway render
+// ends soon after its deadline instead of running on in the background.
+
+// Fixed bounds of every render.
+const (
+	// maxNesting bounds nested include and tpl calls together. Helm's own
+	// guard counts each template name separately (1000 deep, so it still
+	// reports a template that includes itself) and none for tpl, so
+	// alternating names or a tpl that renders itself overflow the stack,
+	// which kills the process.
+	maxNesting = 1024
+	// maxListItems bounds the items one until, untilStep or seq call makes.
+	maxListItems = 100_000
+)
+
+// errNesting stops include and tpl calls nested beyond maxNesting.
+var errNesting = fmt.Errorf("include and tpl calls nested more than %d deep: a template that includes or renders itself", maxNesting)
+
+// LimitError is a render stopped by a limit: the time it took or the text
+// it wrote.
+type LimitError struct {
+	Template string        // the template being rendered when it stopped
+	Timeout  time.Duration // set when the render took too long
+	Budget   int64         // set when the render wrote too much
+	Err      error         // set when the lint was cancelled
+}
+
+func (e *LimitError) Error() string {
+	switch {
+	case e.Err != nil:
+		return "rendering stopped: " + e.Err.Error()
+	case e.Timeout > 0:
+		return fmt.Sprintf("rendering exceeded %s", e.Timeout)
+	}
+	return fmt.Sprintf("rendering exceeded the %s output budget", byteSize(e.Budget))
+}
+
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// byteSize prints a budget: 64 MiB, or bytes when not a whole MiB.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// limits bound one render of a chart. Zero fields bound nothing: the zero
+// value bounds only nesting, list sizes and cycles.
+type limits struct {
+	ctx      context.Context // the lint's; nil for none
+	deadline time.Time
+	timeout  time.Duration // what deadline was computed from, for the message
+	budget   int64         // bytes all writers together may take; 0 for no bound
+
+	written  atomic.Int64
+	stopped  atomic.Pointer[LimitError] // the first limit hit; checked at every bound point
+	template atomic.Pointer[string]     // the template being rendered
+	depth    int                        // nested include and tpl: the render goroutine's alone
+}
+
+// newLimits bounds a render by the deadline (the unit's: all renders of
+// one unit share it) and the output budget.
+func newLimits(ctx context.Context, deadline time.Time, timeout time.Duration, budget int64) *limits {
+	return &limits{ctx: ctx, deadline: deadline, timeout: timeout, budget: budget}
+}
+
+// start records the template being rendered.
+func (l *limits) start(name string) { l.template.Store(&name) }
+
+// stop records why the render must end; the first reason wins.
+func (l *limits) stop(e *LimitError) {
+	if p := l.template.Load(); p != nil {
+		e.Template = *p
+	}
+	l.stopped.CompareAndSwap(nil, e)
+}
+
+// check fails once the render must end.
+func (l *limits) check() error {
+	if e := l.stopped.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// enter counts one nested include or tpl call; leave ends it.
+func (l *limits) enter() error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if l.depth >= maxNesting {
+		return errNesting
+	}
+	l.depth++
+	return nil
+}
+
+func (l *limits) leave() { l.depth-- }
+
+// run renders: at once when there is no deadline, else in a goroutine it
+// stops waiting for at the deadline or when the lint is cancelled. The
+// goroutine then stops at its next bound point; its result is dropped.
+func (l *limits) run(render func() (map[string]string, error)) (map[string]string, error) {
+	if l.deadline.IsZero() && l.ctx == nil {
+		return l.result(render())
+	}
+	type result struct {
+		files map[string]string
+		err   error
+	}
+	done := make(chan result, 1) // never blocks the goroutine, even after the wait ends
+	go func() {
+		files, err := render()
+		done <- result{files, err}
+	}()
+	var timeout <-chan time.Time
+	if !l.deadline.IsZero() {
+		t := time.NewTimer(time.Until(l.deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	var cancelled <-chan struct{}
+	if l.ctx != nil {
+		cancelled = l.ctx.Done()
+	}
+	select {
+	case r := <-done:
+		return l.result(r.files, r.err)
+	case <-timeout:
+		l.stop(&LimitError{Timeout: l.timeout})
+	case <-cancelled:
+		l.stop(&LimitError{Err: l.ctx.Err()})
+	}
+	return nil, l.stopped.Load()
+}
+
+// result is a finished render; a render a limit stopped fails with the
+// limit, however the templates wrapped the error.
+func (l *limits) result(files map[string]string, err error) (map[string]string, error) {
+	if e := l.stopped.Load(); e != nil {
+		return nil, e
+	}
+	return files, err
+}
+
+// stops reports whether err is a limit's: nesting, time or output.
+func (l *limits) stops(err error) bool {
+	_, limit := errors.AsType[*LimitError](err)
+	return limit || errors.Is(err, errNesting)
+}
+
+// writer writes template output to b until the render must stop or the
+// output budget is spent; a failed write ends text/template's execution.
+func (l *limits) writer(b *strings.Builder) io.Writer { return &limitedWriter{b: b, lim: l} }
+
+type limitedWriter struct {
+	b   *strings.Builder
+	lim *limits
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if err := w.lim.grow(len(p)); err != nil {
+		return 0, err
+	}
+	return w.b.Write(p)
+}
+
+// grow takes n bytes of the output budget.
+func (l *limits) grow(n int) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if l.budget > 0 && l.written.Add(int64(n)) > l.budget {
+		l.stop(&LimitError{Budget: l.budget})
+		return l.check()
+	}
+	return nil
+}
+
+// funcs are sprig's list and string makers, bounded: the same results, an
+// error where sprig would allocate without bound (until 1000000000) or
+// loop forever (untilStep with a step that overflows).
+func (l *limits) funcs() template.FuncMap {
+	return template.FuncMap{
+		"until": func(count int) ([]int, error) {
+			step := 1
+			if count < 0 {
+				step = -1
+			}
+			return l.list(fmt.Sprintf("until %d", count), 0, count, step)
+		},
+		"untilStep": func(start, stop, step int) ([]int, error) {
+			return l.list(fmt.Sprintf("untilStep %d %d %d", start, stop, step), start, stop, step)
+		},
+		"seq": l.seq,
+		"repeat": func(count int, str string) (string, error) {
+			if err := l.check(); err != nil {
+				return "", err
+			}
+			if count < 0 {
+				return "", errors.New("strings: negative Repeat count") // sprig panics with this
+			}
+			if count > 0 && str != "" && (count > math.MaxInt/len(str) || l.budget > 0 && int64(count*len(str)) > l.budget) {
+				return "", fmt.Errorf("repeat %d of %d bytes is larger than the output budget", count, len(str))
+			}
+			return strings.Repeat(str, count), nil
+		},
+	}
+}
+
+// list is sprig's untilStep: start, start+step, … up to stop (excluded);
+// call is the template's call, for the error.
+func (l *limits) list(call string, start, stop, step int) ([]int, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	v := []int{}
+	if (stop < start && step >= 0) || (stop >= start && step <= 0) {
+		return v, nil
+	}
+	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); {
+		if len(v) == maxListItems {
+			return nil, fmt.Errorf("%s makes more than %d items", call, maxListItems)
+		}
+		v = append(v, i)
+		next := i + step
+		if (step > 0) != (next > i) {
+			break // overflow: sprig would loop forever
+		}
+		i = next
+	}
+	return v, nil
+}
+
+// seq is sprig's: seq END, seq START END, seq START STEP END, as a string.
+func (l *limits) seq(params ...int) (string, error) {
+	var nums []int
+	var err error
+	call := strings.TrimSpace("seq " + strings.Trim(fmt.Sprint(params), "[]"))
+	switch len(params) {
+	case 0:
+		return "", nil
+	case 1:
+		step := 1
+		if params[0] < 1 {
+			step = -1
+		}
+		nums, err = l.list(call, 1, params[0]+step, step)
+	case 2:
+		step := 1
+		if params[1] < params[0] {
+			step = -1
+		}
+		nums, err = l.list(call, params[0], params[1]+step, step)
+	case 3:
+		start, step, end := params[0], params[1], params[2]
+		inc := 1
+		if end < start {
+			inc = -1
+			if step > 0 {
+				return "", nil
+			}
+		}
+		nums, err = l.list(call, start, end+inc, step)
+	default:
+		// sprig returns nothing (a nil string) for more than three
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, len(nums))
+	for i, n := range nums {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// errCycle stops a set or merge that would make a map contain itself:
+// printing it (or toYamlPretty, deepCopy) recurses until the stack
+// overflows, which kills the process.
+var errCycle = errors.New("this would make a map that contains itself")
+
+// guardCycles makes sprig's set and merge functions fail instead of
+// making a map that contains itself, the one way a template can build a
+// cycle. A function whose signature is not sprig's is left as it is.
+func guardCycles(fm template.FuncMap) {
+	type mergeFunc = func(map[string]any, ...map[string]any) any
+	type mustMergeFunc = func(map[string]any, ...map[string]any) (any, error)
+	if set, ok := fm["set"].(func(map[string]any, string, any) map[string]any); ok {
+		fm["set"] = func(d map[string]any, key string, value any) (map[string]any, error) {
+			if d != nil && reaches(reflect.ValueOf(value), reflect.ValueOf(d).Pointer(), map[uintptr]bool{}) {
+				return nil, errCycle
+			}
+			return set(d, key, value), nil
+		}
+	}
+	for _, name := range []string{"merge", "mergeOverwrite"} {
+		if merge, ok := fm[name].(mergeFunc); ok {
+			fm[name] = func(dst map[string]any, srcs ...map[string]any) (any, error) {
+				out := merge(dst, srcs...)
+				return out, acyclic(dst)
+			}
+		}
+	}
+	for _, name := range []string{"mustMerge", "mustMergeOverwrite"} {
+		if merge, ok := fm[name].(mustMergeFunc); ok {
+			fm[name] = func(dst map[string]any, srcs ...map[string]any) (any, error) {
+				out, err := merge(dst, srcs...)
+				if err == nil {
+					err = acyclic(dst)
+				}
+				return out, err
+			}
+		}
+	}
+}
+
+// acyclic fails when a map or list reachable from v contains itself.
+func acyclic(v any) error {
+	if cyclic(reflect.ValueOf(v), map[uintptr]bool{}, map[uintptr]bool{}) {
+		return errCycle
+	}
+	return nil
+}
+
+// container is the map or list v holds, following interfaces and
+// pointers; ok is false for anything else, nil maps and empty lists (whose
+// array may be any other list's).
+func container(v reflect.Value) (reflect.Value, bool) {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return v, false
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() { //nolint:exhaustive // only maps and lists hold values a template can reach again
+	case reflect.Map:
+		return v, !v.IsNil()
+	case reflect.Slice:
+		return v, v.Len() > 0
+	}
+	return v, false
+}
+
+// elems calls f on each element of a map or list until f returns true.
+func elems(v reflect.Value, f func(reflect.Value) bool) bool {
+	if v.Kind() == reflect.Map {
+		for it := v.MapRange(); it.Next(); {
+			if f(it.Value()) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range v.Len() {
+		if f(v.Index(i)) {
+			return true
+		}
+	}
+	return false
+}
+
+// cyclic reports whether a map or list reachable from v contains itself.
+func cyclic(v reflect.Value, onPath, done map[uintptr]bool) bool {
+	v, ok := container(v)
+	if !ok {
+		return false
+	}
+	p := v.Pointer()
+	if onPath[p] {
+		return v.Kind() == reflect.Map // a list may share its array with another
+	}
+	if done[p] {
+		return false
+	}
+	onPath[p] = true
+	found := elems(v, func(e reflect.Value) bool { return cyclic(e, onPath, done) })
+	delete(onPath, p)
+	done[p] = true
+	return found
+}
+
+// reaches reports whether the map at target is reachable from v.
+func reaches(v reflect.Value, target uintptr, seen map[uintptr]bool) bool {
+	v, ok := container(v)
+	if !ok {
+		return false
+	}
+	p := v.Pointer()
+	if v.Kind() == reflect.Map && p == target {
+		return true
+	}
+	if seen[p] {
+		return false
+	}
+	seen[p] = true
+	return elems(v, func(e reflect.Value) bool { return reaches(e, target, seen) })
 }

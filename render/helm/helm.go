@@ -6,18 +6,18 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
 
+	"github.com/oomlint/oomlint/internal/helmutil"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
 )
@@ -62,7 +62,7 @@ func (h *Helm) Plan(roots []string) ([]*lint.Unit, []string) {
 	var consumed []string
 	for _, dir := range roots {
 		consumed = append(consumed, chartFiles(dir)...)
-		if md, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml")); err == nil && md.Type == "library" {
+		if md, err := helmutil.LoadChartfile(filepath.Join(dir, "Chart.yaml")); err == nil && md.Type == "library" {
 			continue // nothing to render; its users render it
 		}
 		name := lint.DisplayPath(h.opt.WorkDir, dir)
@@ -142,7 +142,14 @@ func (h *Helm) RenderRelease(ctx context.Context, u *lint.Unit, rel Release) *li
 }
 
 func (h *Helm) render(ctx context.Context, u *lint.Unit, rel *Release) (out *lint.Rendered) {
-	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}, scans: h.scans}
+	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}, scans: h.scans, ctx: ctx}
+	if r.opt.RenderTimeout <= 0 {
+		r.opt.RenderTimeout = render.DefaultRenderTimeout
+	}
+	if r.opt.RenderBudget <= 0 {
+		r.opt.RenderBudget = render.DefaultRenderBudget
+	}
+	r.deadline = time.Now().Add(r.opt.RenderTimeout)
 	if rel != nil {
 		r.dir = rel.Dir
 		if rel.Name != "" {
@@ -175,6 +182,8 @@ type chartRender struct {
 	scans      *scanCache
 	mu         sync.Mutex
 	parsed     map[string]*yaml.Node // values files read for origins
+	ctx        context.Context
+	deadline   time.Time // of every render of the unit together (renderTimeout)
 }
 
 // pass is one render of the chart, with or without line markers.
@@ -184,6 +193,7 @@ type pass struct {
 	docs     []manifest
 	problems []lint.Finding
 	failed   bool
+	limited  bool // stopped by a limit: rendering again cannot help
 }
 
 // manifest is one rendered document and the template it came from.
@@ -209,15 +219,15 @@ func (r *chartRender) run() *lint.Rendered {
 		}
 	}
 	marked := r.render(true)
-	if marked.failed {
+	if marked.failed && !marked.limited {
 		// A marker may be what broke the render; what helm says counts.
 		return r.result(r.render(false), nil)
 	}
-	if marked.tree.basePathIncludes {
+	if !marked.failed && marked.tree.basePathIncludes {
 		// A template reads another template's output (a checksum of a
 		// ConfigMap): take the text from an unmarked render, the lines from this one.
 		plain := r.render(false)
-		if !plain.failed {
+		if !plain.failed || plain.limited {
 			return r.result(plain, marked)
 		}
 	}
@@ -257,29 +267,38 @@ func (r *chartRender) render(mark bool) *pass {
 	if ch.Metadata.Type != "" && ch.Metadata.Type != "application" {
 		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("%s charts are not installable", ch.Metadata.Type), ""))
 	}
-	if err := chartutil.ValidateReleaseName(r.opt.ReleaseName); err != nil {
+	if err := helmutil.ValidateReleaseName(r.opt.ReleaseName); err != nil {
 		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("release name %q: %v", r.opt.ReleaseName, err), "set charts.releaseName in .oomlint.yaml"))
 	}
-	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+	if err := helmutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
 		return fail(r.problem(r.chartYAML(), 1, 1, "processing dependencies: "+err.Error(), ""))
 	}
 	missing := r.missingProblems(t)
 	p.refs = t.byFullName()
-	caps := chartutil.DefaultCapabilities.Copy()
-	kv, err := chartutil.ParseKubeVersion(r.opt.KubeVersion)
+	caps := helmutil.DefaultCapabilities.Copy()
+	kv, err := helmutil.ParseKubeVersion(r.opt.KubeVersion)
 	if err != nil {
 		return fail(r.problem(r.chartYAML(), 1, 1, fmt.Sprintf("invalid kube version %q: %v", r.opt.KubeVersion, err), "give --kube-version as v1.34.0"))
 	}
 	caps.KubeVersion = *kv
-	opts := chartutil.ReleaseOptions{Name: r.opt.ReleaseName, Namespace: r.opt.Namespace, Revision: 1, IsInstall: true}
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, false)
+	opts := helmutil.ReleaseOptions{Name: r.opt.ReleaseName, Namespace: r.opt.Namespace, Revision: 1, IsInstall: true}
+	top, err := helmutil.ToRenderValues(ch, vals, opts, caps)
 	if err != nil {
 		return fail(append(missing, r.schemaProblem(err))...)
 	}
-	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
+	if ch.Metadata.KubeVersion != "" && !helmutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
 		return fail(r.kubeVersionProblem(ch.Metadata.KubeVersion, caps.KubeVersion.String()))
 	}
-	files, err := newTemplateEngine(ch.Name()+"\x00"+r.opt.ReleaseName).Render(ch, top)
+	eng := newTemplateEngine(ch.Name() + "\x00" + r.opt.ReleaseName)
+	eng.lim = newLimits(r.ctx, r.deadline, r.opt.RenderTimeout, r.opt.RenderBudget)
+	files, err := eng.Render(ch, top)
+	if le, ok := errors.AsType[*LimitError](err); ok {
+		p.limited = true
+		if le.Err != nil {
+			return fail() // the lint was cancelled
+		}
+		return fail(r.limitProblem(le, ch.Name(), p.refs))
+	}
 	if err != nil {
 		if len(missing) > 0 {
 			return fail(missing...) // the missing chart is the cause
@@ -291,7 +310,7 @@ func (r *chartRender) render(mark bool) *pass {
 			delete(files, name)
 		}
 	}
-	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	hooks, manifests, err := helmutil.SortManifests(files, nil, helmutil.InstallOrder)
 	if err != nil {
 		return fail(append(missing, r.sortProblem(err, p.refs))...)
 	}
@@ -299,7 +318,7 @@ func (r *chartRender) render(mark bool) *pass {
 		p.docs = append(p.docs, manifest{m.Name, m.Content})
 	}
 	for _, h := range hooks {
-		if !r.opt.IncludeTests && slices.Contains(h.Events, release.HookTest) {
+		if !r.opt.IncludeTests && slices.Contains(h.Events, helmutil.HookTest) {
 			continue // not deployed with the release: helm template --skip-tests
 		}
 		p.docs = append(p.docs, manifest{h.Path, h.Manifest})
@@ -398,12 +417,12 @@ func (r *chartRender) problem(abs string, line, col int, msg, fix string) lint.F
 	if r.rel != nil && r.rel.Archive != "" && abs == r.rel.Archive {
 		a := r.rel.Anchor
 		return lint.Finding{Rule: lint.RenderErrorID, File: a.File, Line: max(a.Line, 1), Column: max(a.Column, 1),
-			Message: msg + " (in chart archive " + filepath.Base(abs) + ")", Fix: fix,
+			Message: shortMessage(msg) + " (in chart archive " + filepath.Base(abs) + ")", Fix: fix,
 			Related: []lint.Related{r.unitRelated()}}
 	}
 	return lint.Finding{
 		Rule: lint.RenderErrorID, File: r.display(abs), Line: max(line, 1), Column: max(col, 1),
-		Message: msg, Fix: fix,
+		Message: shortMessage(msg), Fix: fix,
 		Related: []lint.Related{r.unitRelated()},
 	}
 }
@@ -412,12 +431,12 @@ func (r *chartRender) problem(abs string, line, col int, msg, fix string) lint.F
 func (r *chartRender) unitRelated() lint.Related {
 	if r.rel != nil {
 		a := r.rel.Anchor
-		chart := r.display(r.dir)
+		from := r.display(r.dir)
 		if r.dir == "" {
-			chart = filepath.Base(r.rel.Archive) + " from the chart cache"
+			from = filepath.Base(r.rel.Archive) + " from the chart cache"
 		}
 		return lint.Related{File: a.File, Line: max(a.Line, 1), Column: max(a.Column, 1),
-			Message: fmt.Sprintf("rendered by %s from chart %s", r.rel.By, chart)}
+			Message: fmt.Sprintf("rendered by %s from chart %s", r.rel.By, from)}
 	}
 	vals := []string{r.display(filepath.Join(r.dir, "values.yaml"))}
 	for _, f := range r.userValues {

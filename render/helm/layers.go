@@ -8,8 +8,9 @@ import (
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"go.yaml.in/yaml/v3"
-	"helm.sh/helm/v3/pkg/chartutil"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/oomlint/oomlint/internal/helmutil"
 )
 
 // mergeLayers merges the values layers in order, later winning, as helm
@@ -25,7 +26,9 @@ func (r *chartRender) mergeLayers() (map[string]any, error) {
 		case l.Root != nil:
 			m, err = NodeValues(l.Root)
 		default:
-			m, err = chartutil.ReadValuesFile(l.File)
+			if err = r.valuesReadable(l.File); err == nil {
+				m, err = helmutil.ReadValuesFile(l.File)
+			}
 		}
 		if err != nil {
 			return nil, err

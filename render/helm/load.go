@@ -2,6 +2,7 @@ package helm
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,9 +17,13 @@ import (
 	"go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/ignore"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/oomlint/oomlint/internal/helmutil"
 
 	"github.com/oomlint/oomlint/internal/yamlnode"
+	"github.com/oomlint/oomlint/render"
 )
 
 // chartSrc is where one chart of the tree lives on disk.
@@ -65,10 +70,13 @@ func (r *chartRender) loadTree(mark bool) (*tree, error) {
 	var err error
 	rootSrc := &chartSrc{dir: r.dir}
 	if r.dir == "" {
+		if err := regularFile(r.rel.Archive); err != nil {
+			return nil, err
+		}
 		ch, err = loader.LoadFile(r.rel.Archive)
 		rootSrc = &chartSrc{tgz: r.rel.Archive}
 	} else {
-		ch, err = loader.LoadDir(r.dir)
+		ch, err = r.loadChartDir(r.dir)
 	}
 	if err != nil {
 		return nil, err
@@ -109,7 +117,7 @@ func findSubchart(dir string, md *chart.Metadata) (subdir, tgz string) {
 		p := filepath.Join(charts, e.Name())
 		switch {
 		case e.IsDir():
-			m, err := chartutil.LoadChartfile(filepath.Join(p, "Chart.yaml"))
+			m, err := loadChartfile(filepath.Join(p, "Chart.yaml"))
 			if err == nil && m.Name == md.Name && m.Version == md.Version {
 				return p, ""
 			}
@@ -179,7 +187,7 @@ func (r *chartRender) addLocalDeps(t *tree, c *chart.Chart, src *chartSrc) {
 		if dir == "" {
 			continue
 		}
-		sub, err := loader.LoadDir(dir)
+		sub, err := r.loadChartDir(dir)
 		if err != nil {
 			continue // reported as missing
 		}
@@ -205,7 +213,7 @@ func hasCompatible(c *chart.Chart, req *chart.Dependency) bool {
 // versionMeets reports whether a chart version satisfies a dependency's
 // version range; no range is any version.
 func versionMeets(want, version string) bool {
-	return want == "" || chartutil.IsCompatibleRange(want, version)
+	return want == "" || helmutil.IsCompatibleRange(want, version)
 }
 
 // localDep is the directory satisfying req inside the repository: its
@@ -234,8 +242,11 @@ func (r *chartRender) localDep(chartDir string, req *chart.Dependency) string {
 			}
 		}
 		for _, p := range cands {
+			if !r.inRepo(p) {
+				continue // refused before its Chart.yaml is read
+			}
 			v := chartVersion(p, req.Name)
-			if v == nil || !r.inRepo(p) {
+			if v == nil {
 				continue
 			}
 			if fallback == "" {
@@ -255,7 +266,7 @@ func (r *chartRender) localDep(chartDir string, req *chart.Dependency) string {
 // chartVersion is the version of the chart named name at dir; nil when dir
 // holds no such chart. A version that is not semver reads as 0.0.0.
 func chartVersion(dir, name string) *semver.Version {
-	m, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml"))
+	m, err := loadChartfile(filepath.Join(dir, "Chart.yaml"))
 	if err != nil || m.Name != name {
 		return nil
 	}
@@ -266,35 +277,294 @@ func chartVersion(dir, name string) *semver.Version {
 	return v
 }
 
-// inRepo reports whether p, symlinks resolved, is inside the repository.
+// A chart comes from an untrusted repository: the loader reads nothing
+// outside roots, follows no symlink out of them (helm's loader follows
+// every one, and logs where it leads), and reads only regular files (a
+// FIFO would block the read forever).
+
+// inRepo reports whether p, symlinks resolved, is inside the repository
+// (or another root charts may be read from).
 func (r *chartRender) inRepo(p string) bool {
 	resolved, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return false
 	}
-	root, err := filepath.EvalSymlinks(r.opt.RepoRoot)
-	if err != nil {
-		root = r.opt.RepoRoot
+	return inRoots(r.roots(), resolved)
+}
+
+// roots are the directories charts may be read from, symlinks resolved:
+// the repository; a chart's own repository when the user named a chart
+// outside it on the command line; and the charts.search directories,
+// which a repository's config may only set inside the repository (the
+// user's own config may set them anywhere). The chart cache holds
+// archives, which are read whole and never follow links.
+func (r *chartRender) roots() []string {
+	repo := r.opt.RepoRoot
+	if repo == "" {
+		repo = r.opt.WorkDir
 	}
-	rel, err := filepath.Rel(root, resolved)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	out := []string{realDir(repo)}
+	if r.dir != "" && !render.Within(repo, r.dir) {
+		out = append(out, realDir(render.RepoRoot(r.dir)))
+	}
+	for _, s := range r.opt.ChartSearch {
+		out = append(out, realDir(s))
+	}
+	return out
+}
+
+func realDir(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
+}
+
+func inRoots(roots []string, p string) bool {
+	return slices.ContainsFunc(roots, func(root string) bool { return render.Within(root, p) })
 }
 
 // escapingLink is a symlink under dir that leads outside the repository,
-// which helm's loader would follow.
+// which helm's loader would follow; through symlinked directories inside
+// it too (templates/sub -> ../../shared holding a link out).
 func (r *chartRender) escapingLink(dir string) string {
-	var bad string
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	var esc *escapeError
+	if err := chartWalk(dir, r.roots(), func(string, string, fs.FileInfo) error { return nil }); errors.As(err, &esc) {
+		return esc.path
+	}
+	return ""
+}
+
+// escapeError is a path whose symlinks lead outside the roots.
+type escapeError struct{ path string }
+
+func (e *escapeError) Error() string {
+	return e.path + ": symlink resolves outside the repository root; not read"
+}
+
+// chartWalk visits every file and directory below top as helm's loader
+// does, in lexical order and following symlinks, each entry named through
+// the link: p on disk, rel in the chart (with /). A link that resolves
+// outside roots is an *escapeError, never read; a directory that holds
+// itself through a link is an error rather than an endless walk. fn may
+// return filepath.SkipDir for a directory.
+func chartWalk(top string, roots []string, fn func(p, rel string, fi fs.FileInfo) error) error {
+	top, err := filepath.Abs(top)
+	if err != nil {
+		return err
+	}
+	resolved, err := filepath.EvalSymlinks(top)
+	if err != nil {
+		return err
+	}
+	if !inRoots(roots, resolved) {
+		return &escapeError{top}
+	}
+	w := &chartWalker{roots: roots, fn: fn}
+	return w.walk(top, "", resolved, []string{resolved})
+}
+
+// chartWalker is one chartWalk.
+type chartWalker struct {
+	roots []string
+	fn    func(p, rel string, fi fs.FileInfo) error
+	seen  int // entries so far: links to one directory from several places multiply them
+}
+
+// walk visits the entries of dir (rel in the chart, target on disk with
+// symlinks resolved); stack holds the directories above it, resolved.
+func (w *chartWalker) walk(dir, rel, target string, stack []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if w.seen += len(entries); w.seen > maxChartEntries {
+		return fmt.Errorf("cannot load %s: more than %d files and directories, links followed", path.Join(rel, "."), maxChartEntries)
+	}
+	for _, e := range entries {
+		p, n := filepath.Join(dir, e.Name()), path.Join(rel, e.Name())
+		fi, at, err := w.stat(p, n, filepath.Join(target, e.Name()))
 		if err != nil {
-			return err // the loader reports what it cannot read
+			return err
 		}
-		if d.Type()&fs.ModeSymlink != 0 && !r.inRepo(p) {
-			bad = p
-			return filepath.SkipAll
+		err = w.fn(p, n, fi)
+		switch {
+		case errors.Is(err, filepath.SkipDir) && fi.IsDir():
+			continue
+		case err != nil:
+			return err
+		case !fi.IsDir():
+			continue
+		case slices.Contains(stack, at):
+			return fmt.Errorf("cannot load %s: a symlink loop leads back to a directory above it", n)
 		}
+		if err := w.walk(p, n, at, append(stack, at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stat is what p (n in the chart, at on disk) is, through a symlink: a
+// link must resolve inside the roots.
+func (w *chartWalker) stat(p, n, at string) (fs.FileInfo, string, error) {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return fi, at, err
+	}
+	if at, err = filepath.EvalSymlinks(p); err != nil {
+		return nil, "", fmt.Errorf("cannot load %s: %w", n, unwrapPath(err))
+	}
+	if !inRoots(w.roots, at) {
+		return nil, "", &escapeError{p}
+	}
+	fi, err = os.Stat(at)
+	return fi, at, err
+}
+
+// maxChartEntries bounds a chart's walk: real charts hold hundreds.
+const maxChartEntries = 100_000
+
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// loadChartDir loads the chart at dir as helm's loader.LoadDir does
+// (.helmignore, the same size limits), from chartWalk's confined walk.
+func (r *chartRender) loadChartDir(dir string) (*chart.Chart, error) {
+	top, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	roots := r.roots()
+	rules := ignore.Empty()
+	if data, err := readRegular(filepath.Join(top, ignore.HelmIgnore)); err == nil {
+		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cannot load %s: %w", ignore.HelmIgnore, err)
+	}
+	rules.AddDefaults()
+	var files []*loader.BufferedFile
+	var total int64
+	err = chartWalk(top, roots, func(p, rel string, fi fs.FileInfo) error {
+		if rules.Ignore(rel, fi) {
+			if fi.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if fi.IsDir() {
+			return nil
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("cannot load %s: %s", rel, notRegular(fi.Mode()))
+		}
+		if fi.Size() > loader.MaxDecompressedFileSize {
+			return fmt.Errorf("cannot load %s: larger than the maximum file size %d", rel, loader.MaxDecompressedFileSize)
+		}
+		if total += fi.Size(); total > loader.MaxDecompressedChartSize {
+			return fmt.Errorf("cannot load %s: the chart is larger than the maximum size %d", rel, loader.MaxDecompressedChartSize)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("cannot load %s: %w", rel, unwrapPath(err))
+		}
+		files = append(files, &loader.BufferedFile{Name: rel, Data: bytes.TrimPrefix(data, utf8BOM)})
 		return nil
 	})
-	return bad
+	if esc, ok := errors.AsType[*escapeError](err); ok {
+		rel, rerr := filepath.Rel(top, esc.path)
+		if rerr != nil || !filepath.IsLocal(rel) {
+			rel = filepath.Base(esc.path)
+		}
+		return nil, fmt.Errorf("cannot load %s: symlink resolves outside the repository root; not read", filepath.ToSlash(rel))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFiles(files)
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// notRegular says what a file that is not regular is, and that it is not read.
+func notRegular(m fs.FileMode) string {
+	kind := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		kind = "a device"
+	}
+	return kind + ", not a regular file; not read (oomlint reads only regular files)"
+}
+
+// valuesReadable refuses a values file of the repository (by its path as
+// written) that resolves outside the roots or is not a regular file; one
+// outside the repository was given on the command line, the user's own.
+func (r *chartRender) valuesReadable(p string) error {
+	repo := r.opt.RepoRoot
+	if repo == "" {
+		repo = r.opt.WorkDir
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	if !render.Within(repo, abs) {
+		return nil
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil && !inRoots(r.roots(), resolved) {
+		return fmt.Errorf("%s: symlink resolves outside the repository root; not read", p)
+	}
+	return regularFile(p)
+}
+
+// regularFile refuses p when it exists and is not a regular file.
+func regularFile(p string) error {
+	st, err := os.Stat(p)
+	if err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: %s", p, notRegular(st.Mode()))
+	}
+	return nil
+}
+
+// readRegular reads p when it is a regular file of at most helm's file
+// size limit.
+func readRegular(p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return nil, err
+	case !st.Mode().IsRegular():
+		return nil, errors.New(notRegular(st.Mode()))
+	case st.Size() > loader.MaxDecompressedFileSize:
+		return nil, fmt.Errorf("larger than the maximum file size %d", loader.MaxDecompressedFileSize)
+	}
+	return os.ReadFile(p)
+}
+
+// loadChartfile is helmutil.LoadChartfile, reading only a regular file.
+func loadChartfile(p string) (*chart.Metadata, error) {
+	data, err := readRegular(p)
+	if err != nil {
+		return nil, err
+	}
+	m := new(chart.Metadata)
+	if err := sigsyaml.Unmarshal(data, m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // missingDep is an enabled dependency that is not vendored.
@@ -379,7 +649,7 @@ func (t *tree) byFullName() map[string]*templateRef {
 func dependencyLine(dir, name string) (file string, line int) {
 	for _, f := range []string{"Chart.yaml", "requirements.yaml"} {
 		p := filepath.Join(dir, f)
-		data, err := os.ReadFile(p)
+		data, err := readRegular(p)
 		if err != nil {
 			continue
 		}

@@ -182,11 +182,14 @@ func kPluginEntry(chain []*kfile, msg string) (*kfile, kentry, bool) {
 }
 
 func kReadOrNil(p string) []byte {
+	if !kIsFile(p) {
+		return nil // a FIFO would block the read forever
+	}
 	data, _ := os.ReadFile(p)
 	return data
 }
 
 func kIsFile(p string) bool {
 	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
+	return err == nil && st.Mode().IsRegular()
 }

@@ -21,6 +21,10 @@ import (
 // hostile kustomization cannot read the rest of the machine.
 var errKustOutsideRepo = errors.New("outside the repository: refused")
 
+// errKustNotRegular is returned for reading anything but a regular file or
+// directory: a FIFO in a hostile repository would block the read forever.
+var errKustNotRegular = errors.New("not a regular file: refused")
+
 // errKustReadOnly is returned for writes: a build never changes the disk.
 var errKustReadOnly = errors.New("oomlint never writes while building: refused")
 
@@ -95,6 +99,22 @@ func (f *kFS) check(p string) error {
 	return nil
 }
 
+// checkRead is check, and refuses p when it is neither a regular file nor
+// a directory. What does not exist is left to the read to report.
+func (f *kFS) checkRead(p string) error {
+	if err := f.check(p); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(f.resolve(abs)); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return fmt.Errorf("%s: %w", p, errKustNotRegular)
+	}
+	return nil
+}
+
 // resolve is filepath.EvalSymlinks(abs), or abs when that fails, with each
 // directory resolved once per build: only the last element is lstat'ed.
 func (f *kFS) resolve(abs string) string {
@@ -142,7 +162,7 @@ func (f *kFS) Open(p string) (filesys.File, error) {
 	if file, dir := f.isVirtual(p); file || dir {
 		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
 	}
-	if err := f.check(p); err != nil {
+	if err := f.checkRead(p); err != nil {
 		return nil, err
 	}
 	return f.disk.Open(p)
@@ -209,12 +229,16 @@ func (f *kFS) ReadFile(p string) ([]byte, error) {
 	if file, _ := f.isVirtual(p); file {
 		data = f.virtualData(p)
 	} else {
-		if err := f.check(p); err != nil {
+		if err := f.checkRead(p); err != nil {
 			return nil, err
 		}
 		var err error
 		if data, err = f.disk.ReadFile(p); err != nil {
 			return nil, err
+		}
+		// Kustomize expands every alias it reads: refuse alias cycles and bombs first.
+		if err := yamlnode.CheckFile(p, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	if r, ok := f.rewrites[filepath.Clean(p)]; ok {

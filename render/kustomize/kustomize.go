@@ -75,7 +75,7 @@ func New(opt render.Options) *Kustomize {
 	if abs, err := filepath.Abs(opt.RepoRoot); err == nil {
 		opt.RepoRoot = abs
 	}
-	return &Kustomize{opt: opt, graph: newKGraph()}
+	return &Kustomize{opt: opt, graph: newKGraph(opt.RepoRoot)}
 }
 
 // Plan returns the leaf kustomizations and every file any kustomization
@@ -218,7 +218,7 @@ func (k *Kustomize) refuse(chain []*kfile) []lint.Finding {
 			case kIsRemote(e.value):
 				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
 					"%s entry %q is remote: oomlint never fetches; vendor it into the repository and reference the local copy", e.field, e.value)))
-			case e.abs != "" && !kWithin(k.opt.RepoRoot, e.abs):
+			case e.abs != "" && (!kWithin(k.opt.RepoRoot, e.abs) || k.graph.outside(e.abs)):
 				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
 					"%s entry %q is outside the repository %s: refused", e.field, e.value, k.display(k.opt.RepoRoot))))
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,13 +40,15 @@ type kTracer struct {
 
 	mu      sync.Mutex
 	files   map[string][]*yaml.Node // parsed source files: their documents
+	docs    map[string]*kDocIndex   // the documents of a source file by kind and name
 	patches map[string][]*kPatch    // each kustomization's own patches, in application order
+	byName  map[string]*kPatchIndex // the same, by the object names they can apply to
 	chains  map[string][]*kfile     // origin file → the kustomizations acting on its objects, latest first
 }
 
 func newKTracer(k *Kustomize, u *lint.Unit, top *kfile) *kTracer {
-	return &kTracer{k: k, u: u, top: top, dir: top.dir, files: map[string][]*yaml.Node{},
-		patches: map[string][]*kPatch{}, chains: map[string][]*kfile{}}
+	return &kTracer{k: k, u: u, top: top, dir: top.dir, files: map[string][]*yaml.Node{}, docs: map[string]*kDocIndex{},
+		patches: map[string][]*kPatch{}, byName: map[string]*kPatchIndex{}, chains: map[string][]*kfile{}}
 }
 
 // builtBy names the build in every trace: the overlay, or the controller
@@ -95,11 +98,34 @@ func (tr *kTracer) origin(src kSource) func(*yaml.Node) lint.Origin {
 	return func(obj *yaml.Node) lint.Origin { return &kustOrigin{tr: tr, src: src, obj: obj} }
 }
 
-// kustOrigin locates the fields of one built object.
+// kustOrigin locates the fields of one built object. Locate runs once per
+// field a rule reports, so what does not depend on the field (the source
+// document, the patches that may apply) is found once per object.
 type kustOrigin struct {
 	tr  *kTracer
 	src kSource
 	obj *yaml.Node // the rendered object, to name list elements by their merge key
+
+	once    sync.Once
+	doc     *yaml.Node  // the object's document in its resource file
+	srcName string      // its name there
+	kfs     []*kfile    // the kustomizations acting on it, latest first
+	patches [][]*kPatch // per kfs entry, the patches that apply to it, latest first
+}
+
+// prepare finds what every Locate of the object reads.
+func (o *kustOrigin) prepare() {
+	o.once.Do(func() {
+		if o.src.generator == "" {
+			o.doc = o.tr.sourceDoc(o.src)
+			o.srcName = yamlnode.Str(yamlnode.Get(o.doc, "metadata"), "name")
+		}
+		o.kfs = o.tr.chain(o.src.file)
+		o.patches = make([][]*kPatch, len(o.kfs))
+		for i, kf := range o.kfs {
+			o.patches[i] = o.tr.patchIndex(kf).applying(o.src, o.srcName)
+		}
+	})
 }
 
 // Locate walks the kustomizations acting on the object, latest first: in
@@ -108,25 +134,22 @@ type kustOrigin struct {
 // them. Else the base (or generator) line, unless a patch reaches deeper
 // along the path than the base does (a container a patch added).
 func (o *kustOrigin) Locate(p lint.Path) lint.Location {
+	o.prepare()
 	steps := kNameSteps(o.obj, p.Steps())
-	base, baseDepth := o.tr.baseNode(o.src, steps)
+	base, baseDepth := o.tr.baseNode(o.src, o.doc, steps)
 	baseLoc := o.tr.at(base)
 	unit := lint.Related{File: o.tr.k.display(o.tr.top.file), Line: 1, Column: 1, Message: o.tr.builtBy()}
-	srcName := o.tr.sourceName(o.src)
-	kfs := o.tr.chain(o.src.file)
 
 	var deepest *kPatchHit
-	for _, kf := range kfs {
-		if n := transformerEntry(kf, o.src, srcName, steps, o.obj); n != nil {
+	for i, kf := range o.kfs {
+		if n := transformerEntry(kf, o.src, o.srcName, steps, o.obj); n != nil {
 			loc := o.tr.at(kFileNode{file: kf.file, node: n})
 			loc.Related = []lint.Related{{File: baseLoc.File, Line: baseLoc.Line, Column: baseLoc.Column,
 				Message: "base value, transformed by " + loc.File}, unit}
 			return loc
 		}
-		own := slices.Clone(o.tr.ownPatches(kf))
-		slices.Reverse(own) // a later patch overrides an earlier one
-		for _, pt := range own {
-			hit := pt.matchReach(o.src, srcName, steps)
+		for _, pt := range o.patches[i] { // latest first: a later patch overrides an earlier one
+			hit := pt.reach(steps)
 			switch {
 			case hit == nil:
 			case hit.depth == len(steps) && len(steps) > 0:
@@ -157,17 +180,10 @@ type kPatch struct {
 	doc        *yaml.Node // a mapping (strategic merge) or a sequence of ops (JSON6902)
 	json       bool
 	sel        *types.Selector
-	inline     *yaml.Node // the kustomization's value node of an inline patch
-	lineOffset int        // inline literal block: add to the patch's own lines
+	selRegex   *types.SelectorRegex // sel compiled once; nil when it does not compile
+	inline     *yaml.Node           // the kustomization's value node of an inline patch
+	lineOffset int                  // inline literal block: add to the patch's own lines
 	colOffset  int
-}
-
-// matchReach is reach for a patch that applies to the object, else nil.
-func (p *kPatch) matchReach(src kSource, srcName string, steps []kStep) *kPatchHit {
-	if !p.matches(src, srcName) {
-		return nil
-	}
-	return p.reach(steps)
 }
 
 // transformerEntry is the entry of kf that sets the field through a
@@ -255,12 +271,12 @@ type kFileNode struct {
 }
 
 // baseNode finds the field in the object's origin file: its resource
-// document, or its generator entry in the kustomization.
-func (tr *kTracer) baseNode(src kSource, steps []kStep) (kFileNode, int) {
+// document (doc, from sourceDoc), or its generator entry in the
+// kustomization.
+func (tr *kTracer) baseNode(src kSource, doc *yaml.Node, steps []kStep) (kFileNode, int) {
 	if src.generator != "" {
 		return tr.generatorNode(src, steps)
 	}
-	doc := tr.sourceDoc(src)
 	if doc == nil {
 		return kFileNode{file: src.file}, 0
 	}
@@ -272,33 +288,95 @@ func (tr *kTracer) baseNode(src kSource, steps []kStep) (kFileNode, int) {
 }
 
 // sourceDoc is the object's document in its origin file: same kind, and the
-// name before namePrefix/nameSuffix (the longest name the rendered one contains).
+// name before namePrefix/nameSuffix (the longest name the rendered one
+// contains, the first such document on a tie), else the kind's first.
 func (tr *kTracer) sourceDoc(src kSource) *yaml.Node {
+	return tr.docIndex(src.file).find(src.kind, src.name)
+}
+
+// kDocIndex is a source file's documents by kind and name, so each
+// object finds its own without a scan of the file (thousands of objects
+// in one file made that quadratic).
+type kDocIndex struct {
+	docs   []*yaml.Node
+	first  map[kKindName]int // the first document of each kind and name
+	kind   map[string]int    // the first document of each kind
+	nKind  map[string]int    // how many documents of each kind
+	maxLen int               // the longest name
+}
+
+type kKindName struct{ kind, name string }
+
+func (tr *kTracer) docIndex(file string) *kDocIndex {
+	docs := tr.parse(file)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if x, ok := tr.docs[file]; ok {
+		return x
+	}
+	x := &kDocIndex{docs: docs, first: map[kKindName]int{}, kind: map[string]int{}, nKind: map[string]int{}}
+	for i, doc := range docs {
+		k := kKindName{yamlnode.Str(doc, "kind"), yamlnode.Str(yamlnode.Get(doc, "metadata"), "name")}
+		if _, ok := x.first[k]; !ok {
+			x.first[k] = i
+		}
+		if _, ok := x.kind[k.kind]; !ok {
+			x.kind[k.kind] = i
+		}
+		x.nKind[k.kind]++
+		x.maxLen = max(x.maxLen, len(k.name))
+	}
+	tr.docs[file] = x
+	return x
+}
+
+// find is sourceDoc's match: by name, else the longest name that name
+// contains (looked up substring by substring when there are fewer of those
+// than documents of the kind), else the kind's first document.
+func (x *kDocIndex) find(kind, name string) *yaml.Node {
+	if i, ok := x.first[kKindName{kind, name}]; ok {
+		return x.docs[i]
+	}
+	first, ok := x.kind[kind]
+	if !ok {
+		return nil
+	}
+	if n := len(name); n*(n+1)/2 > x.nKind[kind] {
+		return x.scan(kind, name)
+	}
+	for l := min(len(name), x.maxLen); l > 0; l-- {
+		best := -1
+		for i := 0; i+l <= len(name); i++ {
+			if j, ok := x.first[kKindName{kind, name[i : i+l]}]; ok && (best < 0 || j < best) {
+				best = j
+			}
+		}
+		if best >= 0 {
+			return x.docs[best]
+		}
+	}
+	return x.docs[first]
+}
+
+// scan is find by reading every document of the kind.
+func (x *kDocIndex) scan(kind, name string) *yaml.Node {
 	var best *yaml.Node
 	bestLen := -1
-	for _, doc := range tr.parse(src.file) {
-		if yamlnode.Str(doc, "kind") != src.kind {
+	for _, doc := range x.docs {
+		if yamlnode.Str(doc, "kind") != kind {
 			continue
 		}
-		name := yamlnode.Str(yamlnode.Get(doc, "metadata"), "name")
+		n := yamlnode.Str(yamlnode.Get(doc, "metadata"), "name")
 		switch {
-		case name == src.name:
+		case n == name:
 			return doc
-		case name != "" && strings.Contains(src.name, name) && len(name) > bestLen:
-			best, bestLen = doc, len(name)
+		case n != "" && strings.Contains(name, n) && len(n) > bestLen:
+			best, bestLen = doc, len(n)
 		case best == nil:
 			best, bestLen = doc, 0
 		}
 	}
 	return best
-}
-
-// sourceName is the object's name as its origin file writes it.
-func (tr *kTracer) sourceName(src kSource) string {
-	if src.generator != "" {
-		return ""
-	}
-	return yamlnode.Str(yamlnode.Get(tr.sourceDoc(src), "metadata"), "name")
 }
 
 // generatorNode points a generated ConfigMap or Secret at its generator
@@ -492,19 +570,122 @@ func (tr *kTracer) ownPatches(kf *kfile) []*kPatch {
 	if ok {
 		return ps
 	}
+	lines := &kLines{data: kf.data}
 	for _, n := range yamlnode.Seq(kf.root, "patchesStrategicMerge") {
-		ps = append(ps, kReadPatch(kf, n, n, nil)...)
+		ps = append(ps, kReadPatch(kf, lines, n, n, nil)...)
 	}
 	for i, n := range yamlnode.Seq(kf.root, "patches") {
-		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.Patches, i))...)
+		ps = append(ps, kReadPatch(kf, lines, n, kPatchText(n), kTarget(kf.k.Patches, i))...)
 	}
 	for i, n := range yamlnode.Seq(kf.root, "patchesJson6902") {
-		ps = append(ps, kReadPatch(kf, n, kPatchText(n), kTarget(kf.k.PatchesJson6902, i))...) //nolint:staticcheck // users still write patchesJson6902; krusty applies it
+		ps = append(ps, kReadPatch(kf, lines, n, kPatchText(n), kTarget(kf.k.PatchesJson6902, i))...) //nolint:staticcheck // users still write patchesJson6902; krusty applies it
 	}
 	tr.mu.Lock()
 	tr.patches[kf.file] = ps
 	tr.mu.Unlock()
 	return ps
+}
+
+// kPatchIndex is a kustomization's patches by the object names they can
+// apply to, so an object meets only its own patches rather than all of
+// them (thousands of targeted patches made that quadratic).
+type kPatchIndex struct {
+	all    []*kPatch        // in application order
+	byName map[string][]int // a target or document name with no regex in it → its patches
+	any    []int            // the rest: a regex, no name, or no target
+}
+
+// patchIndex indexes kf's own patches once per build.
+func (tr *kTracer) patchIndex(kf *kfile) *kPatchIndex {
+	all := tr.ownPatches(kf)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if x, ok := tr.byName[kf.file]; ok {
+		return x
+	}
+	x := &kPatchIndex{all: all, byName: map[string][]int{}}
+	for i, p := range all {
+		if name, ok := p.literalName(); ok {
+			x.byName[name] = append(x.byName[name], i)
+		} else {
+			x.any = append(x.any, i)
+		}
+	}
+	tr.byName[kf.file] = x
+	return x
+}
+
+// literalName is the one name a patch can apply to: its target's name when
+// that is not a regex, or a strategic-merge document's metadata.name. A
+// strategic-merge patch also applies where its name lies between the
+// object's source name and rendered name (see matches), which applying
+// looks up.
+func (p *kPatch) literalName() (string, bool) {
+	if p.sel != nil {
+		if p.sel.Name == "" || regexp.QuoteMeta(p.sel.Name) != p.sel.Name {
+			return "", false
+		}
+		return p.sel.Name, true
+	}
+	if p.json {
+		return "", false // never applies: no target
+	}
+	return yamlnode.Str(yamlnode.Get(p.doc, "metadata"), "name"), true
+}
+
+// applying lists the patches that apply to the object, latest first.
+func (x *kPatchIndex) applying(src kSource, srcName string) []*kPatch {
+	idx := slices.Clone(x.any)
+	idx = append(idx, x.byName[src.name]...)
+	if srcName != src.name {
+		idx = append(idx, x.byName[srcName]...)
+	}
+	if srcName != "" && srcName != src.name {
+		idx = append(idx, x.between(src.name, srcName)...)
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	var out []*kPatch
+	for _, i := range slices.Backward(idx) {
+		if p := x.all[i]; p.matches(src, srcName) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// between lists the patches named by a substring of name that holds
+// srcName (a strategic-merge patch of a prefixed base name), or every
+// patch when there are more such substrings than patches.
+func (x *kPatchIndex) between(name, srcName string) []int {
+	var at []int // where srcName occurs in name
+	cost := 0
+	for off := 0; off < len(name); {
+		j := strings.Index(name[off:], srcName)
+		if j < 0 {
+			break
+		}
+		j += off
+		at = append(at, j)
+		cost += (j + 1) * (len(name) - j - len(srcName) + 1)
+		off = j + 1
+	}
+	if cost > len(x.all) {
+		all := make([]int, len(x.all))
+		for i := range all {
+			all[i] = i
+		}
+		return all
+	}
+	var out []int
+	for _, j := range at {
+		for i := 0; i <= j; i++ {
+			for e := j + len(srcName); e <= len(name); e++ {
+				out = append(out, x.byName[name[i:e]]...)
+			}
+		}
+	}
+	return out
 }
 
 // kPatchText is the node holding a patch entry's path or inline patch.
@@ -526,7 +707,7 @@ func kTarget(ps []types.Patch, i int) *types.Selector {
 // kReadPatch parses one patch entry: a file, or an inline patch whose lines
 // are those of the kustomization (exact in a literal block `|`, else the
 // entry's line).
-func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatch {
+func kReadPatch(kf *kfile, lines *kLines, entry, text *yaml.Node, sel *types.Selector) []*kPatch {
 	if text == nil || text.Kind != yaml.ScalarNode {
 		return nil
 	}
@@ -543,7 +724,12 @@ func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatc
 		data = []byte(text.Value)
 		base.inline = text
 		if text.Style&yaml.LiteralStyle != 0 {
-			base.lineOffset, base.colOffset = text.Line, kBlockIndent(kf.data, text.Line+1)
+			base.lineOffset, base.colOffset = text.Line, lines.indent(text.Line+1)
+		}
+	}
+	if sel != nil {
+		if sr, err := types.NewSelectorRegex(sel); err == nil {
+			base.selRegex = sr
 		}
 	}
 	var out []*kPatch
@@ -556,22 +742,31 @@ func kReadPatch(kf *kfile, entry, text *yaml.Node, sel *types.Selector) []*kPatc
 	return out
 }
 
-// kBlockIndent is the indentation of line (1-based) of a file's text:
-// where a block scalar's content starts.
-func kBlockIndent(data []byte, line int) int {
-	lines := strings.Split(string(data), "\n")
-	if line < 1 || line > len(lines) {
+// kLines is a kustomization's text split into lines once, on first use:
+// split again for each inline patch, thousands of them were quadratic.
+type kLines struct {
+	data  []byte
+	lines []string
+}
+
+// indent is the indentation of line (1-based): where a block scalar's
+// content starts.
+func (l *kLines) indent(line int) int {
+	if l.lines == nil {
+		l.lines = strings.Split(string(l.data), "\n")
+	}
+	if line < 1 || line > len(l.lines) {
 		return 0
 	}
-	l := lines[line-1]
-	return len(l) - len(strings.TrimLeft(l, " "))
+	s := l.lines[line-1]
+	return len(s) - len(strings.TrimLeft(s, " "))
 }
 
 // matches reports whether the patch applies to the object: its target
 // selector, else (strategic merge) the kind and name the patch document names.
 func (p *kPatch) matches(src kSource, srcName string) bool {
 	if p.sel != nil {
-		return kSelects(p.sel, src, srcName)
+		return kSelects(p.sel, p.selRegex, src, srcName)
 	}
 	if p.json {
 		return false
@@ -584,11 +779,11 @@ func (p *kPatch) matches(src kSource, srcName string) bool {
 		(srcName != "" && strings.Contains(name, srcName) && strings.Contains(src.name, name))
 }
 
-// kSelects applies a patch target the way krusty does (anchored regexes),
-// to the rendered name or the name in the origin file.
-func kSelects(sel *types.Selector, src kSource, srcName string) bool {
-	sr, err := types.NewSelectorRegex(sel)
-	if err != nil || !sr.MatchGvk(src.gvk) || !sr.MatchNamespace(src.namespace) {
+// kSelects applies a patch target the way krusty does (anchored regexes,
+// compiled from sel as sr; nil when they do not compile), to the rendered
+// name or the name in the origin file.
+func kSelects(sel *types.Selector, sr *types.SelectorRegex, src kSource, srcName string) bool {
+	if sr == nil || !sr.MatchGvk(src.gvk) || !sr.MatchNamespace(src.namespace) {
 		return false
 	}
 	if !sr.MatchName(src.name) && (srcName == "" || !sr.MatchName(srcName)) {

@@ -51,23 +51,35 @@ func (e kentry) isDirRef() bool {
 // kgraph parses kustomization files once; Render runs in parallel.
 type kgraph struct {
 	mu    sync.Mutex
+	repo  string            // the repository, symlinks resolved; "" reads anywhere
 	files map[string]*kfile // by directory
 }
 
-func newKGraph() *kgraph { return &kgraph{files: map[string]*kfile{}} }
+// newKGraph returns a graph that reads no kustomization outside repo.
+func newKGraph(repo string) *kgraph {
+	if repo != "" {
+		repo = kResolve(repo)
+	}
+	return &kgraph{repo: repo, files: map[string]*kfile{}}
+}
 
-// kustomizationFile returns the kustomization file in dir, or "".
+// kustomizationFile returns the kustomization file in dir, or "". Only a
+// regular file counts: reading a FIFO would block forever (krusty, reading
+// through kFS, refuses it).
 func kustomizationFile(dir string) string {
 	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 		p := filepath.Join(dir, n)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			return p
 		}
 	}
 	return ""
 }
 
-// load returns the kustomization of dir, or nil when dir has none.
+// load returns the kustomization of dir, or nil when dir has none. A
+// directory or kustomization file that resolves outside the repository is
+// none: it is refused before it is read, so neither its text nor its
+// entries reach a finding (refuse reports the entry that names it).
 func (g *kgraph) load(dir string) *kfile {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -75,11 +87,52 @@ func (g *kgraph) load(dir string) *kfile {
 		return kf
 	}
 	var kf *kfile
-	if file := kustomizationFile(dir); file != "" {
-		kf = parseKustomization(dir, file)
+	if g.inRepo(dir) {
+		if file := kustomizationFile(dir); file != "" && g.inRepo(file) {
+			kf = parseKustomization(dir, file)
+		}
 	}
 	g.files[dir] = kf
 	return kf
+}
+
+// inRepo reports whether p, every symlink on the way resolved, is inside
+// the repository.
+func (g *kgraph) inRepo(p string) bool {
+	return g.repo == "" || kWithin(g.repo, kResolve(p))
+}
+
+// outside reports whether an entry's path, or the kustomization file of
+// the directory it names, resolves outside the repository: krusty must not
+// be given it.
+func (g *kgraph) outside(p string) bool {
+	if !g.inRepo(p) {
+		return true
+	}
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if f := kustomizationFile(p); f != "" && !g.inRepo(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// kResolve is p, made absolute, with every symlink resolved; when p does
+// not exist, its deepest existing ancestor is resolved and the rest kept.
+func kResolve(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	rest := ""
+	for d := p; ; d = filepath.Dir(d) {
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(d) == d {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+	}
 }
 
 // parseKustomization reads file leniently: unknown fields are krusty's to

@@ -30,7 +30,7 @@ func (k *Kustomize) RenderVirtualFiles(ctx context.Context, u *lint.Unit, dir st
 	kf.files = files
 	// A graph of its own: two Flux Kustomizations may build the same path
 	// with different fields.
-	own := &Kustomize{opt: k.opt, graph: newKGraph()}
+	own := &Kustomize{opt: k.opt, graph: newKGraph(k.opt.RepoRoot)}
 	own.graph.files[dir] = kf
 	return own.renderDir(ctx, u, dir)
 }
