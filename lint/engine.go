@@ -184,6 +184,8 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	// results never depends on scheduling.
 	plain := make([]*decoded, len(sources))
 	streamed, split := make([]bool, len(sources)), make([]bool, len(sources))
+	kept, budget := make([][]byte, len(sources)), new(keepBudget)
+	*budget = keepBytes
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {
@@ -197,6 +199,9 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 			if stream, first, ok := streamParts(data, isJSONFile(src.abs)); err == nil && !cfg.Buffered && ok && stream {
 				// Decoded and checked once the namespace facts are known.
 				streamed[i] = true
+				if budget.take(len(data)) {
+					kept[i] = data // streamed from memory, not read again
+				}
 				if !first {
 					return nil
 				}
@@ -301,7 +306,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 		}
 		plainUnits[src.unit] = true
 		if streamed[i] {
-			l.late = append(l.late, late{index: i, src: src, split: split[i]})
+			l.late = append(l.late, late{index: i, src: src, split: split[i], data: kept[i]})
 		}
 		if plain[i] != nil {
 			l.decs = append(l.decs, plain[i])

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oomlint/oomlint/internal/yamlnode"
@@ -118,6 +119,27 @@ type late struct {
 	// split is a file whose other documents were decoded first: that part
 	// reports the file's ignore comments.
 	split bool
+	// data is the file as the first read found it, while keepBytes
+	// allowed; nil: read it again.
+	data []byte
+}
+
+// keepBytes bounds the streamed files kept in memory between the read
+// that finds their kinds and their decoding: reading a file twice costs
+// a few percent of a run, keeping every file costs memory in proportion
+// to the repository.
+const keepBytes = 32 << 20
+
+// keepBudget counts the bytes kept; take is safe from many goroutines.
+type keepBudget int64
+
+func (b *keepBudget) take(n int) bool {
+	p := (*int64)(b)
+	if atomic.AddInt64(p, -int64(n)) >= 0 {
+		return true
+	}
+	atomic.AddInt64(p, int64(n))
+	return false
 }
 
 // lateResult is what a streamed file leaves behind.
@@ -142,7 +164,13 @@ func (c *checker) stream(ctx context.Context, l *loaded) ([]lateResult, error) {
 				return err
 			}
 			start := time.Now()
-			d := decodeFile(lf.src.abs, lf.src.display, c.cfg.Namespace, c.cfg.MaxFileSize, lateDocs)
+			var d *decoded
+			if lf.data != nil {
+				d = decodeRead(lf.data, nil, lf.src.abs, lf.src.display, c.cfg.Namespace, lateDocs)
+				l.late[i].data = nil
+			} else {
+				d = decodeFile(lf.src.abs, lf.src.display, c.cfg.Namespace, c.cfg.MaxFileSize, lateDocs)
+			}
 			defer l.progress.done(lf.src.display, PlainUnit, len(d.objects), start)
 			r := &out[i]
 			for _, o := range d.objects {
