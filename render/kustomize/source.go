@@ -81,8 +81,13 @@ func (tr *kTracer) plainSources(m resmap.ResMap) ([]kSource, bool) {
 		}
 	}
 	byKind := map[string][]kSrcKey{}
+	// A source named exactly as the object is the longest name it can
+	// contain: found by name, so a build without prefixes or suffixes is
+	// not a scan of every source per object.
+	exact := map[[2]string][]kSrcKey{}
 	for key := range want {
 		byKind[key.kind] = append(byKind[key.kind], key)
+		exact[[2]string{key.kind, key.name}] = append(exact[[2]string{key.kind, key.name}], key)
 	}
 	got := map[kSrcKey]int{}
 	srcs := make([]kSource, m.Size())
@@ -90,7 +95,11 @@ func (tr *kTracer) plainSources(m resmap.ResMap) ([]kSource, bool) {
 		src := tr.sourceOf(res)
 		var best kSrcKey
 		bestLen, tie := -1, false
-		for _, key := range byKind[src.kind] {
+		candidates := byKind[src.kind]
+		if same := exact[[2]string{src.kind, src.name}]; len(same) > 0 {
+			candidates = same
+		}
+		for _, key := range candidates {
 			switch {
 			case !strings.Contains(src.name, key.name) || len(key.name) < bestLen:
 			case len(key.name) == bestLen:
