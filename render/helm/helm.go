@@ -37,7 +37,8 @@ import (
 // --skip-tests does unless Options.IncludeTests is set.
 type Helm struct {
 	opt   render.Options
-	scans *scanCache // dependency templates scanned once per run
+	scans  *scanCache   // dependency templates scanned once per run
+	search *searchIndex // charts.search directories read once per run
 }
 
 // Name is the unit kind of a chart render.
@@ -53,7 +54,9 @@ func (h *Helm) RootFiles() []string { return []string{"Chart.yaml"} }
 func (h *Helm) Opaque() bool { return true }
 
 // New returns the chart renderer.
-func New(opt render.Options) *Helm { return &Helm{opt: opt, scans: &scanCache{}} }
+func New(opt render.Options) *Helm {
+	return &Helm{opt: opt, scans: &scanCache{}, search: &searchIndex{}}
+}
 
 // Plan returns one unit per application chart root, plus one per values-*.yaml
 // variant; every file under a chart is the chart's, library charts included.
@@ -142,7 +145,7 @@ func (h *Helm) RenderRelease(ctx context.Context, u *lint.Unit, rel Release) *li
 }
 
 func (h *Helm) render(ctx context.Context, u *lint.Unit, rel *Release) (out *lint.Rendered) {
-	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}, scans: h.scans, ctx: ctx}
+	r := &chartRender{opt: h.opt, unit: u, dir: u.Dir, rel: rel, parsed: map[string]*yaml.Node{}, scans: h.scans, search: h.search, ctx: ctx}
 	if r.opt.RenderTimeout <= 0 {
 		r.opt.RenderTimeout = render.DefaultRenderTimeout
 	}
@@ -180,6 +183,9 @@ type chartRender struct {
 	userValues []string // --values, charts.values and the variant, in order
 	layers     []Layer  // the values over values.yaml, in order: userValues, or the release's
 	scans      *scanCache
+	search     *searchIndex
+	rootsOnce  sync.Once
+	rootDirs   []string // roots(), resolved once
 	mu         sync.Mutex
 	parsed     map[string]*yaml.Node // values files read for origins
 	ctx        context.Context

@@ -234,26 +234,24 @@ func (r *chartRender) localDep(chartDir string, req *chart.Dependency) string {
 	var best, fallback string
 	var bestVersion *semver.Version
 	for _, s := range r.opt.ChartSearch {
-		cands := []string{s, filepath.Join(s, req.Name)}
-		entries, _ := os.ReadDir(s)
-		for _, e := range entries {
-			if e.IsDir() && e.Name() != req.Name {
-				cands = append(cands, filepath.Join(s, e.Name()))
-			}
-		}
-		for _, p := range cands {
-			if !r.inRepo(p) {
-				continue // refused before its Chart.yaml is read
-			}
-			v := chartVersion(p, req.Name)
-			if v == nil {
-				continue
-			}
-			if fallback == "" {
-				fallback = p
-			}
-			if versionMeets(req.Version, v.Original()) && (bestVersion == nil || v.GreaterThan(bestVersion)) {
-				best, bestVersion = p, v
+		// In helm's order of candidates: the folder itself, the folder
+		// named as the dependency, then the others.
+		charts := r.search.charts(s, r.roots())
+		for _, pass := range []func(searchChart) bool{
+			func(c searchChart) bool { return c.path == s },
+			func(c searchChart) bool { return c.path == filepath.Join(s, req.Name) },
+			func(c searchChart) bool { return c.path != s && c.path != filepath.Join(s, req.Name) },
+		} {
+			for _, c := range charts {
+				if c.name != req.Name || !pass(c) {
+					continue
+				}
+				if fallback == "" {
+					fallback = c.path
+				}
+				if versionMeets(req.Version, c.version.Original()) && (bestVersion == nil || c.version.GreaterThan(bestVersion)) {
+					best, bestVersion = c.path, c.version
+				}
 			}
 		}
 	}
@@ -299,6 +297,11 @@ func (r *chartRender) inRepo(p string) bool {
 // user's own config may set them anywhere). The chart cache holds
 // archives, which are read whole and never follow links.
 func (r *chartRender) roots() []string {
+	r.rootsOnce.Do(func() { r.rootDirs = r.findRoots() })
+	return r.rootDirs
+}
+
+func (r *chartRender) findRoots() []string {
 	repo := r.opt.RepoRoot
 	if repo == "" {
 		repo = r.opt.WorkDir
