@@ -36,7 +36,7 @@ import (
 // the like) are seeded or fixed (fixed.go), and test hooks are left out as
 // --skip-tests does unless Options.IncludeTests is set.
 type Helm struct {
-	opt   render.Options
+	opt    render.Options
 	scans  *scanCache   // dependency templates scanned once per run
 	search *searchIndex // charts.search directories read once per run
 }
