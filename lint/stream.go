@@ -128,7 +128,7 @@ type late struct {
 // that finds their kinds and their decoding: reading a file twice costs
 // a few percent of a run, keeping every file costs memory in proportion
 // to the repository.
-const keepBytes = 32 << 20
+const keepBytes = 64 << 20
 
 // keepBudget counts the bytes kept; take is safe from many goroutines.
 type keepBudget int64
