@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -278,27 +277,14 @@ func unreadable(p, root string) (msg, fix string) {
 	return "", ""
 }
 
-// readConfined reads p, a file a finding names, unless it must not be
-// read: anything but a regular file, or in the repository a symlink that
-// leads out of it.
+// readConfined reads p, a file a finding names, as ReadRepoFile does in
+// the run's repository.
 func readConfined(cfg *Config, p string) ([]byte, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return nil, err
-	}
 	root := cfg.Root
 	if root == "" {
 		root = gitRoot(cfg.WorkDir)
 	}
-	if insideDir(filepath.Clean(root), abs) {
-		if msg, _ := unreadable(abs, resolvePath(root)); msg != "" {
-			return nil, errors.New(msg)
-		}
-	}
-	if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", p)
-	}
-	return os.ReadFile(abs)
+	return ReadRepoFile(root, p)
 }
 
 // What a symlink out of the repository gets.

@@ -185,7 +185,7 @@ func load(ctx context.Context, cfg *Config) (*loaded, error) {
 	plain := make([]*decoded, len(sources))
 	streamed, split := make([]bool, len(sources)), make([]bool, len(sources))
 	kept, budget := make([][]byte, len(sources)), new(keepBudget)
-	*budget = keepBytes
+	budget.left.Store(keepBytes)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	for i, src := range sources {

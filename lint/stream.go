@@ -130,15 +130,14 @@ type late struct {
 // to the repository.
 const keepBytes = 64 << 20
 
-// keepBudget counts the bytes kept; take is safe from many goroutines.
-type keepBudget int64
+// keepBudget is the bytes still to keep; take is safe from many goroutines.
+type keepBudget struct{ left atomic.Int64 }
 
 func (b *keepBudget) take(n int) bool {
-	p := (*int64)(b)
-	if atomic.AddInt64(p, -int64(n)) >= 0 {
+	if b.left.Add(-int64(n)) >= 0 {
 		return true
 	}
-	atomic.AddInt64(p, int64(n))
+	b.left.Add(int64(n))
 	return false
 }
 

@@ -122,9 +122,6 @@ func (l *ChartLocator) search(ref charts.Ref) (dir, version string, ok bool) {
 			}
 		}
 		for _, c := range cands {
-			if st, err := os.Stat(filepath.Join(c, "Chart.yaml")); err != nil || !st.Mode().IsRegular() {
-				continue // a FIFO would block the read forever
-			}
 			md, err := helmutil.LoadChartfile(filepath.Join(c, "Chart.yaml"))
 			if err != nil || md.Name != ref.Chart {
 				continue

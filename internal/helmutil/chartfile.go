@@ -15,11 +15,14 @@ limitations under the License.
 */
 
 // Copied from helm.sh/helm/v3 v3.22.0 pkg/chartutil/chartfile.go (Apache
-// License 2.0); changes: only LoadChartfile is kept.
+// License 2.0); changes: only LoadChartfile is kept, and it reads only a
+// regular file (a named pipe in an untrusted repository would block the
+// read forever).
 
 package helmutil
 
 import (
+	"fmt"
 	"os"
 
 	"sigs.k8s.io/yaml"
@@ -29,6 +32,9 @@ import (
 
 // LoadChartfile loads a Chart.yaml file into a *chart.Metadata.
 func LoadChartfile(filename string) (*chart.Metadata, error) {
+	if st, err := os.Stat(filename); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a regular file; not read", filename)
+	}
 	b, err := os.ReadFile(filename)
 	if err != nil {
 		return nil, err
