@@ -170,7 +170,7 @@ if [[ -z "$bin" && "${1:-}" == "build" ]]; then
 	if [[ "$install_mode" == source ]]; then
 		bin="$tmp/oomlint"
 		echo "::group::build oomlint"
-		(cd "$action_dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin" ./cmd/oomlint) || die "building oomlint from $action_dir failed"
+		(cd "$action_dir" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o "$bin" ./cmd/oomlint) || die "building oomlint from $action_dir failed"
 		echo "::endgroup::"
 	else
 		platform

@@ -14,7 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/oomlint/oomlint/internal/jsonschema"
 
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/rules"

@@ -108,7 +108,10 @@ func buildOomlint(b *testing.B) string {
 		}
 	}
 	bin := filepath.Join(b.TempDir(), "oomlint")
-	build := exec.CommandContext(b.Context(), goTool, "build", "-o", bin, ".")
+	// Built as the releases are (.goreleaser.yaml): the binary users run.
+	build := exec.CommandContext(b.Context(), goTool, "build", "-trimpath",
+		"-tags", "urfave_cli_no_docs", "-ldflags", "-s -w", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}

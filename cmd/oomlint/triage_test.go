@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/oomlint/oomlint/internal/jsonschema"
 )
 
 // triageArgs runs triage on testdata/triage with every kind of dump: pods

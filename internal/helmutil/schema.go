@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/oomlint/oomlint/internal/jsonschema"
 )
 
 // ValidateAgainstSchema is helm's schema validation (same messages) that
