@@ -43,7 +43,7 @@ spec:
 	if err := os.WriteFile(filepath.Join(dir, "p.rego"), []byte("# oomlint:ignore OOM902 known broken\nbad\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	engine := &Rule{ID: PolicyErrorID, Name: "policy-error", Severity: Error, Scope: EngineScope, Summary: "s", Doc: "d", Fix: "fix the policy"}
+	engine := &Rule{ID: PolicyErrorID, Name: "policy-error", Severity: Error, Scope: EngineScope, Summary: "s", Doc: "d", Fix: "fix the policy", Since: "0.1.0"}
 	every := &Rule{ID: "ACME-1", Name: "acme-every", Severity: Warning, Scope: ObjectScope, Summary: "s", Doc: "d", Fix: "f",
 		Check: func(p *Pass) []Diagnostic {
 			ns := "<nil>"
@@ -90,6 +90,7 @@ func TestValidateUser(t *testing.T) {
 		return &Rule{ID: id, Name: name, Severity: Error, Scope: ObjectScope, Summary: "s", Doc: "d", Fix: "f", Check: func(*Pass) []Diagnostic { return nil }}
 	}
 	builtin := mk("OOM101", "memory-limit-missing")
+	builtin.Since = "0.1.0"
 	for _, tc := range []struct {
 		user *Rule
 		want string

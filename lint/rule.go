@@ -80,7 +80,10 @@ type Rule struct {
 	// Precision is how often a finding is right, for code scanning's
 	// sorting: parsing and admission arithmetic are certain, heuristics less.
 	Precision Precision
-	Check     func(*Pass) []Diagnostic
+	// Since is the first oomlint release with the rule ("0.1.0"); empty for
+	// user policies. A new rule takes the version of the next release.
+	Since string
+	Check func(*Pass) []Diagnostic
 }
 
 // Precision is SARIF's precision of a rule.
@@ -138,6 +141,8 @@ type Related struct {
 var (
 	idPattern   = regexp.MustCompile(`^OOM\d{3}$`)
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	// sincePattern is a release version without the tag's "v".
+	sincePattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
 )
 
 // UserIDPattern is what the ID of a user (Rego) rule must match: letters,
@@ -146,7 +151,7 @@ var (
 var UserIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
 
 // Validate checks a rule set: ID and name shape, uniqueness, severities,
-// docs and code present.
+// since-versions, docs and code present.
 func Validate(rules []*Rule) error { return validate(rules, nil) }
 
 // ValidateUser checks user rules (loaded Rego) beside the built-in ones:
@@ -186,6 +191,8 @@ func validate(rules []*Rule, isUser map[*Rule]bool) error {
 			}
 		case !idPattern.MatchString(r.ID):
 			bad("ID must match %s", idPattern)
+		case !sincePattern.MatchString(r.Since):
+			bad("since %q must be the release that first has the rule, as 1.2.3", r.Since)
 		}
 		if !namePattern.MatchString(r.Name) {
 			bad("name %q is not kebab-case", r.Name)

@@ -22,6 +22,7 @@ import (
 
 var vpaBoundsConflict = &lint.Rule{
 	ID: "OOM405", Name: "vpa-bounds-conflict", Severity: lint.Warning, Scope: lint.NamespaceScope,
+	Since:   "0.1.0",
 	Family:  "autoscaling",
 	Summary: "VPA names a container or target that does not exist, or its memory bounds contradict the container or the LimitRange",
 	Doc: `A VerticalPodAutoscaler does what its spec says, silently:
@@ -92,6 +93,7 @@ const vpaAutoModeFix = `set updatePolicy.updateMode: "Off" (or "Initial") until 
 
 var vpaAutoMode = &lint.Rule{
 	ID: "OOM406", Name: "vpa-auto-mode", Severity: lint.Info, Scope: lint.NamespaceScope,
+	Since:   "0.1.0",
 	Family:  "autoscaling",
 	Summary: "VPA updateMode Auto or Recreate evicts pods to apply new memory values",
 	Doc: `With updatePolicy.updateMode Auto or Recreate (and when updateMode is unset:
@@ -134,6 +136,7 @@ spec:
 
 var hpaMemoryWithoutRequest = &lint.Rule{
 	ID: "OOM407", Name: "hpa-memory-without-request", Severity: lint.Error, Scope: lint.NamespaceScope,
+	Since:   "0.1.0",
 	Family:  "autoscaling",
 	Summary: "HPA scales on memory utilization but the target's containers have no memory request",
 	Doc: `Memory utilization is usage divided by the memory request. For a Resource
@@ -174,6 +177,7 @@ containers:
 
 var vpaHPAMemoryConflict = &lint.Rule{
 	ID: "OOM408", Name: "vpa-hpa-memory-conflict", Severity: lint.Warning, Scope: lint.NamespaceScope,
+	Since:   "0.1.0",
 	Family:  "autoscaling",
 	Summary: "a VPA that controls memory and an HPA that scales on memory share a target",
 	Doc: `A VPA changes the memory request; an HPA scaling on memory utilization

@@ -15,6 +15,7 @@ import (
 
 var dotnetHeapLimitExceedsLimit = &lint.Rule{
 	ID: "OOM241", Name: "dotnet-heap-limit-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "dotnet",
 	Summary: ".NET GC heap hard limit at or above the container memory limit",
 	Doc: `In a container with a memory limit the .NET GC (Core 3.0+) caps its heap at
@@ -127,6 +128,7 @@ func checkDotnetHeapLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var dotnetNotContainerAware = &lint.Rule{
 	ID: "OOM242", Name: "dotnet-not-container-aware", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "dotnet",
 	Summary: ".NET version that cannot read a cgroup v2 memory limit, with no GCHeapHardLimit",
 	Doc: `The .NET GC sizes its heap from the memory it sees. .NET Core 3.x reads

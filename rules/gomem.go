@@ -26,6 +26,7 @@ over. Leave headroom: about 85–90% of the limit.`
 
 var goMemLimitExceedsLimit = &lint.Rule{
 	ID: "OOM221", Name: "go-memlimit-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "go",
 	Summary: "GOMEMLIMIT at or above the container memory limit",
 	Doc: goMemLimitDoc + `
@@ -66,6 +67,7 @@ func checkGoMemLimitExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var goMemLimitHeadroom = &lint.Rule{
 	ID: "OOM222", Name: "go-memlimit-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "go",
 	Summary: "GOMEMLIMIT leaves little of the memory limit for memory Go does not count",
 	Doc: goMemLimitDoc + `
@@ -154,6 +156,7 @@ func checkGoMemLimit(p *lint.Pass, fires func(s lint.GoMemLimit, v, limit int64)
 
 var goMemLimitInvalid = &lint.Rule{
 	ID: "OOM223", Name: "go-memlimit-invalid", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "go", Precision: lint.VeryHighPrecision,
 	Summary: "GOMEMLIMIT in a syntax the Go runtime rejects",
 	Doc: `The Go runtime reads GOMEMLIMIT at start-up and aborts with "malformed

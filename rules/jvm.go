@@ -58,6 +58,7 @@ var jvmDoc = fmt.Sprintf(jvmRuntime, jvmVarTable())
 
 var jvmHeapExceedsLimit = &lint.Rule{
 	ID: "OOM201", Name: "jvm-heap-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "jvm",
 	Summary: "JVM max or initial heap at or above the container memory limit",
 	Doc: `The kernel kills a container (exit 137, OOMKilled) as soon as its memory
@@ -110,6 +111,7 @@ func checkJVMHeapExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var jvmHeapHeadroom = &lint.Rule{
 	ID: "OOM202", Name: "jvm-heap-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "jvm",
 	Summary: "JVM max heap leaves too little of the memory limit for the rest of the JVM",
 	Doc: `A JVM uses memory beyond its heap: metaspace, one stack per thread, the JIT
@@ -155,6 +157,7 @@ func checkJVMHeapHeadroom(p *lint.Pass) []lint.Diagnostic {
 
 var jvmRAMPercentageHigh = &lint.Rule{
 	ID: "OOM203", Name: "jvm-ram-percentage-high", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "jvm",
 	Summary: "JVM MaxRAMPercentage or InitialRAMPercentage leaves too little of the memory limit",
 	Doc: `-XX:MaxRAMPercentage sizes the max heap as a share of the memory the JVM
@@ -217,6 +220,7 @@ func checkJVMRAMPercentageHigh(p *lint.Pass) []lint.Diagnostic {
 
 var jvmNotContainerAware = &lint.Rule{
 	ID: "OOM204", Name: "jvm-not-container-aware", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "jvm",
 	Summary: "JVM does not read the container memory limit",
 	Doc: `A JVM that does not read the container's memory limit sizes its default

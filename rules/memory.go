@@ -16,6 +16,7 @@ import (
 
 var memoryLimitMissing = &lint.Rule{
 	ID: "OOM101", Name: "memory-limit-missing", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "resources",
 	Summary: "container has no effective memory limit",
 	Doc: `A container without a memory limit may use all of the node's memory. When
@@ -65,6 +66,7 @@ func checkMemoryLimitMissing(p *lint.Pass) []lint.Diagnostic {
 
 var memoryRequestMissing = &lint.Rule{
 	ID: "OOM102", Name: "memory-request-missing", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "resources",
 	Summary: "container has no effective memory request",
 	Doc: `The scheduler places pods by their requests. A container with no memory
@@ -102,6 +104,7 @@ func checkMemoryRequestMissing(p *lint.Pass) []lint.Diagnostic {
 
 var memoryLimitBelowRequest = &lint.Rule{
 	ID: "OOM103", Name: "memory-limit-below-request", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "resources", Precision: lint.VeryHighPrecision,
 	Summary: "memory limit is below the memory request",
 	Doc: `The API server rejects a pod whose container asks for more memory than it
@@ -142,6 +145,7 @@ func checkMemoryLimitBelowRequest(p *lint.Pass) []lint.Diagnostic {
 
 var memoryLimitEqualsRequest = &lint.Rule{
 	ID: "OOM104", Name: "memory-limit-equals-request", Severity: lint.Info, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "resources",
 	Summary: "memory limit equals the memory request, leaving no room for spikes",
 	Doc: `When limits.memory equals requests.memory (or only a limit is set, which the
@@ -185,6 +189,7 @@ func checkMemoryLimitEqualsRequest(p *lint.Pass) []lint.Diagnostic {
 
 var memoryLimitRequestRatio = &lint.Rule{
 	ID: "OOM105", Name: "memory-limit-request-ratio", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "resources",
 	Summary: "memory limit is far above the memory request",
 	Doc: `The scheduler packs nodes by requests, not limits. A container whose limit
@@ -231,6 +236,7 @@ func checkMemoryLimitRequestRatio(p *lint.Pass) []lint.Diagnostic {
 
 var memoryQuantityInvalid = &lint.Rule{
 	ID: "OOM106", Name: "memory-quantity-invalid", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Since:  "0.1.0",
 	Family: "resources", Precision: lint.VeryHighPrecision,
 	Summary: "memory quantity does not parse",
 	Doc: `Kubernetes quantities are a number with an optional suffix: binary Ki, Mi,
@@ -278,6 +284,7 @@ func checkMemoryQuantityInvalid(p *lint.Pass) []lint.Diagnostic {
 
 var memoryMillibytes = &lint.Rule{
 	ID: "OOM107", Name: "memory-millibytes", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Since:  "0.1.0",
 	Family: "resources", Precision: lint.VeryHighPrecision,
 	Summary: "memory quantity uses the lowercase m (milli) suffix",
 	Doc: `In a Kubernetes quantity a lowercase m means milli (a thousandth), not
@@ -326,6 +333,7 @@ func checkMemoryMillibytes(p *lint.Pass) []lint.Diagnostic {
 
 var memoryDecimalUnit = &lint.Rule{
 	ID: "OOM108", Name: "memory-decimal-unit", Severity: lint.Info, Scope: lint.WorkloadScope,
+	Since:   "0.1.0",
 	Family:  "resources",
 	Summary: "memory quantity uses a decimal unit or bare bytes where Mi or Gi was likely meant",
 	Doc: `M, G and k are powers of ten: 512M is 512,000,000 bytes, about 488Mi, not
@@ -381,6 +389,7 @@ func checkMemoryDecimalUnit(p *lint.Pass) []lint.Diagnostic {
 
 var memoryTooSmall = &lint.Rule{
 	ID: "OOM109", Name: "memory-too-small", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "resources", Precision: lint.VeryHighPrecision,
 	Summary: "memory limit is too small for any process to start",
 	Doc: `Below a few megabytes no runtime can start: the container is OOM-killed

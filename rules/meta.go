@@ -7,6 +7,7 @@ import "github.com/oomlint/oomlint/lint"
 
 var renderError = &lint.Rule{
 	ID: lint.RenderErrorID, Name: "render-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Since:  "0.1.0",
 	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a chart, kustomization or GitOps object did not render, or oomlint failed on an object",
 	Doc: `oomlint renders Helm charts and kustomizations itself before checking them,
@@ -32,6 +33,7 @@ replicas: {{ required "replicas is required" .Values.replicas }}`,
 
 var parseError = &lint.Rule{
 	ID: lint.ParseErrorID, Name: "parse-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Since:  "0.1.0",
 	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a file is not valid YAML or JSON, or cannot be read",
 	Doc: `A manifest that does not parse cannot be applied, and nothing in it can be
@@ -59,6 +61,7 @@ limits (1 MiB per value); that value is left unread, never truncated.`,
 
 var policyError = &lint.Rule{
 	ID: lint.PolicyErrorID, Name: "policy-error", Severity: lint.Error, Scope: lint.EngineScope,
+	Since:  "0.1.0",
 	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "a Rego policy failed to compile or evaluate",
 	Doc: `User policies run beside the built-in rules. A policy that does not
@@ -77,6 +80,7 @@ directory or not a regular file.`,
 
 var suppressionInvalid = &lint.Rule{
 	ID: lint.SuppressionInvalidID, Name: "suppression-invalid", Severity: lint.Info, Scope: lint.EngineScope,
+	Since:  "0.1.0",
 	Family: "config", Precision: lint.VeryHighPrecision,
 	Summary: "an ignore comment or annotation is malformed or names an unknown rule, or a config entry names nothing",
 	Doc: `Suppressions are "# oomlint:ignore OOM104 reason" comments (on the line,
@@ -100,6 +104,7 @@ path on the command line instead.`,
 
 var suppressionUnused = &lint.Rule{
 	ID: lint.SuppressionUnusedID, Name: "suppression-unused", Severity: lint.Info, Scope: lint.EngineScope,
+	Since:  "0.1.0",
 	Family: "config", Precision: lint.HighPrecision,
 	Summary: "an ignore comment suppresses no finding",
 	Doc: `An "# oomlint:ignore OOM104 reason" comment that silences nothing has

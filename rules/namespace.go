@@ -24,6 +24,7 @@ import (
 
 var limitRangeViolation = &lint.Rule{
 	ID: "OOM401", Name: "limitrange-violation", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Since:  "0.1.0",
 	Family: "admission", Precision: lint.VeryHighPrecision,
 	Summary: "container or pod memory is outside the bounds of the namespace's LimitRange: pods are rejected",
 	Doc: `The LimitRanger admission plugin first fills missing limits and requests
@@ -79,6 +80,7 @@ spec:
 
 var limitRangeInconsistent = &lint.Rule{
 	ID: "OOM402", Name: "limitrange-inconsistent", Severity: lint.Error, Scope: lint.NamespaceScope,
+	Since:  "0.1.0",
 	Family: "admission", Precision: lint.VeryHighPrecision,
 	Summary: "LimitRange contradicts itself: the API server rejects it",
 	Doc: `The API server validates a LimitRange after filling its gaps (a missing
@@ -118,6 +120,7 @@ spec:
 
 var quotaRequiresMemory = &lint.Rule{
 	ID: "OOM403", Name: "quota-requires-memory", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "quota", Precision: lint.VeryHighPrecision,
 	Summary: "a ResourceQuota constrains memory but a container has no value and no LimitRange default: pods are rejected",
 	Doc: `When a ResourceQuota of the namespace sets hard limits.memory, every
@@ -167,6 +170,7 @@ spec:
 
 var quotaExceeded = &lint.Rule{
 	ID: "OOM404", Name: "quota-exceeded", Severity: lint.Error, Scope: lint.NamespaceScope,
+	Since:   "0.1.0",
 	Family:  "quota",
 	Summary: "replicas × pod memory of the namespace's workloads exceeds a ResourceQuota's hard value",
 	Doc: `A ResourceQuota caps the sum of the memory requests (requests.memory,

@@ -20,6 +20,7 @@ import (
 
 var nodeHeapExceedsLimit = &lint.Rule{
 	ID: "OOM211", Name: "node-heap-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "nodejs",
 	Summary: "Node.js --max-old-space-size at or above the container memory limit",
 	Doc: `--max-old-space-size caps V8's old generation, which is only part of a
@@ -60,6 +61,7 @@ func checkNodeHeapExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var nodeHeapHeadroom = &lint.Rule{
 	ID: "OOM212", Name: "node-heap-headroom", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "nodejs",
 	Summary: "Node.js --max-old-space-size leaves little of the memory limit for the rest of the process",
 	Doc: `--max-old-space-size caps only V8's old generation. The young generation,
@@ -130,6 +132,7 @@ func checkNodeHeap(p *lint.Pass, fires func(heap, limit int64) bool, format stri
 
 var nodeHeapUnset = &lint.Rule{
 	ID: "OOM213", Name: "node-heap-unset", Severity: lint.Info, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "nodejs", Precision: lint.MediumPrecision,
 	Summary: "Node.js container with a memory limit and no --max-old-space-size",
 	Doc: `Without --max-old-space-size, V8 picks the old-space limit itself. Node.js 12
@@ -200,6 +203,7 @@ func checkNodeHeapUnset(p *lint.Pass) []lint.Diagnostic {
 
 var nodeNotContainerAware = &lint.Rule{
 	ID: "OOM214", Name: "node-not-container-aware", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "nodejs",
 	Summary: "Node.js version that cannot read a cgroup v2 memory limit, with no --max-old-space-size",
 	Doc: `Without --max-old-space-size, Node.js tells V8 how much memory there is and

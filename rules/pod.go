@@ -32,6 +32,7 @@ the first thing to stop the writes is the kernel's OOM killer (exit 137).`
 
 var tmpfsSizeLimitMissing = &lint.Rule{
 	ID: "OOM301", Name: "tmpfs-size-limit-missing", Severity: lint.Warning, Scope: lint.WorkloadScope,
+	Since:   "0.1.0",
 	Family:  "tmpfs",
 	Summary: "in-memory emptyDir volume without a sizeLimit",
 	Doc: tmpfsDoc + `
@@ -109,6 +110,7 @@ func checkTmpfsSizeLimitMissing(p *lint.Pass) []lint.Diagnostic {
 
 var tmpfsExceedsLimit = &lint.Rule{
 	ID: "OOM302", Name: "tmpfs-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "tmpfs",
 	Summary: "in-memory emptyDir sizeLimit at or above the memory limit of a container that mounts it",
 	Doc: tmpfsDoc + `
@@ -176,6 +178,7 @@ func checkTmpfsExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var memoryBudgetExceeded = &lint.Rule{
 	ID: "OOM303", Name: "memory-budget-exceeded", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "tmpfs",
 	Summary: "max heap plus mounted in-memory volumes at or above the container memory limit",
 	Doc: tmpfsDoc + `
@@ -422,6 +425,7 @@ func mounts(c *lint.Container, volume string) bool { return c.Mounts(volume) }
 
 var sidecarMemoryLimitMissing = &lint.Rule{
 	ID: "OOM304", Name: "sidecar-memory-limit-missing", Severity: lint.Warning, Scope: lint.WorkloadScope,
+	Since:  "0.1.0",
 	Family: "pod", Precision: lint.MediumPrecision,
 	Summary: "sidecar container, declared or injected by a mesh, without a memory limit",
 	Doc: `A sidecar runs for the pod's whole life beside the application: a proxy
@@ -753,6 +757,7 @@ func injectedProxies(p *lint.Pass) []injected {
 
 var podExceedsNodeMemory = &lint.Rule{
 	ID: "OOM305", Name: "pod-exceeds-node-memory", Severity: lint.Error, Scope: lint.WorkloadScope,
+	Since:   "0.1.0",
 	Family:  "pod",
 	Summary: "the pod's total memory request is more than a node has",
 	Doc: `The scheduler places a pod only on a node whose allocatable memory, minus
@@ -943,6 +948,7 @@ func podRequest(p *lint.Pass) ([]contributor, string) {
 
 var terminationMessagePolicy = &lint.Rule{
 	ID: "OOM306", Name: "termination-message-policy", Severity: lint.Info, Scope: lint.ContainerScope, Off: true,
+	Since:   "0.1.0",
 	Family:  "pod",
 	Summary: "container without terminationMessagePolicy: FallbackToLogsOnError",
 	Doc: `When the kernel OOM-kills a container, the process gets SIGKILL and writes

@@ -32,6 +32,7 @@ import (
 
 var gunicornMaxRequestsMissing = &lint.Rule{
 	ID: "OOM231", Name: "gunicorn-max-requests-missing", Severity: lint.Info, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "python",
 	Summary: "gunicorn runs without --max-requests, so workers are never recycled",
 	Doc: `gunicorn keeps each worker process alive forever unless --max-requests is
@@ -363,6 +364,7 @@ func limitField(c *lint.Container) string { return c.Limit.Q.Field + " " + c.Lim
 
 var uwsgiReloadOnRSSExceedsLimit = &lint.Rule{
 	ID: "OOM232", Name: "uwsgi-reload-on-rss-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "python",
 	Summary: "uWSGI workers × reload-on-rss at or above the container memory limit",
 	Doc: `uWSGI's reload-on-rss (and evil-reload-on-rss) recycles a worker once its
@@ -449,6 +451,7 @@ func checkUWSGIReloadOnRSSExceedsLimit(p *lint.Pass) []lint.Diagnostic {
 
 var uwsgiLimitASIneffective = &lint.Rule{
 	ID: "OOM233", Name: "uwsgi-limit-as-ineffective", Severity: lint.Warning, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "python",
 	Summary: "uWSGI limit-as at or above the container memory limit, so it never takes effect",
 	Doc: `uWSGI's limit-as caps the address space (virtual memory) of each process
@@ -507,6 +510,7 @@ var uwsgiRecyclers = []string{"max-requests", "reload-on-rss", "evil-reload-on-r
 
 var uwsgiRecyclingMissing = &lint.Rule{
 	ID: "OOM234", Name: "uwsgi-recycling-missing", Severity: lint.Info, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "python", Precision: lint.MediumPrecision,
 	Summary: "uWSGI runs several workers and never recycles them",
 	Doc: `uWSGI keeps its workers alive forever unless an option recycles them:
@@ -633,6 +637,7 @@ func celeryForks(run celeryRun) bool {
 
 var celeryChildMemoryExceedsLimit = &lint.Rule{
 	ID: "OOM235", Name: "celery-child-memory-exceeds-limit", Severity: lint.Error, Scope: lint.ContainerScope,
+	Since:   "0.1.0",
 	Family:  "python",
 	Summary: "Celery children × max-memory-per-child at or above the container memory limit",
 	Doc: `Celery's --max-memory-per-child replaces a prefork child once its resident
@@ -753,6 +758,7 @@ func cpuFloor(c *lint.Container) (int64, string) {
 
 var celeryRecyclingMissing = &lint.Rule{
 	ID: "OOM236", Name: "celery-recycling-missing", Severity: lint.Info, Scope: lint.ContainerScope,
+	Since:  "0.1.0",
 	Family: "python", Precision: lint.MediumPrecision,
 	Summary: "Celery prefork worker that never replaces its children",
 	Doc: `A Celery prefork worker keeps each child process alive forever unless

@@ -9,6 +9,7 @@ import "github.com/oomlint/oomlint/lint"
 
 var oomKilled = &lint.Rule{
 	ID: lint.OOMKilledID, Name: "oom-killed", Severity: lint.Error, Scope: lint.EngineScope, Off: true,
+	Since:  "0.1.0",
 	Family: "incident", Precision: lint.HighPrecision,
 	Summary: "a container was OOM-killed in the cluster; this line sets its memory limit (oomlint triage)",
 	Doc: `Reported by oomlint triage, never by lint. The kernel killed the container
@@ -46,6 +47,7 @@ liveness probe failure ends in: check the pod's events before sizing up.`,
 
 var clusterDrift = &lint.Rule{
 	ID: lint.ClusterDriftID, Name: "cluster-drift", Severity: lint.Warning, Scope: lint.EngineScope, Off: true,
+	Since:  "0.1.0",
 	Family: "incident", Precision: lint.HighPrecision,
 	Summary: "an OOM-killed container runs with another memory limit than the repository sets (oomlint triage)",
 	Doc: `Reported by oomlint triage, never by lint. The limit in the pod spec the
@@ -63,6 +65,7 @@ from the repository's value may be sized from the wrong number.`,
 
 var notInRepository = &lint.Rule{
 	ID: lint.NotInRepoID, Name: "not-in-repository", Severity: lint.Info, Scope: lint.EngineScope, Off: true,
+	Since:  "0.1.0",
 	Family: "incident", Precision: lint.HighPrecision,
 	Summary: "an OOM-killed container matches no workload in the repository (oomlint triage)",
 	Doc: `Reported by oomlint triage, never by lint. No object of the repository

@@ -18,7 +18,7 @@ func TestValidateRejects(t *testing.T) {
 	good := func() *lint.Rule {
 		return &lint.Rule{
 			ID: "OOM199", Name: "test-rule", Severity: lint.Warning, Scope: lint.ContainerScope,
-			Summary: "a rule for tests", Doc: "doc", Fix: "fix", Check: check,
+			Summary: "a rule for tests", Doc: "doc", Fix: "fix", Check: check, Since: "0.1.0",
 		}
 	}
 	tests := []struct {
@@ -43,6 +43,10 @@ func TestValidateRejects(t *testing.T) {
 		{"nil Check on a workload rule", func(r *lint.Rule) { r.Scope, r.Check = lint.WorkloadScope, nil }},
 		{"Check on an engine rule", func(r *lint.Rule) { r.Scope = lint.EngineScope }},
 		{"no scope", func(r *lint.Rule) { r.Scope = 0 }},
+		{"no since", func(r *lint.Rule) { r.Since = "" }},
+		{"since with the tag's v", func(r *lint.Rule) { r.Since = "v0.1.0" }},
+		{"since without a patch number", func(r *lint.Rule) { r.Since = "0.1" }},
+		{"since with a leading zero", func(r *lint.Rule) { r.Since = "0.01.0" }},
 	}
 	if err := lint.Validate([]*lint.Rule{good()}); err != nil {
 		t.Fatalf("the base rule is invalid: %v", err)

@@ -780,6 +780,11 @@ type ruleJSON struct {
 	Severity string `json:"severity"`
 	Enabled  bool   `json:"enabled"`
 	Summary  string `json:"summary"`
+	// Family, precision and since are the rule's metadata, as SARIF and
+	// docs/rules.md show it; since is empty for user policies.
+	Family    string `json:"family,omitempty"`
+	Precision string `json:"precision"`
+	Since     string `json:"since,omitempty"`
 }
 
 // rulesJSON writes the catalogue as {"version": 1, "rules": [...]}, for tooling.
@@ -789,7 +794,10 @@ func rulesJSON(w io.Writer, all []*lint.Rule) error {
 		Rules   []ruleJSON `json:"rules"`
 	}{Version: 1, Rules: make([]ruleJSON, 0, len(all))}
 	for _, r := range all {
-		doc.Rules = append(doc.Rules, ruleJSON{ID: r.ID, Name: r.Name, Severity: r.Severity.String(), Enabled: !r.Off, Summary: r.Summary})
+		doc.Rules = append(doc.Rules, ruleJSON{
+			ID: r.ID, Name: r.Name, Severity: r.Severity.String(), Enabled: !r.Off, Summary: r.Summary,
+			Family: r.Family, Precision: r.Precision.String(), Since: r.Since,
+		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -180,7 +180,8 @@ func TestCLI(t *testing.T) {
 
 		// Other commands.
 		{name: "rules", args: []string{"rules"}, stdout: append([]string{"ID  ", "NAME  ", "SEVERITY  ", "SUMMARY\n"}, allIDs...), check: aligned},
-		{name: "rules markdown", args: []string{"rules", "--format", "markdown"}, stdout: []string{"| ID | name | severity | summary |", "## OOM107 memory-millibytes", "```yaml"}},
+		{name: "rules markdown", args: []string{"rules", "--format", "markdown"}, stdout: []string{"| ID | name | severity | since | summary |", "## OOM107 memory-millibytes", "```yaml"}},
+		{name: "rules json", args: []string{"rules", "--format", "json"}, check: rulesMetadata},
 		{name: "rules unknown format", args: []string{"rules", "--format", "html"}, wantExit: 2, stderr: `unknown format "html" (valid: text, markdown, json)`},
 		{name: "rules extra argument", args: []string{"rules", "OOM107"}, wantExit: 2, stderr: "rules takes no arguments"},
 		{name: "explain ID", args: []string{"explain", "OOM107"}, stdout: explainOOM107},
@@ -231,7 +232,7 @@ func TestCLI(t *testing.T) {
 
 // explainOOM107 is what `oomlint explain` must show: the doc, the fix and
 // the example before and after.
-var explainOOM107 = []string{"OOM107 memory-millibytes (error)", "0.512 bytes", "Fix: ", "Fires on:", "memory: 512m\n", "Fixed:", "memory: 512Mi\n"}
+var explainOOM107 = []string{"OOM107 memory-millibytes (error, since 0.1.0)", "0.512 bytes", "Fix: ", "Fires on:", "memory: 512m\n", "Fixed:", "memory: 512Mi\n"}
 
 // aligned checks that every row of a table starts its columns where the
 // header's do.
@@ -248,6 +249,30 @@ func aligned(t *testing.T, stdout string) {
 				t.Errorf("row not aligned with the header at column %d:\n%s\n%s", c, lines[0], l)
 				break
 			}
+		}
+	}
+}
+
+// rulesMetadata checks that `rules --format json` carries every rule's
+// family, precision and since.
+func rulesMetadata(t *testing.T, stdout string) {
+	t.Helper()
+	var doc struct {
+		Rules []struct{ ID, Family, Precision, Since string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("rules --format json: %v\n%s", err, stdout)
+	}
+	if len(doc.Rules) != len(rules.All) {
+		t.Errorf("%d rules, want %d", len(doc.Rules), len(rules.All))
+	}
+	for i, r := range doc.Rules {
+		if i >= len(rules.All) {
+			break
+		}
+		want := rules.All[i]
+		if r.ID != want.ID || r.Family != want.Family || r.Precision != want.Precision.String() || r.Since != want.Since || r.Since == "" {
+			t.Errorf("rule %d: %+v, want %s family %q precision %s since %q", i, r, want.ID, want.Family, want.Precision, want.Since)
 		}
 	}
 }
