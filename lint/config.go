@@ -10,12 +10,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
@@ -181,8 +181,8 @@ func (e *PosError) Error() string {
 
 func (e *PosError) Unwrap() error { return e.Err }
 
-var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type .*$`)
-var lineError = regexp.MustCompile(`^line (\d+): (.*)$`)
+var unknownField = lazyre.New(`^line (\d+): field (\S+) not found in type .*$`)
+var lineError = lazyre.New(`^line (\d+): (.*)$`)
 
 // LoadConfigFile reads and strictly decodes a config file the user chose
 // (--config outside the repository): its paths are taken as written. An
@@ -246,12 +246,12 @@ func decodeConfig(path string, r io.Reader) (*FileConfig, error) {
 }
 
 // unmarshalError is yaml.v3's type error: "cannot unmarshal !!str `four` into float64".
-var unmarshalError = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+var unmarshalError = lazyre.New("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 
 func configError(path string, root *yaml.Node, err error) error {
 	if te, ok := errors.AsType[*yaml.TypeError](err); ok && len(te.Errors) > 0 {
 		msg := te.Errors[0]
-		if m := unknownField.FindStringSubmatch(msg); m != nil {
+		if m := unknownField().FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			e := fmt.Errorf("unknown key %q", m[2])
 			if k := keyAt(root, line, m[2]); k != nil && k.parent != "" {
@@ -259,19 +259,19 @@ func configError(path string, root *yaml.Node, err error) error {
 			}
 			return &PosError{File: path, Line: line, Err: e}
 		}
-		if m := lineError.FindStringSubmatch(msg); m != nil {
+		if m := lineError().FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			return &PosError{File: path, Line: line, Err: typeError(root, line, m[2])}
 		}
 		return &PosError{File: path, Err: errors.New(msg)}
 	}
-	return &PosError{File: path, Line: errorLine(err), Err: errors.New(strings.TrimSpace(yamlLine.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")))}
+	return &PosError{File: path, Line: errorLine(err), Err: errors.New(strings.TrimSpace(yamlLine().ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")))}
 }
 
 // typeError rewords yaml.v3's "cannot unmarshal !!str `four` into float64"
 // at line as "settings.heapFraction: want a number, got \"four\"".
 func typeError(root *yaml.Node, line int, msg string) error {
-	m := unmarshalError.FindStringSubmatch(msg)
+	m := unmarshalError().FindStringSubmatch(msg)
 	if m == nil {
 		return errors.New(msg)
 	}

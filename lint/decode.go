@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"go.yaml.in/yaml/v3"
@@ -370,7 +370,7 @@ func isMarker(line []byte) bool {
 	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+):?`)
+var yamlLine = lazyre.New(`line (\d+):?`)
 
 // parserProblems are yaml.v3's parser errors, as opposed to its scanner
 // errors: it prints their line 0-based (go-yaml/yaml#205). The line is
@@ -388,7 +388,7 @@ var parserProblems = []string{
 // errorLine is the 1-based line yaml.v3 names in err, or 1.
 func errorLine(err error) int {
 	msg := err.Error()
-	m := yamlLine.FindStringSubmatch(msg)
+	m := yamlLine().FindStringSubmatch(msg)
 	if m == nil {
 		return 1
 	}
@@ -423,7 +423,7 @@ func tabLine(data []byte, line int) int {
 // yamlMessage trims the parser's "yaml: line N:" prefix: the position is shown separately.
 func yamlMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = yamlLine.ReplaceAllString(msg, "")
+	msg = yamlLine().ReplaceAllString(msg, "")
 	msg = strings.TrimSpace(strings.ReplaceAll(msg, "\n", " "))
 	return "invalid YAML: " + msg
 }
@@ -484,10 +484,10 @@ var ciConfigs = map[string]bool{
 // The apiVersion and kind keys of a manifest: at column 0 in YAML,
 // anywhere in JSON.
 var (
-	yamlAPIVersion = regexp.MustCompile(`(?m)^apiVersion\s*:`)
-	yamlKind       = regexp.MustCompile(`(?m)^kind\s*:`)
-	jsonAPIVersion = regexp.MustCompile(`"apiVersion"\s*:`)
-	jsonKind       = regexp.MustCompile(`"kind"\s*:`)
+	yamlAPIVersion = lazyre.New(`(?m)^apiVersion\s*:`)
+	yamlKind       = lazyre.New(`(?m)^kind\s*:`)
+	jsonAPIVersion = lazyre.New(`"apiVersion"\s*:`)
+	jsonKind       = lazyre.New(`"kind"\s*:`)
 )
 
 // meantAsManifest reports whether text, which does not parse (or is a Go
@@ -505,9 +505,9 @@ func meantAsManifest(display string, text []byte, isJSON bool) bool {
 		return false
 	}
 	if isJSON {
-		return jsonAPIVersion.Match(text) && jsonKind.Match(text)
+		return jsonAPIVersion().Match(text) && jsonKind().Match(text)
 	}
-	return yamlAPIVersion.Match(text) && yamlKind.Match(text)
+	return yamlAPIVersion().Match(text) && yamlKind().Match(text)
 }
 
 // objectNotes are OOM901 warnings about how an object was read, placed

@@ -6,9 +6,10 @@ package lint
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // Severity orders findings; the config can change a rule's default.
@@ -139,16 +140,16 @@ type Related struct {
 }
 
 var (
-	idPattern   = regexp.MustCompile(`^OOM\d{3}$`)
-	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	idPattern   = lazyre.New(`^OOM\d{3}$`)
+	namePattern = lazyre.New(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	// sincePattern is a release version without the tag's "v".
-	sincePattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
+	sincePattern = lazyre.New(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
 )
 
 // UserIDPattern is what the ID of a user (Rego) rule must match: letters,
 // digits, dots, dashes and underscores; IDs that start with OOM are
 // oomlint's own.
-var UserIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+var UserIDPattern = lazyre.New(`^[A-Za-z][A-Za-z0-9_.-]*$`)
 
 // Validate checks a rule set: ID and name shape, uniqueness, severities,
 // since-versions, docs and code present.
@@ -170,8 +171,8 @@ func UserIDProblem(id string) string {
 	switch {
 	case len(id) >= 3 && strings.EqualFold(id[:3], "OOM"):
 		return fmt.Sprintf("ID %q starts with OOM, which is reserved for oomlint's built-in rules", id)
-	case !UserIDPattern.MatchString(id):
-		return fmt.Sprintf("ID %q must match %s", id, UserIDPattern)
+	case !UserIDPattern().MatchString(id):
+		return fmt.Sprintf("ID %q must match %s", id, UserIDPattern())
 	}
 	return ""
 }
@@ -189,12 +190,12 @@ func validate(rules []*Rule, isUser map[*Rule]bool) error {
 			if p := UserIDProblem(r.ID); p != "" {
 				bad("%s", p)
 			}
-		case !idPattern.MatchString(r.ID):
-			bad("ID must match %s", idPattern)
-		case !sincePattern.MatchString(r.Since):
+		case !idPattern().MatchString(r.ID):
+			bad("ID must match %s", idPattern())
+		case !sincePattern().MatchString(r.Since):
 			bad("since %q must be the release that first has the rule, as 1.2.3", r.Since)
 		}
-		if !namePattern.MatchString(r.Name) {
+		if !namePattern().MatchString(r.Name) {
 			bad("name %q is not kebab-case", r.Name)
 		}
 		if ids[strings.ToUpper(r.ID)] {

@@ -2,8 +2,9 @@ package lint
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // IgnoreAnnotation suppresses rules on one object: "OOM104,OOM306" or "all".
@@ -24,7 +25,7 @@ type directives map[int][]directive
 // A directive is a comment that starts with oomlint:ignore: the # opens the
 // comment (at the start of the line or after a blank), so a comment that
 // quotes the syntax further on is not one.
-var directivePattern = regexp.MustCompile(`(?:^|[ \t])(#\s*oomlint:ignore\b(.*))$`)
+var directivePattern = lazyre.New(`(?:^|[ \t])(#\s*oomlint:ignore\b(.*))$`)
 
 // scanDirectives finds ignore comments. A comment after a value applies to
 // its own line; a comment on a line of its own applies to the next line that
@@ -40,7 +41,7 @@ func scanDirectives(data []byte) directives {
 		ds[generatedTarget] = []directive{{rules: []string{"all"}, reason: "generated file"}}
 	}
 	for i, raw := range lines {
-		m := directivePattern.FindSubmatchIndex(raw)
+		m := directivePattern().FindSubmatchIndex(raw)
 		if m == nil {
 			continue
 		}

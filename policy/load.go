@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/lint"
 )
 
@@ -41,7 +41,7 @@ var ErrRegoVersion = errors.New(`rego version must be "v0" or "v1"`)
 
 // ruleSet matches the conftest rule names: deny, violation and warn, with
 // optional suffixes (deny_memory, warn_jvm_flags).
-var ruleSet = regexp.MustCompile(`^(deny|violation|warn)(_[A-Za-z0-9_]+)?$`)
+var ruleSet = lazyre.New(`^(deny|violation|warn)(_[A-Za-z0-9_]+)?$`)
 
 // refusedBuiltins are the OPA built-ins a policy may not call, with why.
 // The linted repository, its policies included, is untrusted input: a
@@ -394,14 +394,14 @@ func errorFindings(err error, file, hint string) []lint.Finding {
 	return []lint.Finding{{Rule: lint.PolicyErrorID, File: file, Line: 1, Column: 1, Message: err.Error() + hint}}
 }
 
-var undefinedFunction = regexp.MustCompile(`undefined function ([A-Za-z0-9_.]+)`)
+var undefinedFunction = lazyre.New(`undefined function ([A-Za-z0-9_.]+)`)
 
 func errorFinding(e *ast.Error, hint string) lint.Finding {
 	f := lint.Finding{Rule: lint.PolicyErrorID, Line: 1, Column: 1, Message: e.Message + hint}
 	if e.Code != "" {
 		f.Message = e.Code + ": " + f.Message
 	}
-	if m := undefinedFunction.FindStringSubmatch(e.Message); len(m) > 1 && refused(m[1]) {
+	if m := undefinedFunction().FindStringSubmatch(e.Message); len(m) > 1 && refused(m[1]) {
 		f.Message = refusedWhy(m[1])
 		f.Fix = refusedFix(m[1])
 	}
@@ -562,7 +562,7 @@ func groups(c *ast.Compiler, packages []string) []*group {
 				continue
 			}
 			name, ok := ref[0].Value.(ast.Var)
-			if !ok || !ruleSet.MatchString(string(name)) {
+			if !ok || !ruleSet().MatchString(string(name)) {
 				continue
 			}
 			if len(ref) > 2 || (len(ref) == 2 && r.Head.Key == nil) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/lint"
 )
 
@@ -49,7 +49,7 @@ func (r *policyRule) single() (rego.PreparedEvalQuery, error) {
 	return r.pq, r.prepError
 }
 
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+var namePattern = lazyre.New(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // meta is what a rule set's METADATA annotations say.
 type meta struct {
@@ -261,7 +261,7 @@ func identity(g *group, m meta, query string) (id, name string, sev lint.Severit
 	}
 	name = kebab(g.pkgName() + "-" + g.name)
 	if m.name != "" {
-		if namePattern.MatchString(m.name) {
+		if namePattern().MatchString(m.name) {
 			name = m.name
 		} else {
 			problems = append(problems, problemAt(atLoc(m.nameAt), fmt.Sprintf("custom.name %q of %s is not kebab-case; using %s", m.name, query, name),

@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/rules"
 )
@@ -146,7 +146,7 @@ func SARIF(w io.Writer, r *lint.Result, opt Options) error {
 		ColumnKind: "unicodeCodePoints",
 		Results:    []sarifResult{},
 	}
-	if v := strings.TrimPrefix(opt.Version, "v"); semverPattern.MatchString(v) {
+	if v := strings.TrimPrefix(opt.Version, "v"); semverPattern().MatchString(v) {
 		run.Tool.Driver.SemanticVersion = v
 	} else if opt.Version != "" {
 		run.Tool.Driver.Version = opt.Version
@@ -173,7 +173,7 @@ func SARIF(w io.Writer, r *lint.Result, opt Options) error {
 	return writeJSON(w, sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
-var semverPattern = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+var semverPattern = lazyre.New(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 // sarifRules lists the rules that ran, sorted by ID, plus any rule a
 // finding names that is not among them, and maps each ID to its index.

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/shell"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/quantity"
 	"github.com/oomlint/oomlint/internal/runtimeflags"
 	"github.com/oomlint/oomlint/internal/yamlnode"
@@ -61,7 +61,7 @@ manifest cannot show: when it sets max_requests, disable this rule.`,
 }
 
 // pythonProgram matches python, python3 and python3.12.
-var pythonProgram = regexp.MustCompile(`^python(\d+(\.\d+)?)?$`)
+var pythonProgram = lazyre.New(`^python(\d+(\.\d+)?)?$`)
 
 func checkGunicornMaxRequestsMissing(p *lint.Pass) []lint.Diagnostic {
 	c := p.Container
@@ -140,7 +140,7 @@ func moduleCommand(cmd lint.Command, module string, isProgram func(string) bool)
 	if isProgram(prog) {
 		return start, rest, true
 	}
-	if !pythonProgram.MatchString(prog) {
+	if !pythonProgram().MatchString(prog) {
 		return lint.Word{}, nil, false
 	}
 	for i, w := range rest {
@@ -221,7 +221,7 @@ func envInOrder(proc *lint.Process) []lint.EnvVar {
 }
 
 // uwsgiProgram matches uwsgi and its builds: pyuwsgi, uwsgi_python3, uwsgi-core.
-var uwsgiProgram = regexp.MustCompile(`^(py)?uwsgi(_python\d*|-core)?$`)
+var uwsgiProgram = lazyre.New(`^(py)?uwsgi(_python\d*|-core)?$`)
 
 // uwsgiRun is what a container's uWSGI is given.
 type uwsgiRun struct {
@@ -242,7 +242,7 @@ func readUWSGI(p *lint.Pass) (uwsgiRun, bool) {
 	}
 	command := false
 	for _, cmd := range c.Process.Commands {
-		start, rest, ok := moduleCommand(cmd, "pyuwsgi", uwsgiProgram.MatchString)
+		start, rest, ok := moduleCommand(cmd, "pyuwsgi", uwsgiProgram().MatchString)
 		if !ok {
 			continue
 		}

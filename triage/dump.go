@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/quantity"
 )
 
@@ -417,7 +417,7 @@ func parseTop(data []byte) ([]Usage, error) {
 // evictedUsage reads what an eviction message says a container was using:
 // "Container api was using 1503Mi, request is 512Mi, has larger
 // consumption of memory."
-var evictedUsage = regexp.MustCompile(`Container (\S+) was using (\d+(?:\.\d+)?[A-Za-z]*), request is`)
+var evictedUsage = lazyre.New(`Container (\S+) was using (\d+(?:\.\d+)?[A-Za-z]*), request is`)
 
 // evictionUsage returns the memory samples in a kubelet eviction message.
 func evictionUsage(namespace, pod, msg string) []Usage {
@@ -425,7 +425,7 @@ func evictionUsage(namespace, pod, msg string) []Usage {
 		return nil
 	}
 	var out []Usage
-	for _, m := range evictedUsage.FindAllStringSubmatch(msg, -1) {
+	for _, m := range evictedUsage().FindAllStringSubmatch(msg, -1) {
 		q, err := quantity.Parse(m[2])
 		if err != nil {
 			continue

@@ -2,9 +2,10 @@ package triage
 
 import (
 	"cmp"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // exitSIGKILL is the exit code of a process killed by SIGKILL (128 + 9): what
@@ -207,12 +208,12 @@ func podEvents(evs []Event, ns, pod string) []Event {
 
 // fieldContainer reads the container of an event's fieldPath:
 // spec.containers{api}, spec.initContainers{init}.
-var fieldContainer = regexp.MustCompile(`^spec\.(containers|initContainers)\{([^}]+)\}`)
+var fieldContainer = lazyre.New(`^spec\.(containers|initContainers)\{([^}]+)\}`)
 
 // eventNames reports whether a pod's event is about the container; one
 // without a fieldPath is about the pod's only container.
 func eventNames(e Event, p *Pod, container string, init bool) bool {
-	if m := fieldContainer.FindStringSubmatch(e.Object.FieldPath); m != nil {
+	if m := fieldContainer().FindStringSubmatch(e.Object.FieldPath); m != nil {
 		return m[2] == container && (m[1] == "initContainers") == init
 	}
 	return !init && len(p.Spec.Containers) == 1 && p.Spec.Containers[0].Name == container
@@ -238,7 +239,7 @@ func specLimit(p *Pod, name string, init bool) string {
 
 // jobSuffix is what the CronJob controller appends to a Job's name: the
 // scheduled time in minutes since the epoch.
-var jobSuffix = regexp.MustCompile(`-\d+$`)
+var jobSuffix = lazyre.New(`-\d+$`)
 
 // refsOf lists the workloads a pod may belong to, most likely first, and
 // the owner it names when that is not the workload itself.
@@ -263,14 +264,14 @@ func refsOf(p *Pod) ([]Ref, string) {
 		return []Ref{{"Deployment", base}, {"Rollout", base}, {"ReplicaSet", owner.Name}}, via
 	case "Job":
 		refs := []Ref{{"Job", owner.Name}}
-		if base := jobSuffix.ReplaceAllString(owner.Name, ""); base != owner.Name {
+		if base := jobSuffix().ReplaceAllString(owner.Name, ""); base != owner.Name {
 			// A scheduled Job: the CronJob is what the repository holds.
 			refs = []Ref{{"CronJob", base}, {"Job", owner.Name}}
 		}
 		return refs, via
 	case "ReplicationController":
 		// OpenShift DeploymentConfig pods: <dc>-<version>.
-		if base := jobSuffix.ReplaceAllString(owner.Name, ""); base != owner.Name {
+		if base := jobSuffix().ReplaceAllString(owner.Name, ""); base != owner.Name {
 			return []Ref{{"ReplicationController", owner.Name}, {"DeploymentConfig", base}}, ""
 		}
 	case "Node":
@@ -291,7 +292,7 @@ func trimHash(rs string, labels map[string]string) string {
 		}
 	}
 	i := strings.LastIndexByte(rs, '-')
-	if i <= 0 || !templateHash.MatchString(rs[i+1:]) {
+	if i <= 0 || !templateHash().MatchString(rs[i+1:]) {
 		return ""
 	}
 	return rs[:i]
@@ -299,7 +300,7 @@ func trimHash(rs string, labels map[string]string) string {
 
 // templateHash matches a pod-template-hash: what rand.SafeEncodeString
 // writes (no vowels, no 0, 1 or 3).
-var templateHash = regexp.MustCompile(`^[bcdfghjklmnpqrstvwxz2456789]{5,10}$`)
+var templateHash = lazyre.New(`^[bcdfghjklmnpqrstvwxz2456789]{5,10}$`)
 
 // groupIncidents gathers the incidents of one container of one workload.
 func groupIncidents(c *Cluster, incs []*Incident) []*Group {

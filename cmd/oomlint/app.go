@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oomlint/oomlint/internal/charts"
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/render/renderers"
@@ -850,7 +850,7 @@ func versionFrom(bi *debug.BuildInfo) string {
 	known := v != "" && v != "(devel)"
 	// Go 1.24+ stamps local builds with a pseudo-version (+dirty when
 	// modified); the revision says the same, shorter.
-	if known && (rev == "" || (!pseudoVersion.MatchString(v) && !strings.HasSuffix(v, "+dirty"))) {
+	if known && (rev == "" || (!pseudoVersion().MatchString(v) && !strings.HasSuffix(v, "+dirty"))) {
 		return v
 	}
 	if rev == "" {
@@ -864,7 +864,7 @@ func versionFrom(bi *debug.BuildInfo) string {
 }
 
 // pseudoVersion matches the time-and-revision part of a Go pseudo-version.
-var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}(\+|$)`)
+var pseudoVersion = lazyre.New(`\d{14}-[0-9a-f]{12}(\+|$)`)
 
 // commaList splits each of a repeatable flag's values at commas: rule
 // lists are written --disable OOM104,OOM306.

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // noFiles stands for an empty --only-files list, which keeps no findings.
@@ -228,7 +229,7 @@ func commandNames(app *cli.App) []string {
 // flags spelled as the user types them (--format, not -format).
 func onUsageError(_ *cli.Context, err error, _ bool) error {
 	msg := strings.Replace(err.Error(), "flag provided but not defined", "unknown flag", 1)
-	msg = singleDashFlag.ReplaceAllString(msg, "$1--$2")
+	msg = singleDashFlag().ReplaceAllString(msg, "$1--$2")
 	if strings.HasPrefix(msg, "unknown flag") {
 		msg += " (see oomlint --help)"
 	}
@@ -236,4 +237,4 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 }
 
 // singleDashFlag matches a long flag name the flag package printed with one dash.
-var singleDashFlag = regexp.MustCompile(`(^|\s)-([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z][a-z0-9]+)\b`)
+var singleDashFlag = lazyre.New(`(^|\s)-([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z][a-z0-9]+)\b`)

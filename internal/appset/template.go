@@ -3,13 +3,14 @@ package appset
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // replace renders one template string with a parameter set, in the
@@ -23,7 +24,7 @@ func (x *expander) replace(s string, p map[string]any) (string, error) {
 
 // isTemplated is the controller's test for a fasttemplate string: some line
 // holds {{ and later }}.
-var isTemplated = regexp.MustCompile(`{{.*}}`)
+var isTemplated = lazyre.New(`{{.*}}`)
 
 // errNoEndTag is a fasttemplate string with {{ and no }} after it.
 var errNoEndTag = errors.New(`cannot find end tag "}}"`)
@@ -31,7 +32,7 @@ var errNoEndTag = errors.New(`cannot find end tag "}}"`)
 // fastReplace substitutes {{ name }} with the string parameter name, as
 // fasttemplate does in Argo CD. A tag naming no string parameter stays as is.
 func fastReplace(s string, p map[string]any) (string, error) {
-	if !isTemplated.MatchString(s) {
+	if !isTemplated().MatchString(s) {
 		return s, nil
 	}
 	var b strings.Builder
@@ -152,18 +153,18 @@ func fromYAMLArray(s string) ([]any, error) {
 	return a, nil
 }
 
-var invalidDNSChars = regexp.MustCompile(`[^-a-z0-9.]`)
+var invalidDNSChars = lazyre.New(`[^-a-z0-9.]`)
 
 // sanitizeName makes a DNS-1123 subdomain of name, as Argo CD's normalize.
 func sanitizeName(name string) string {
-	name = invalidDNSChars.ReplaceAllString(strings.ToLower(name), "-")
+	name = invalidDNSChars().ReplaceAllString(strings.ToLower(name), "-")
 	if len(name) > 253 {
 		name = name[:253]
 	}
 	return strings.Trim(name, "-.")
 }
 
-var nonSlugChars = regexp.MustCompile(`[^a-z0-9-_]+`)
+var nonSlugChars = lazyre.New(`[^a-z0-9-_]+`)
 
 // slugify is Argo CD's slugify: [maxSize [smartTruncate]] name. It follows
 // gosimple/slug for the normalized names it is given.
@@ -183,7 +184,7 @@ func slugify(args ...any) (string, error) {
 			return "", fmt.Errorf("slugify: bad argument %v", a)
 		}
 	}
-	s := nonSlugChars.ReplaceAllString(sanitizeName(name), "-")
+	s := nonSlugChars().ReplaceAllString(sanitizeName(name), "-")
 	s = strings.Trim(s, "-_")
 	if maxSize <= 0 || len(s) <= maxSize {
 		return s, nil

@@ -15,15 +15,17 @@ limitations under the License.
 */
 
 // Copied from helm.sh/helm/v3 v3.22.0 pkg/releaseutil/manifest.go (Apache
-// License 2.0); changes: count++ for count = count + 1.
+// License 2.0); changes: count++ for count = count + 1; sep compiles on
+// first use (internal/lazyre).
 
 package helmutil
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // SimpleHead defines what the structure of the head of a manifest file
@@ -36,7 +38,7 @@ type SimpleHead struct {
 	} `json:"metadata,omitempty"`
 }
 
-var sep = regexp.MustCompile("(?:^|\\s*\n)---\\s*")
+var sep = lazyre.New("(?:^|\\s*\n)---\\s*")
 
 // SplitManifests takes a string of manifest and returns a map contains individual manifests
 func SplitManifests(bigFile string) map[string]string {
@@ -48,7 +50,7 @@ func SplitManifests(bigFile string) map[string]string {
 	res := map[string]string{}
 	// Making sure that any extra whitespace in YAML stream doesn't interfere in splitting documents correctly.
 	bigFileTmp := strings.TrimSpace(bigFile)
-	docs := sep.Split(bigFileTmp, -1)
+	docs := sep().Split(bigFileTmp, -1)
 	var count int
 	for _, d := range docs {
 		if d == "" {

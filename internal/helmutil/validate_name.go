@@ -17,14 +17,16 @@ limitations under the License.
 // Copied from helm.sh/helm/v3 v3.22.0 pkg/chartutil/validate_name.go (Apache
 // License 2.0); changes: only ValidateReleaseName is kept (not the
 // deprecated ValidateMetadataName), and errMissingName is made with the
-// standard errors.New instead of github.com/pkg/errors', with the same text.
+// standard errors.New instead of github.com/pkg/errors', with the same text;
+// validName compiles on first use (internal/lazyre).
 
 package helmutil
 
 import (
 	"errors"
 	"fmt"
-	"regexp"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // validName is a regular expression for resource names.
@@ -37,7 +39,7 @@ import (
 //
 // The Kubernetes documentation is here, though it is not entirely correct:
 // https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-var validName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+var validName = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
 var (
 	// errMissingName indicates that a release (name) was not provided.
@@ -46,7 +48,7 @@ var (
 	// errInvalidName indicates that an invalid release name was provided
 	errInvalidName = fmt.Errorf(
 		"invalid release name, must match regex %s and the length must not be longer than 53",
-		validName.String())
+		validName().String())
 )
 
 const (
@@ -78,7 +80,7 @@ func ValidateReleaseName(name string) error {
 		return errMissingName
 
 	}
-	if len(name) > maxReleaseNameLen || !validName.MatchString(name) {
+	if len(name) > maxReleaseNameLen || !validName().MatchString(name) {
 		return errInvalidName
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // Image is a container image reference split into the parts rules need.
@@ -100,19 +102,19 @@ func (v Version) String() string {
 
 var (
 	// 8u181, jdk8u181-b13, open-8u372-b07, jdk-8u202
-	reUpdate = regexp.MustCompile(`^(?:(?:jdk|jre|open)-?)?(\d{1,2})u(\d{1,4})(?:\D|$)`)
+	reUpdate = lazyre.New(`^(?:(?:jdk|jre|open)-?)?(\d{1,2})u(\d{1,4})(?:\D|$)`)
 	// 1.8.0_181, 1.8.0-181, 1.8.362 (bitnami/java)
-	reLegacy = regexp.MustCompile(`^1\.(\d)\.(?:0[_-](\d{1,4})|(\d{2,4}))(?:\D|$)`)
+	reLegacy = lazyre.New(`^1\.(\d)\.(?:0[_-](\d{1,4})|(\d{2,4}))(?:\D|$)`)
 	// 8.0.292 (Zulu), 8.382.05.1 (Corretto)
-	reEightDot = regexp.MustCompile(`^8\.(?:0\.)?(\d{2,4})(?:\D|$)`)
+	reEightDot = lazyre.New(`^8\.(?:0\.)?(\d{2,4})(?:\D|$)`)
 	// 11.0.15_10-jre, 11.0.16.1, jdk-11.0.15+10, jre-11.0.6_10, open-11.0.20_8-jre
-	reFull = regexp.MustCompile(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})\.\d{1,2}\.(\d{1,3})(?:\D|$)`)
+	reFull = lazyre.New(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})\.\d{1,2}\.(\d{1,3})(?:\D|$)`)
 	// 17, 11.0.20, 8-jre, jdk-17.0.8, jre-11.0.6_10, open-17-jre, openjdk-11
-	reMajor = regexp.MustCompile(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})(?:\D|$)`)
+	reMajor = lazyre.New(`^(?:(?:jdk|jre|open|openjdk)-?)?(\d{1,2})(?:\D|$)`)
 	// in an application's tag: 8.5-jre8, 9-jdk11, 3.9-eclipse-temurin-17, jdk8u181
-	reEmbedded = regexp.MustCompile(`(?:^|[-_.])(?:jdk|jre|openjdk|temurin|corretto|java)-?(\d{1,2})(?:u(\d{1,4}))?(?:\D|$)`)
+	reEmbedded = lazyre.New(`(?:^|[-_.])(?:jdk|jre|openjdk|temurin|corretto|java)-?(\d{1,2})(?:u(\d{1,4}))?(?:\D|$)`)
 	// the major version in a repository name: openjdk8, openjdk-11, java17-debian11
-	reRepoMajor = regexp.MustCompile(`(?:openjdk|java|jdk|jre)-?(\d{1,2})(?:\D|$)`)
+	reRepoMajor = lazyre.New(`(?:openjdk|java|jdk|jre)-?(\d{1,2})(?:\D|$)`)
 )
 
 // JDK returns the JDK version an image reference names, from its tag and
@@ -124,32 +126,32 @@ func JDK(ref string) (v Version, known bool) {
 	tag := strings.ToLower(img.Tag)
 	v.Update = -1
 	if img.isJDK() {
-		if m := reRepoMajor.FindStringSubmatch(img.name()); m != nil {
+		if m := reRepoMajor().FindStringSubmatch(img.name()); m != nil {
 			v.Major = atoi(m[1])
 		}
 		switch m := []string(nil); {
-		case matchInto(&m, reUpdate, tag):
+		case matchInto(&m, reUpdate(), tag):
 			v.Major, v.Update = atoi(m[1]), atoi(m[2])
-		case matchInto(&m, reLegacy, tag):
+		case matchInto(&m, reLegacy(), tag):
 			v.Major = atoi(m[1])
 			if u := m[2] + m[3]; u != "" {
 				v.Update = atoi(u)
 			}
-		case (v.Major == 0 || v.Major == 8) && matchInto(&m, reEightDot, tag):
+		case (v.Major == 0 || v.Major == 8) && matchInto(&m, reEightDot(), tag):
 			v.Major, v.Update = 8, atoi(m[1])
-		case matchInto(&m, reFull, tag) && atoi(m[1]) >= 9 && (v.Major == 0 || v.Major == atoi(m[1])):
+		case matchInto(&m, reFull(), tag) && atoi(m[1]) >= 9 && (v.Major == 0 || v.Major == atoi(m[1])):
 			v.Major, v.Update = atoi(m[1]), atoi(m[2])
-		case v.Major == 0 && matchInto(&m, reMajor, tag):
+		case v.Major == 0 && matchInto(&m, reMajor(), tag):
 			v.Major = atoi(m[1])
 		case v.Major == 0:
-			if m := reEmbedded.FindStringSubmatch(tag); m != nil {
+			if m := reEmbedded().FindStringSubmatch(tag); m != nil {
 				v.Major = atoi(m[1])
 				if m[2] != "" {
 					v.Update = atoi(m[2])
 				}
 			}
 		}
-	} else if m := reEmbedded.FindStringSubmatch(tag); m != nil && IsJVMImage(ref) {
+	} else if m := reEmbedded().FindStringSubmatch(tag); m != nil && IsJVMImage(ref) {
 		v.Major = atoi(m[1])
 		if m[2] != "" {
 			v.Update = atoi(m[2])

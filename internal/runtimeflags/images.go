@@ -1,9 +1,10 @@
 package runtimeflags
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // Version is a runtime version an image tag names: node:20.2.0 is
@@ -60,9 +61,9 @@ func imageParts(ref string) (repo, tag string) {
 
 var (
 	// 20, 20.2, 20.2.0, v16.20.2, 18-alpine, 20.11.1-bookworm-slim
-	reTagVersion = regexp.MustCompile(`^v?(\d{1,3})(?:\.(\d{1,3}))?(?:\.(\d{1,4}))?(?:[^.\d]|$)`)
+	reTagVersion = lazyre.New(`^v?(\d{1,3})(?:\.(\d{1,3}))?(?:\.(\d{1,4}))?(?:[^.\d]|$)`)
 	// the major version in a repository name: nodejs-18, nodejs18
-	reRepoNode = regexp.MustCompile(`^nodejs-?(\d{1,2})$`)
+	reRepoNode = lazyre.New(`^nodejs-?(\d{1,2})$`)
 )
 
 // nodeCodenames are the LTS codenames the node image tags (node:hydrogen).
@@ -78,7 +79,7 @@ var nodeCodenames = map[string]int{
 func NodeImageVersion(ref string) (Version, bool) {
 	repo, tag := imageParts(ref)
 	name := repo[strings.LastIndexByte(repo, '/')+1:]
-	if m := reRepoNode.FindStringSubmatch(name); m != nil {
+	if m := reRepoNode().FindStringSubmatch(name); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return Version{n, -1, -1}, true // ubi images tag their own build, not Node.js's
 	}
@@ -110,7 +111,7 @@ func DotnetImageVersion(ref string) (Version, bool) {
 }
 
 func tagVersion(tag string) (Version, bool) {
-	m := reTagVersion.FindStringSubmatch(tag)
+	m := reTagVersion().FindStringSubmatch(tag)
 	if m == nil {
 		return Version{}, false
 	}

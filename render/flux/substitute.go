@@ -3,9 +3,9 @@ package flux
 import (
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"github.com/fluxcd/pkg/envsubst"
@@ -23,7 +23,7 @@ type variable struct {
 }
 
 // varName is the syntax kustomize-controller accepts for variable names.
-var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
+var varName = lazyre.New(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
 
 // variables reads spec.postBuild: substituteFrom in order, then substitute,
 // each later one winning, as kustomize-controller merges them. Sources not
@@ -82,7 +82,7 @@ func variables(o *lint.Object, all *lint.ObjectSet) (vars []variable, enabled bo
 		}
 	}
 	for _, v := range vars {
-		if !varName.MatchString(v.name) {
+		if !varName().MatchString(v.name) {
 			problems = append(problems, render.Problem(v.from, v.path, fmt.Sprintf(
 				"postBuild variable %q is not a valid name (letters, digits and _, not starting with a digit): kustomize-controller refuses the Kustomization", v.name), ""))
 		}
@@ -180,12 +180,12 @@ func disabled(root *yaml.Node) bool {
 }
 
 // varRef finds the variables a scalar refers to; $$ escapes a dollar.
-var varRef = regexp.MustCompile(`\$\$|\$\{([_[:alpha:]][_[:alpha:][:digit:]]*)`)
+var varRef = lazyre.New(`\$\$|\$\{([_[:alpha:]][_[:alpha:][:digit:]]*)`)
 
 // usedVar is the first defined variable a scalar refers to; nil when the
 // value came from defaults in the text alone.
 func usedVar(s string, vars map[string]*variable) *variable {
-	for _, m := range varRef.FindAllStringSubmatch(s, -1) {
+	for _, m := range varRef().FindAllStringSubmatch(s, -1) {
 		if v := vars[m[1]]; m[1] != "" && v != nil {
 			return v
 		}

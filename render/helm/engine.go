@@ -21,7 +21,6 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -34,6 +33,7 @@ import (
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
 
 	"github.com/oomlint/oomlint/internal/helmutil"
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // templateEngine renders a chart's templates as helm's engine.Engine does,
@@ -70,7 +70,7 @@ const (
 	recursionMaxNums = 1000
 )
 
-var warnRegex = regexp.MustCompile(warnStartDelim + `((?s).*)` + warnEndDelim)
+var warnRegex = lazyre.New(warnStartDelim + `((?s).*)` + warnEndDelim)
 
 func warnWrap(warn string) string { return warnStartDelim + warn + warnEndDelim }
 
@@ -211,7 +211,7 @@ func cleanupExecError(filename string, err error) error {
 		return fmt.Errorf("execution error in (%s): %w", filename, err)
 	}
 	location := tokens[1]
-	if parts := warnRegex.FindStringSubmatch(tokens[2]); len(parts) >= 2 {
+	if parts := warnRegex().FindStringSubmatch(tokens[2]); len(parts) >= 2 {
 		return fmt.Errorf("execution error at (%s): %s", location, parts[1])
 	}
 	return err

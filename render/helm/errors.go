@@ -4,28 +4,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/lint"
 )
 
 var (
 	// template: chart/templates/x.yaml:12:3: executing … / parse error at (chart/templates/x.yaml:5): …
-	templatePosRE = regexp.MustCompile(`(?:template: |error at \(|error in \()([^\s():]+):(\d+)(?::(\d+))?`)
-	requiredRE    = regexp.MustCompile(`required\s+(?:"[^"]*"|` + "`[^`]*`" + `)\s+([$.\w]+)`)
-	yamlLineRE    = regexp.MustCompile(`line (\d+)`)
-	loadFileRE    = regexp.MustCompile(`cannot load ([^\s:]+): `)
-	schemaPathRE  = regexp.MustCompile(`at '(/[^']*)'`)
-	sortFileRE    = regexp.MustCompile(`YAML parse error on (\S+):`)
+	templatePosRE = lazyre.New(`(?:template: |error at \(|error in \()([^\s():]+):(\d+)(?::(\d+))?`)
+	requiredRE    = lazyre.New(`required\s+(?:"[^"]*"|` + "`[^`]*`" + `)\s+([$.\w]+)`)
+	yamlLineRE    = lazyre.New(`line (\d+)`)
+	loadFileRE    = lazyre.New(`cannot load ([^\s:]+): `)
+	schemaPathRE  = lazyre.New(`at '(/[^']*)'`)
+	sortFileRE    = lazyre.New(`YAML parse error on (\S+):`)
 )
 
 // templateProblem places a template error at the file and line helm names.
 func (r *chartRender) templateProblem(err error, refs map[string]*templateRef) lint.Finding {
 	msg := err.Error()
-	m := templatePosRE.FindStringSubmatch(msg)
+	m := templatePosRE().FindStringSubmatch(msg)
 	file, line, col := r.chartYAML(), 1, 1
 	var ref *templateRef
 	tline := 0 // the line in the template, even when it is archived
@@ -132,7 +132,7 @@ func requiredValue(ref *templateRef, line int) string {
 	if ref == nil || line < 1 || line > len(ref.file.lines) {
 		return ""
 	}
-	m := requiredRE.FindStringSubmatch(ref.file.lines[line-1].text)
+	m := requiredRE().FindStringSubmatch(ref.file.lines[line-1].text)
 	if m == nil {
 		return ""
 	}
@@ -216,7 +216,7 @@ func (r *chartRender) valuesFileProblem(err error) lint.Finding {
 	for _, f := range r.userValues {
 		if strings.Contains(msg, f) {
 			line := 1
-			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 				line, _ = strconv.Atoi(m[1])
 			}
 			if _, serr := os.Stat(f); serr != nil {
@@ -233,12 +233,12 @@ func (r *chartRender) valuesFileProblem(err error) lint.Finding {
 func (r *chartRender) loadProblem(err error) lint.Finding {
 	msg := err.Error()
 	file, line := r.chartYAML(), 1
-	if m := loadFileRE.FindStringSubmatch(msg); len(m) > 1 && filepath.IsLocal(filepath.FromSlash(m[1])) {
+	if m := loadFileRE().FindStringSubmatch(msg); len(m) > 1 && filepath.IsLocal(filepath.FromSlash(m[1])) {
 		if p := filepath.Join(r.dir, filepath.FromSlash(m[1])); fileExists(p) {
 			file = p
 		}
 	}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 	}
 	return r.problem(file, line, 1, "the chart cannot be loaded: "+msg, "fix the file; `helm lint` shows the same error")
@@ -255,7 +255,7 @@ func fileExists(p string) bool {
 func (r *chartRender) schemaProblem(err error) lint.Finding {
 	msg := err.Error()
 	fix := "fix the value to match values.schema.json, or give the values the chart needs with --values"
-	if m := schemaPathRE.FindStringSubmatch(msg); m != nil {
+	if m := schemaPathRE().FindStringSubmatch(msg); m != nil {
 		path := strings.Split(strings.Trim(m[1], "/"), "/")
 		ref := &templateRef{chain: []*chartSrc{{dir: r.dir}}}
 		if loc, ok := r.valuesLocation(ref, path); ok {
@@ -290,7 +290,7 @@ func (r *chartRender) kubeVersionProblem(want, have string) lint.Finding {
 func (r *chartRender) sortProblem(err error, refs map[string]*templateRef) lint.Finding {
 	msg := cleanHelmError(err.Error())
 	file, line := r.chartYAML(), 1
-	if m := sortFileRE.FindStringSubmatch(msg); m != nil {
+	if m := sortFileRE().FindStringSubmatch(msg); m != nil {
 		ref := refs[m[1]]
 		file = r.templatePath(ref)
 		if ref == nil || ref.file.disk == "" {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/oomlint/oomlint/internal/helmutil"
+	"github.com/oomlint/oomlint/internal/lazyre"
 
 	"github.com/oomlint/oomlint/internal/yamlnode"
 	"github.com/oomlint/oomlint/render"
@@ -690,12 +690,12 @@ func depDescription(d *chart.Dependency) string {
 
 // fileIncludeRE finds a template that includes a template file's output by
 // its name, as checksum annotations do.
-var fileIncludeRE = regexp.MustCompile(`Template\.BasePath|(?:include|template)\s+"[^"]*/templates/`)
+var fileIncludeRE = lazyre.New(`Template\.BasePath|(?:include|template)\s+"[^"]*/templates/`)
 
 // includesFile runs fileIncludeRE only on a template holding one of the
 // literals a match needs: most hold neither, and the regexp is slow.
 func includesFile(data []byte) bool {
-	return (bytes.Contains(data, []byte("Template.BasePath")) || bytes.Contains(data, []byte("/templates/"))) && fileIncludeRE.Match(data)
+	return (bytes.Contains(data, []byte("Template.BasePath")) || bytes.Contains(data, []byte("/templates/"))) && fileIncludeRE().Match(data)
 }
 
 // scanCache keeps the scans of dependency templates for a run: a library

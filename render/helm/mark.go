@@ -3,10 +3,11 @@ package helm
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/oomlint/oomlint/internal/lazyre"
 )
 
 // Line markers. Before rendering, every template line that is plain YAML
@@ -129,10 +130,10 @@ type tmplFile struct {
 }
 
 var (
-	assignRE   = regexp.MustCompile(`^\$\w*(?:\s*,\s*\$\w*)?\s*:?=`)
-	keyLineRE  = regexp.MustCompile(`^(\s*)((?:-\s+)*)("[^"]*"|'[^']*'|[^\s#'"{}\[\],&*!|>%@` + "`" + `-][^#]*?|-[^\s#][^#]*?)\s*:(?:\s|$)`)
-	itemLineRE = regexp.MustCompile(`^(\s*)-(?:\s|$)`)
-	blockRE    = regexp.MustCompile(`(?:^|[\s:-])[|>][-+0-9]*\s*$`)
+	assignRE   = lazyre.New(`^\$\w*(?:\s*,\s*\$\w*)?\s*:?=`)
+	keyLineRE  = lazyre.New(`^(\s*)((?:-\s+)*)("[^"]*"|'[^']*'|[^\s#'"{}\[\],&*!|>%@` + "`" + `-][^#]*?|-[^\s#][^#]*?)\s*:(?:\s|$)`)
+	itemLineRE = lazyre.New(`^(\s*)-(?:\s|$)`)
+	blockRE    = lazyre.New(`(?:^|[\s:-])[|>][-+0-9]*\s*$`)
 )
 
 // scanTemplate reads a template's lines and actions and decides which
@@ -159,11 +160,11 @@ func scanTemplate(id int, name, data string) *tmplFile {
 		out := strings.TrimSuffix(outside[i].String(), "\r")
 		l.plain = strings.TrimSpace(out) != ""
 		l.colon = -1
-		if m := keyLineRE.FindStringSubmatchIndex(l.text); len(m) > 7 && firstAction(t, i) > m[7] {
+		if m := keyLineRE().FindStringSubmatchIndex(l.text); len(m) > 7 && firstAction(t, i) > m[7] {
 			l.key = strings.Trim(l.text[m[6]:m[7]], `"'`)
 			l.colon = m[7] + 1
 			l.item = m[5] > m[4]
-		} else if itemLineRE.MatchString(l.text) && firstAction(t, i) > strings.Index(l.text, "-") {
+		} else if itemLineRE().MatchString(l.text) && firstAction(t, i) > strings.Index(l.text, "-") {
 			l.item = true
 		}
 	}
@@ -295,7 +296,7 @@ func actionKind(text string) string {
 	case "if", "else", "end", "range", "with", "define", "block", "break", "continue":
 		return word
 	}
-	if assignRE.MatchString(text) {
+	if assignRE().MatchString(text) {
 		return "assign"
 	}
 	return "output"
@@ -320,7 +321,7 @@ func markLines(t *tmplFile, outside []strings.Builder) {
 		wasQuoted, wasFlow := inQuote, flow > 0
 		inQuote = inQuote != oddQuotes(out)
 		flow = max(flow+strings.Count(out, "[")+strings.Count(out, "{")-strings.Count(out, "]")-strings.Count(out, "}"), 0)
-		if l.plain && !l.multi && strings.ContainsAny(out, "|>") && blockRE.MatchString(strings.TrimRight(out, " \r")) {
+		if l.plain && !l.multi && strings.ContainsAny(out, "|>") && blockRE().MatchString(strings.TrimRight(out, " \r")) {
 			blockIndent = l.indent
 		}
 		l.mark = !wasQuoted && !wasFlow && !inQuote && flow == 0 && markable(t, i) && !continued(t, i)
@@ -574,12 +575,12 @@ func scopeOf(expr string, dot dotScope, vars map[string]dotScope) dotScope {
 }
 
 var (
-	valuesRefRE = regexp.MustCompile(`(^|[\s(|,])(\$?)\.Values((?:\.\w+)*)`)
-	varRefRE    = regexp.MustCompile(`(^|[\s(|,])\$(\w+)((?:\.\w+)*)`)
-	dotRefRE    = regexp.MustCompile(`(^|[\s(|,])\.((?:\w+)(?:\.\w+)*)?(?:$|[\s)|,])`)
-	indexRE     = regexp.MustCompile(`\bindex\s+(\$?\.\w*(?:\.\w+)*|\$\w+(?:\.\w+)*)((?:\s+"[^"\\]*")+)`)
-	quotedRE    = regexp.MustCompile(`"([^"\\]*)"`)
-	stringLitRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|` + "`[^`]*`")
+	valuesRefRE = lazyre.New(`(^|[\s(|,])(\$?)\.Values((?:\.\w+)*)`)
+	varRefRE    = lazyre.New(`(^|[\s(|,])\$(\w+)((?:\.\w+)*)`)
+	dotRefRE    = lazyre.New(`(^|[\s(|,])\.((?:\w+)(?:\.\w+)*)?(?:$|[\s)|,])`)
+	indexRE     = lazyre.New(`\bindex\s+(\$?\.\w*(?:\.\w+)*|\$\w+(?:\.\w+)*)((?:\s+"[^"\\]*")+)`)
+	quotedRE    = lazyre.New(`"([^"\\]*)"`)
+	stringLitRE = lazyre.New(`"(?:[^"\\]|\\.)*"|` + "`[^`]*`")
 )
 
 // valueRefs lists the values paths an action expression names, in order:
@@ -592,30 +593,30 @@ func valueRefs(expr string, dot dotScope, vars map[string]dotScope) [][]string {
 	}
 	var hits []hit
 	// index .Values "a-b" "c": keys that are not identifiers
-	for _, m := range indexRE.FindAllStringSubmatchIndex(expr, -1) {
+	for _, m := range indexRE().FindAllStringSubmatchIndex(expr, -1) {
 		if base := valueRefs(expr[m[2]:m[3]], dot, vars); len(base) == 1 {
 			var keys []string
-			for _, k := range quotedRE.FindAllStringSubmatch(expr[m[4]:m[5]], -1) {
+			for _, k := range quotedRE().FindAllStringSubmatch(expr[m[4]:m[5]], -1) {
 				keys = append(keys, k[1])
 			}
 			hits = append(hits, hit{m[0], concat(base[0], keys)})
 		}
 		expr = expr[:m[0]] + strings.Repeat(" ", m[1]-m[0]) + expr[m[1]:]
 	}
-	expr = stringLitRE.ReplaceAllString(expr, `""`)
-	for _, m := range valuesRefRE.FindAllStringSubmatchIndex(expr, -1) {
+	expr = stringLitRE().ReplaceAllString(expr, `""`)
+	for _, m := range valuesRefRE().FindAllStringSubmatchIndex(expr, -1) {
 		if expr[m[4]:m[5]] == "" && dot.kind != dotRoot {
 			continue // .Values under a rebound dot is not the values
 		}
 		hits = append(hits, hit{m[0], splitPath(expr[m[6]:m[7]])})
 	}
-	for _, m := range varRefRE.FindAllStringSubmatchIndex(expr, -1) {
+	for _, m := range varRefRE().FindAllStringSubmatchIndex(expr, -1) {
 		if v, ok := vars["$"+expr[m[4]:m[5]]]; ok && v.kind == dotValues {
 			hits = append(hits, hit{m[0], concat(v.path, splitPath(expr[m[6]:m[7]]))})
 		}
 	}
 	if dot.kind == dotValues {
-		for _, m := range dotRefRE.FindAllStringSubmatchIndex(expr, -1) {
+		for _, m := range dotRefRE().FindAllStringSubmatchIndex(expr, -1) {
 			var sub []string
 			if m[4] >= 0 {
 				sub = splitPath(expr[m[4]:m[5]])

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/lazyre"
 	"github.com/oomlint/oomlint/internal/yamlnode"
 
 	"go.yaml.in/yaml/v3"
@@ -80,12 +81,12 @@ func mentionedEntry(chain []*kfile, msg string) (*kfile, kentry, bool) {
 }
 
 // kRecursed is how krusty prefixes an error from a kustomization it recursed into.
-var kRecursed = regexp.MustCompile(`recursed (?:accumulation of|merging from) path '([^']+)'`)
+var kRecursed = lazyre.New(`recursed (?:accumulation of|merging from) path '([^']+)'`)
 
 // innermost is the kustomization of chain the last recursion in msg
 // names, and the message from there on; nil when there is none.
 func innermost(chain []*kfile, msg string) (*kfile, string) {
-	all := kRecursed.FindAllStringSubmatchIndex(msg, -1)
+	all := kRecursed().FindAllStringSubmatchIndex(msg, -1)
 	if len(all) == 0 {
 		return nil, ""
 	}
@@ -99,11 +100,11 @@ func innermost(chain []*kfile, msg string) (*kfile, string) {
 	return nil, ""
 }
 
-var yamlLine = regexp.MustCompile(`yaml: line (\d+):`)
+var yamlLine = lazyre.New(`yaml: line (\d+):`)
 
 // yamlErrLine is the line a YAML parse error names, or 0.
 func yamlErrLine(msg string) int {
-	m := yamlLine.FindStringSubmatch(msg)
+	m := yamlLine().FindStringSubmatch(msg)
 	if m == nil {
 		return 0
 	}
@@ -111,12 +112,12 @@ func yamlErrLine(msg string) int {
 	return n
 }
 
-var unknownFieldRe = regexp.MustCompile(`unknown field "([^"]+)"`)
+var unknownFieldRe = lazyre.New(`unknown field "([^"]+)"`)
 
 // unknownField is the key krusty does not know, in the first kustomization
 // of the chain that has it.
 func unknownField(chain []*kfile, msg string) (*kfile, *yaml.Node) {
-	m := unknownFieldRe.FindStringSubmatch(msg)
+	m := unknownFieldRe().FindStringSubmatch(msg)
 	if m == nil {
 		return nil, nil
 	}
@@ -132,12 +133,12 @@ func unknownField(chain []*kfile, msg string) (*kfile, *yaml.Node) {
 // "Kind.version.group/name.namespace" (the name may hold dots):
 // no resource matches strategic merge patch "Deployment.[noVer].[noGrp]/nope.[noNs]",
 // failed to find unique target for patch Deployment.v1.apps/nope.[noNs].
-var unmatchedRe = regexp.MustCompile(`patch "?([A-Za-z0-9]+)\.[^/"\s]*/([^"\s;]+)`)
+var unmatchedRe = lazyre.New(`patch "?([A-Za-z0-9]+)\.[^/"\s]*/([^"\s;]+)`)
 
 // unmatchedPatch is the name: line of the strategic-merge patch document
 // that matched no object.
 func unmatchedPatch(chain []*kfile, msg string) (string, *yaml.Node) {
-	m := unmatchedRe.FindStringSubmatch(msg)
+	m := unmatchedRe().FindStringSubmatch(msg)
 	if m == nil {
 		return "", nil
 	}
@@ -157,12 +158,12 @@ func unmatchedPatch(chain []*kfile, msg string) (string, *yaml.Node) {
 }
 
 // kPluginQuoted finds the plugin kind krusty names: unable to load external plugin 'Evil'.
-var kPluginQuoted = regexp.MustCompile(`plugin '([^']+)'`)
+var kPluginQuoted = lazyre.New(`plugin '([^']+)'`)
 
 // kPluginEntry is the generators/transformers/validators entry whose file
 // configures the plugin krusty refused.
 func kPluginEntry(chain []*kfile, msg string) (*kfile, kentry, bool) {
-	m := kPluginQuoted.FindStringSubmatch(msg)
+	m := kPluginQuoted().FindStringSubmatch(msg)
 	if m == nil {
 		return nil, kentry{}, false
 	}
