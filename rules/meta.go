@@ -18,8 +18,8 @@ field of the controller object that names what is missing (a spec.path,
 a valuesFrom ConfigMap, a chartRef). A chart that is neither in the
 repository nor in the chart cache is a warning, once per chart version,
 naming "oomlint charts pull"; what oomlint leaves out on purpose (a
-source in another repository, a generator it cannot expand offline) is
-info. The same ID reports an internal failure on one object, so one bad
+source in another repository, a generator it cannot expand offline, the
+jsonnet files of an Argo CD directory source) is info. The same ID reports an internal failure on one object, so one bad
 object never hides the findings of the others.
 
 A chart that renders longer than renderTimeout (default 10s) or writes

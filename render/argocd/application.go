@@ -189,9 +189,13 @@ func (r *Application) plan(o *lint.Object, s source, refs map[string]source) (*p
 				"add a kustomization.yaml, or remove the kustomize block"))
 		}
 	case directorySource:
-		p.files = directoryFiles(dir, s)
+		var jsonnet []string
+		p.files, jsonnet = directoryFiles(dir, s)
 		if !recursesAll(s) {
 			owns = p.files
+		}
+		if len(jsonnet) > 0 {
+			probs = append(probs, r.jsonnetNotEvaluated(o, s, jsonnet))
 		}
 	}
 	return p, owns, probs

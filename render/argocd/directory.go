@@ -1,12 +1,14 @@
 package argocd
 
 import (
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/oomlint/oomlint/internal/yamlnode"
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
 )
@@ -32,11 +34,11 @@ func (r *Application) directory(p *plan) *lint.Rendered {
 // subdirectories with directory.recurse, kept by directory.include and
 // dropped by directory.exclude (globs on the path relative to the source's
 // path, where * also matches /, and {a,b} is either). Directories whose name
-// starts with a dot are skipped.
-func directoryFiles(dir string, s source) []string {
+// starts with a dot are skipped. The .jsonnet files the repo server would
+// evaluate are listed apart: oomlint does not evaluate them.
+func directoryFiles(dir string, s source) (manifests, jsonnet []string) {
 	recurse := s.str("directory", "recurse") == "true"
 	include, exclude := glob(s.str("directory", "include")), glob(s.str("directory", "exclude"))
-	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return skipUnreadable(d)
@@ -47,8 +49,9 @@ func directoryFiles(dir string, s source) []string {
 			}
 			return nil
 		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
+		ext := strings.ToLower(filepath.Ext(p))
+		switch ext {
+		case ".yaml", ".yml", ".json", ".jsonnet":
 		default:
 			return nil
 		}
@@ -57,11 +60,43 @@ func directoryFiles(dir string, s source) []string {
 		if exclude != nil && exclude.MatchString(rel) || include != nil && !include.MatchString(rel) {
 			return nil
 		}
-		out = append(out, p)
+		if ext == ".jsonnet" {
+			jsonnet = append(jsonnet, p)
+		} else {
+			manifests = append(manifests, p)
+		}
 		return nil
 	})
-	slices.Sort(out)
-	return out
+	slices.Sort(manifests)
+	slices.Sort(jsonnet)
+	return manifests, jsonnet
+}
+
+// jsonnetNotEvaluated is the one info finding for the .jsonnet files of a
+// directory source: Argo CD evaluates them, oomlint does not, so what they
+// generate is not linted. It sits on directory.jsonnet when the source
+// configures it, else on the path.
+func (r *Application) jsonnetNotEvaluated(o *lint.Object, s source, files []string) lint.Finding {
+	at := s.at.Key("path")
+	if yamlnode.Get(s.node, "directory", "jsonnet") != nil {
+		at = s.at.Key("directory").Key("jsonnet")
+	}
+	names := make([]string, 0, min(len(files), 3))
+	for _, f := range files[:min(len(files), 3)] {
+		names = append(names, lint.DisplayPath(r.opt.WorkDir, f))
+	}
+	list := strings.Join(names, ", ")
+	if len(files) > len(names) {
+		list += fmt.Sprintf(" and %d more", len(files)-len(names))
+	}
+	what := "1 jsonnet file of the directory source is not evaluated offline, so what it generates"
+	if len(files) > 1 {
+		what = fmt.Sprintf("%d jsonnet files of the directory source are not evaluated offline, so what they generate", len(files))
+	}
+	f := render.Problem(o, at, fmt.Sprintf("Application %s: %s is not linted: %s", o.Name, what, list),
+		"render them (jsonnet -J <libs> -y FILE) and lint the output: jsonnet ... | oomlint -")
+	f.Severity = lint.Info
+	return f
 }
 
 // recursesAll reports whether a directory source reads its whole tree, so
