@@ -528,7 +528,8 @@ func runConfig(c *cli.Context) (lint.Config, *lint.FileConfig, func(), error) {
 	if err != nil {
 		return lint.Config{}, nil, cleanup, err
 	}
-	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Root: render.RepoRoot(wd), Jobs: jobs}
+	cfg := lint.Config{Paths: c.Args().Slice(), WorkDir: wd, Jobs: jobs}
+	cfg.Root = runRoot(wd, cfg.Paths)
 	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
 	if err != nil {
 		return cfg, nil, cleanup, err
@@ -600,7 +601,7 @@ func applyFlags(c *cli.Context, cfg lint.Config, fc *lint.FileConfig, wd string)
 	if c.IsSet("namespace") {
 		cfg.Namespace = c.String("namespace")
 	}
-	ropt, err := renderOptions(c, fc, wd, cfg.Namespace)
+	ropt, err := renderOptions(c, fc, wd, cfg.Root, cfg.Namespace)
 	if err != nil {
 		return cfg, fc, err
 	}
@@ -642,8 +643,8 @@ func renderAction(c *cli.Context, stdout, stderr io.Writer) error {
 }
 
 // renderOptions merges chart settings from the config file and flags.
-func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, namespace string) (render.Options, error) {
-	opt := render.Options{WorkDir: wd, RepoRoot: render.RepoRoot(wd), Namespace: namespace}
+func renderOptions(c *cli.Context, fc *lint.FileConfig, wd, root, namespace string) (render.Options, error) {
+	opt := render.Options{WorkDir: wd, RepoRoot: root, Namespace: namespace}
 	if c.IsSet("chart-cache") {
 		abs, err := filepath.Abs(c.String("chart-cache"))
 		if err != nil {
@@ -727,6 +728,36 @@ func loadConfig(explicit, wd string, paths []string) (*lint.FileConfig, error) {
 		}
 	}
 	return nil, nil
+}
+
+// runRoot is the repository a run reads and renders, confined to it: the
+// git work tree of the working directory (else the working directory);
+// or, when no PATH lies inside that, the work tree of the first PATH (its
+// directory when it is in none), so `oomlint ../other-repo` builds that
+// repository's kustomizations and charts instead of linting their files
+// as plain YAML.
+func runRoot(wd string, paths []string) string {
+	root := render.RepoRoot(wd)
+	first := ""
+	for _, p := range paths {
+		if p == stdinArg {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if within(realPath(root), realPath(abs)) {
+			return root
+		}
+		if first == "" {
+			first = abs
+		}
+	}
+	if first == "" {
+		return root
+	}
+	return render.RepoRoot(argDir(first))
 }
 
 // argDir is the directory of a path argument: itself, or a file's directory.

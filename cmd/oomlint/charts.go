@@ -179,7 +179,8 @@ func renderedMisses(c *cli.Context, cache charts.Cache, paths []string) ([]chart
 	var mu sync.Mutex
 	seen := map[charts.Ref]bool{}
 	var missing []charts.Ref
-	ropt := render.Options{WorkDir: wd, RepoRoot: render.RepoRoot(wd), ChartCache: cache.Dir,
+	root := runRoot(wd, paths)
+	ropt := render.Options{WorkDir: wd, RepoRoot: root, ChartCache: cache.Dir,
 		MissingChart: func(ref charts.Ref) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -188,7 +189,7 @@ func renderedMisses(c *cli.Context, cache charts.Cache, paths []string) ([]chart
 				missing = append(missing, ref)
 			}
 		}}
-	cfg := lint.Config{Paths: paths, WorkDir: wd}
+	cfg := lint.Config{Paths: paths, WorkDir: wd, Root: root}
 	fc, err := loadConfig("", wd, paths)
 	if err != nil {
 		return nil, err

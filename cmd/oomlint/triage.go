@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oomlint/oomlint/lint"
-	"github.com/oomlint/oomlint/render"
 	"github.com/oomlint/oomlint/report"
 	"github.com/oomlint/oomlint/rules"
 	"github.com/oomlint/oomlint/triage"
@@ -152,7 +151,7 @@ func triageConfig(c *cli.Context, paths []string) (lint.Config, *lint.FileConfig
 		}
 	}
 	// As runConfig builds it for lint and render, with the repository paths.
-	cfg := lint.Config{Paths: paths, WorkDir: wd, Root: render.RepoRoot(wd), Jobs: jobs}
+	cfg := lint.Config{Paths: paths, WorkDir: wd, Root: runRoot(wd, paths), Jobs: jobs}
 	fc, err := loadConfig(c.String("config"), wd, cfg.Paths)
 	if err != nil {
 		return cfg, nil, err

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/oomlint/oomlint/internal/yamlnode"
-
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -207,14 +205,15 @@ func (k *Kustomize) build(top *kfile, meta bool, rewrites map[string][]byte) (re
 }
 
 // refuse lists the entries krusty must never see: remote bases and files
-// (it would run git or open a connection), paths outside the repository, and
-// Helm charts (inflating runs the helm binary).
+// (it would run git or open a connection) and paths outside the
+// repository. Helm charts (inflating runs the helm binary) are left out of
+// the build instead, as plugins are (skipPlugins).
 func (k *Kustomize) refuse(chain []*kfile) []lint.Finding {
 	var out []lint.Finding
 	for _, kf := range chain {
 		for _, e := range kf.entries {
 			switch {
-			case e.inline:
+			case e.inline, e.field == "helmCharts": // a chart's values file is never read: the chart is skipped
 			case kIsRemote(e.value):
 				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
 					"%s entry %q is remote: oomlint never fetches; vendor it into the repository and reference the local copy", e.field, e.value)))
@@ -222,18 +221,6 @@ func (k *Kustomize) refuse(chain []*kfile) []lint.Finding {
 				out = append(out, k.problem(kf.file, e.line, e.col, fmt.Sprintf(
 					"%s entry %q is outside the repository %s: refused", e.field, e.value, k.display(k.opt.RepoRoot))))
 			}
-		}
-		if n, _ := yamlnode.Lookup(kf.root, "helmChartInflationGenerator"); n != nil {
-			out = append(out, k.problem(kf.file, n.Line, n.Column,
-				"helmChartInflationGenerator: oomlint does not inflate charts through kustomize (that runs the helm binary); lint the vendored chart directory itself, or render it into the repository"))
-		}
-		for _, n := range yamlnode.Seq(kf.root, "helmCharts") {
-			name := ""
-			if _, v := yamlnode.Lookup(n, "name"); v != nil {
-				name = v.Value
-			}
-			out = append(out, k.problem(kf.file, n.Line, n.Column, fmt.Sprintf(
-				"helmCharts entry %q: oomlint does not inflate charts through kustomize (that runs the helm binary); lint the vendored chart directory itself, or render it into the repository", name)))
 		}
 	}
 	return out

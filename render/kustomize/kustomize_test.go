@@ -357,10 +357,6 @@ func TestKustomizeRefuses(t *testing.T) {
 		files: map[string]string{"a/b/kustomization.yaml": "resources:\n  - ../../../../etc\n"},
 		want:  "a/b/kustomization.yaml:2: outside the repository",
 	}, {
-		name:  "helm chart",
-		files: map[string]string{"app/kustomization.yaml": "helmCharts:\n  - name: redis\n    repo: https://charts.example.com\n"},
-		want:  "app/kustomization.yaml:2: does not inflate charts",
-	}, {
 		name:  "missing resource",
 		files: map[string]string{"app/kustomization.yaml": "resources:\n  - deployment.yaml\n  - nothere.yaml\n", "app/deployment.yaml": deployment},
 		want:  "app/kustomization.yaml:3: nothere.yaml",

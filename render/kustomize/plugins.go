@@ -26,6 +26,12 @@ import (
 // kPluginFields are the kustomization fields that load plugins.
 var kPluginFields = []string{"generators", "transformers", "validators"}
 
+// kHelmFields are the kustomization fields that inflate Helm charts, which
+// kustomize does by running the helm binary (with --enable-helm). They
+// are left out as a whole, each chart with a warning, and the rest of the
+// kustomization is built.
+var kHelmFields = []string{"helmCharts", "helmChartInflationGenerator"}
+
 // kFunctionAnnotations mark a KRM function's configuration (krusty's
 // fnplugin.GetFunctionSpec reads both).
 var kFunctionAnnotations = []string{"config.kubernetes.io/function", "config.k8s.io/function"}
@@ -60,16 +66,37 @@ func (k *Kustomize) skipPlugins(chain []*kfile) kSkips {
 				}
 			}
 		}
+		var helmKeys []string
+		for _, field := range kHelmFields {
+			items := yamlnode.Seq(kf.root, field)
+			for _, item := range items {
+				own = append(own, kSkip{kf: kf, field: field, item: item, what: kChartName(item)})
+			}
+			if len(items) > 0 {
+				helmKeys = append(helmKeys, field)
+			}
+		}
 		if len(own) == 0 {
 			continue
 		}
 		if out.rewrites == nil {
 			out.rewrites = map[string][]byte{}
 		}
-		out.rewrites[kf.file] = kWithout(kf.data, own)
+		out.rewrites[kf.file] = kWithoutKeys(kWithout(kf.data, own), helmKeys)
 		out.entries = append(out.entries, own...)
 	}
 	return out
+}
+
+// kChartName is the chart a helmCharts (or legacy
+// helmChartInflationGenerator) entry inflates.
+func kChartName(item *yaml.Node) string {
+	for _, key := range []string{"name", "chartName"} {
+		if v := yamlnode.Str(item, key); v != "" {
+			return v
+		}
+	}
+	return "(unnamed)"
 }
 
 // findings are the skipped entries, one warning each at its line.
@@ -80,12 +107,20 @@ func (s kSkips) findings(k *Kustomize) []lint.Finding {
 		f.Severity = lint.Warning
 		f.Fix = "nothing to change if it only makes Secrets or labels (say so with `# oomlint:ignore OOM900 <reason>` on this line); " +
 			"if it sets memory, commit its output to the repository so it is linted"
+		if slices.Contains(kHelmFields, e.field) {
+			f.Fix = "lint the chart itself with these values (`oomlint CHART_DIR --values FILE`), " +
+				"or commit its rendered output (`kustomize build --enable-helm`) to the repository so it is linted"
+		}
 		out = append(out, f)
 	}
 	return out
 }
 
 func kSkipMessage(e kSkip) string {
+	if slices.Contains(kHelmFields, e.field) {
+		return fmt.Sprintf("%s entry %q skipped: kustomize inflates charts by running the helm binary, and oomlint never runs programs; "+
+			"the rest of the kustomization is built and linted without the chart's objects", e.field, e.what)
+	}
 	name := fmt.Sprintf("%q", e.item.Value)
 	if strings.Contains(e.item.Value, "\n") {
 		name = "(inline)"
@@ -196,6 +231,73 @@ func kWithout(data []byte, skips []kSkip) []byte {
 		})
 	}
 	out, err := yaml.Marshal(doc.Content[0])
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// kWithoutKeys is a kustomization's text without the top-level keys
+// named: each is commented out from its line to the next key, so every
+// other line keeps its number; a document not in block style is written
+// anew without them.
+func kWithoutKeys(data []byte, keys []string) []byte {
+	if len(keys) == 0 {
+		return data
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return data
+	}
+	m := doc.Content[0]
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	inPlace := m.Style&yaml.FlowStyle == 0
+	// krusty refuses a kustomization with nothing left in it; one that
+	// only inflated charts keeps a kind, on the first line taken out.
+	empty := true
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !slices.Contains(keys, m.Content[i].Value) {
+			empty = false
+		}
+	}
+	first := true
+	for i := 0; inPlace && i+1 < len(m.Content); i += 2 {
+		key := m.Content[i]
+		if !slices.Contains(keys, key.Value) {
+			continue
+		}
+		end := len(lines) // one past the last line index of the key's block
+		if i+2 < len(m.Content) {
+			end = m.Content[i+2].Line - 1
+		}
+		if key.Line < 1 || end > len(lines) || key.Line > end {
+			inPlace = false
+			break
+		}
+		for l := key.Line - 1; l < end; l++ {
+			if len(bytes.TrimSpace(lines[l])) > 0 {
+				lines[l] = append([]byte("# "), lines[l]...)
+			}
+		}
+		if empty && first {
+			lines[key.Line-1] = append([]byte("kind: Kustomization "), lines[key.Line-1]...)
+		}
+		first = false
+	}
+	if inPlace {
+		return bytes.Join(lines, nil)
+	}
+	kept := m.Content[:0:0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !slices.Contains(keys, m.Content[i].Value) {
+			kept = append(kept, m.Content[i], m.Content[i+1])
+		}
+	}
+	if len(kept) == 0 {
+		kept = append(kept, &yaml.Node{Kind: yaml.ScalarNode, Value: "kind"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "Kustomization"})
+	}
+	m.Content = kept
+	out, err := yaml.Marshal(m)
 	if err != nil {
 		return data
 	}

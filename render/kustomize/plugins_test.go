@@ -68,6 +68,21 @@ func TestKustomizeSkipsPlugins(t *testing.T) {
 			`base/kustomization.yaml:4:5: transformer "plugin.yaml" skipped: Injector (example.com/v1), an exec or Go plugin`,
 		},
 	}, {
+		name: "helm charts beside resources, with a remote values file",
+		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\nhelmCharts:\n  - name: redis\n    repo: https://charts.example.com\n" +
+			"    version: 1.2.3\n    valuesFile: https://example.com/values.yaml\n    valuesInline:\n      resources:\n        limits:\n          memory: 1Gi\n" +
+			"  - name: cache\n    repo: oci://registry.example.com/charts\nhelmGlobals:\n  chartHome: charts\ntransformers:\n  - labels.yaml\n",
+			"app/labels.yaml": builtinLabels},
+		want: []string{
+			`app/kustomization.yaml:4:5: helmCharts entry "redis" skipped: kustomize inflates charts by running the helm binary`,
+			`app/kustomization.yaml:12:5: helmCharts entry "cache" skipped`,
+		},
+		label: "shop",
+	}, {
+		name:  "legacy helmChartInflationGenerator, flow style",
+		files: map[string]string{"app/kustomization.yaml": "{resources: [d.yaml], helmChartInflationGenerator: [{chartName: minecraft, chartRepoUrl: https://charts.example.com}]}\n"},
+		want:  []string{`app/kustomization.yaml:1:53: helmChartInflationGenerator entry "minecraft" skipped`},
+	}, {
 		name: "builtin generator config is built",
 		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ntransformers:\n  - labels.yaml\n",
 			"app/labels.yaml": builtinLabels},
@@ -143,5 +158,44 @@ func TestWithout(t *testing.T) {
 				t.Errorf("kWithout (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestWithoutKeys checks that Helm chart fields are commented out in place,
+// so every other line keeps its number, and that a kustomization left with
+// nothing else still builds.
+func TestWithoutKeys(t *testing.T) {
+	tests := []struct{ name, in, want string }{{
+		name: "block fields between others",
+		in:   "resources:\n  - d.yaml\nhelmCharts:\n  - name: redis\n\n    valuesInline: {a: 1}\nhelmGlobals:\n  chartHome: c\nnamespace: web\n",
+		want: "resources:\n  - d.yaml\n# helmCharts:\n#   - name: redis\n\n#     valuesInline: {a: 1}\nhelmGlobals:\n  chartHome: c\nnamespace: web\n",
+	}, {
+		name: "only charts keeps a kind",
+		in:   "helmCharts:\n- name: redis\n",
+		want: "kind: Kustomization # helmCharts:\n# - name: redis\n",
+	}, {
+		name: "flow document is written anew",
+		in:   "{resources: [d.yaml], helmCharts: [{name: redis}]}\n",
+		want: "{resources: [d.yaml]}\n",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, string(kWithoutKeys([]byte(tt.in), kHelmFields))); diff != "" {
+				t.Errorf("kWithoutKeys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestKustomizeOnlyCharts checks that a kustomization that only inflates
+// charts builds (nothing) with a warning per chart, rather than failing.
+func TestKustomizeOnlyCharts(t *testing.T) {
+	offline(t)
+	t.Setenv("PATH", t.TempDir())
+	repo := filepath.Join(t.TempDir(), "repo")
+	writeTree(t, repo, map[string]string{"app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nhelmCharts:\n  - name: redis\n    repo: https://charts.example.com\n"})
+	r := build(t, New(render.Options{WorkDir: repo, RepoRoot: repo}), filepath.Join(repo, "app"))
+	if len(r.Docs) != 0 || r.NotBuilt || len(r.Problems) != 1 || r.Problems[0].Line != 4 || r.Problems[0].Severity != lint.Warning {
+		t.Errorf("docs %d, not built %v, problems %+v; want one warning at line 4", len(r.Docs), r.NotBuilt, r.Problems)
 	}
 }
