@@ -39,7 +39,7 @@ func postRenderers(o *lint.Object) bool {
 // lands on that patch's line in the HelmRelease; every other field keeps
 // the chart's origin (values or template line).
 func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Object, chart *lint.Rendered) *lint.Rendered {
-	pre, stream := chartStream(chart)
+	pre, stream := render.ChartStream(chart)
 	t := postRenderText(o)
 	prs := lint.Root.Keys("spec", "postRenderers")
 	vdir := filepath.Join(filepath.Dir(render.SourceFile(r.opt, o)), ".flux-postrender-"+o.Namespace+"-"+o.Name)
@@ -59,37 +59,15 @@ func (r *HelmRelease) postRender(ctx context.Context, u *lint.Unit, o *lint.Obje
 	for _, d := range built.Docs {
 		inner := d.Origin
 		out.Docs = append(out.Docs, lint.RenderedDoc{Name: display(r.opt, render.SourceFile(r.opt, o)), Data: d.Data, Origin: func(n *yaml.Node) lint.Origin {
-			po := postOrigin{rendered: rendered, pre: pre[objectKey(n)], anchor: o}
+			po := render.PatchedOrigin{Rendered: rendered, Chart: pre[render.ObjectKey(n)], Fallback: o.Origin.Locate(lint.Root),
+				Patched: "the chart's value, patched by the post-renderer"}
 			if inner != nil {
-				po.kust = rm.origin(inner(n))
+				po.Kust = rm.origin(inner(n))
 			}
 			return po
 		}})
 	}
 	return out
-}
-
-// chartStream joins a chart's rendered documents into one YAML stream and
-// keeps each object's origin by kind and name.
-func chartStream(chart *lint.Rendered) (map[string]lint.Origin, []byte) {
-	pre := map[string]lint.Origin{}
-	var stream strings.Builder
-	for _, d := range chart.Docs {
-		var doc yaml.Node
-		if yaml.Unmarshal(d.Data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-			continue
-		}
-		n := doc.Content[0]
-		if d.Origin != nil {
-			pre[objectKey(n)] = d.Origin(n)
-		}
-		stream.WriteString("---\n")
-		stream.Write(d.Data)
-		if !strings.HasSuffix(string(d.Data), "\n") {
-			stream.WriteByte('\n')
-		}
-	}
-	return pre, []byte(stream.String())
 }
 
 // postRenderText writes the post-renderers as one kustomization over the
@@ -150,52 +128,4 @@ func addPatch(t *vtext, n *yaml.Node, p lint.Path) {
 	for k, l := range strings.Split(strings.TrimRight(yamlnode.Scalar(yamlnode.Get(n, "patch")), "\n"), "\n") {
 		t.add("    "+l, p.Key("patch"), k+1)
 	}
-}
-
-// objectKey identifies a rendered object across the post-render, which
-// neither renames nor moves objects.
-func objectKey(n *yaml.Node) string {
-	return yamlnode.Scalar(yamlnode.Get(n, "kind")) + "/" + yamlnode.Scalar(yamlnode.Get(yamlnode.Get(n, "metadata"), "name"))
-}
-
-// postOrigin locates a post-rendered field: on the patch that set it, else
-// where the chart set it.
-type postOrigin struct {
-	kust     lint.Origin // the post-render build's origin; nil when unknown
-	pre      lint.Origin // the chart's origin for the same object; nil when unknown
-	rendered string      // the display path the chart's output was read under
-	anchor   *lint.Object
-}
-
-func (o postOrigin) Locate(p lint.Path) lint.Location {
-	var pre *lint.Location
-	if o.pre != nil {
-		l := o.pre.Locate(p)
-		pre = &l
-	}
-	if o.kust != nil {
-		if loc := o.kust.Locate(p); loc.File != o.rendered {
-			// A post-renderer patch set it: the patch line, then what the
-			// chart had there and how the chart was rendered.
-			var rel []lint.Related
-			for _, r := range loc.Related {
-				switch {
-				case r.File != o.rendered:
-					rel = append(rel, r)
-				case pre != nil:
-					rel = append(rel, lint.Related{File: pre.File, Line: pre.Line, Column: pre.Column,
-						Message: "the chart's value, patched by the post-renderer"})
-				}
-			}
-			if pre != nil {
-				rel = append(rel, pre.Related...)
-			}
-			loc.Related = rel
-			return loc
-		}
-	}
-	if pre != nil {
-		return *pre
-	}
-	return o.anchor.Origin.Locate(lint.Root)
 }
