@@ -487,6 +487,12 @@ func plan(cfg *Config, roots map[string][]string) ([]*Unit, map[string]bool) {
 			consumed[f] = true
 		}
 	}
+	// A unit rooted in a directory another unit consumes (a chart that a
+	// kustomization's helmCharts inflates) is built there, with that
+	// unit's values, not on its own.
+	if !cfg.Standalone {
+		units = slices.DeleteFunc(units, func(u *Unit) bool { return consumed[u.Dir] })
+	}
 	return units, consumed
 }
 

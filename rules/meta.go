@@ -20,9 +20,10 @@ repository nor in the chart cache is a warning, once per chart version,
 naming "oomlint charts pull"; what oomlint leaves out on purpose (a
 source in another repository, a generator it cannot expand offline, the
 jsonnet files of an Argo CD directory source) is info. A kustomize
-plugin (an exec or KRM function) or helmCharts entry, which kustomize
-runs a program for, is a warning at its line, and the rest of the
-kustomization is built without it. The same ID reports an internal failure on one object, so one bad
+plugin (an exec or KRM function), which kustomize runs a program for,
+is a warning at its line, and the rest of the kustomization is built
+without it; so is a helmCharts entry whose chart is neither vendored in
+the chart home nor in charts.search or the chart cache. The same ID reports an internal failure on one object, so one bad
 object never hides the findings of the others.
 
 A chart that renders longer than renderTimeout (default 10s) or writes

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -97,10 +99,6 @@ spec:
 func TestLintPulledChartOffline(t *testing.T) {
 	url := serveChart(t)
 	work := t.TempDir()
-	k8s := filepath.Join(work, "k8s")
-	if err := os.MkdirAll(k8s, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	release := `apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
 metadata:
@@ -126,37 +124,9 @@ spec:
     javaOpts: -Xmx1g
     memory: 1Gi
 `
-	if err := os.WriteFile(filepath.Join(k8s, "orders.yaml"), []byte(release), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(work)
-	cache := filepath.Join(work, "cache")
-	var out, errs bytes.Buffer
-	if code := run(t.Context(), []string{"oomlint", "charts", "pull", "--chart-cache", cache, "k8s"}, &out, &errs, func(string) string { return "" }); code != 0 {
-		t.Fatalf("charts pull exit %d: %s%s", code, out.String(), errs.String())
-	}
-
+	cache, _ := pullInto(t, work, "k8s/orders.yaml", release)
 	offlinetest.Guard(t)
-	lintJSON := func(cacheDir string) []map[string]any {
-		t.Helper()
-		var out, errs bytes.Buffer
-		code := run(t.Context(), []string{"oomlint", "--format", "json", "--chart-cache", cacheDir, "k8s"}, &out, &errs, func(string) string { return "" })
-		if code != 1 {
-			t.Fatalf("lint exit %d: %s", code, errs.String())
-		}
-		var rep struct{ Findings []map[string]any }
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-			t.Fatal(err)
-		}
-		var kept []map[string]any // limit = request is an info finding by design here
-		for _, f := range rep.Findings {
-			if f["severity"] != "info" {
-				kept = append(kept, f)
-			}
-		}
-		return kept
-	}
-	got := lintJSON(cache)
+	got := lintAboveInfo(t, cache)
 	for _, f := range got {
 		for _, r := range f["related"].([]any) {
 			if file := r.(map[string]any)["file"].(string); filepath.IsAbs(file) || !filepath.IsLocal(file) || file[:5] == "cache" {
@@ -167,7 +137,7 @@ spec:
 	if len(got) != 1 || got[0]["rule"] != "OOM201" || got[0]["file"] != "k8s/orders.yaml" || got[0]["line"] != float64(23) {
 		t.Errorf("with the cache: %v, want one OOM201 at k8s/orders.yaml:23", got)
 	}
-	got = lintJSON(filepath.Join(work, "empty-cache"))
+	got = lintAboveInfo(t, filepath.Join(work, "empty-cache"))
 	if len(got) != 1 || got[0]["rule"] != "OOM900" || got[0]["severity"] != "warning" || got[0]["line"] != float64(17) {
 		t.Errorf("without the cache: %v, want one OOM900 warning at the chart: line", got)
 	}
@@ -253,4 +223,79 @@ patches:
 			t.Errorf("charts pull output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// TestLintPulledKustomizeChart is TestLintPulledChartOffline for a
+// kustomization's helmCharts entry: charts pull fetches the chart it
+// names, and lint renders it offline with the entry's valuesInline, then
+// applies the kustomization (its namespace) to the chart's objects.
+func TestLintPulledKustomizeChart(t *testing.T) {
+	url := serveChart(t)
+	work := t.TempDir()
+	kustomization := `namespace: orders
+helmCharts:
+  - name: jvm-app
+    repo: ` + url + `
+    version: 1.2.0
+    releaseName: orders
+    valuesInline:
+      javaOpts: -Xmx1g
+      memory: 1Gi
+`
+	cache, pulled := pullInto(t, work, "k8s/orders/kustomization.yaml", kustomization)
+	if !strings.Contains(pulled, "pulled jvm-app 1.2.0") {
+		t.Fatalf("charts pull printed %q", pulled)
+	}
+	offlinetest.Guard(t)
+	got := lintAboveInfo(t, cache)
+	if len(got) != 1 || got[0]["rule"] != "OOM201" || got[0]["file"] != "k8s/orders/kustomization.yaml" || got[0]["line"] != float64(8) ||
+		fmt.Sprint(got[0]["object"]) != "map[apiVersion:apps/v1 kind:Deployment name:orders namespace:orders]" {
+		t.Errorf("with the cache: %v, want one OOM201 at k8s/orders/kustomization.yaml:8 on Deployment orders/orders", got)
+	}
+	got = lintAboveInfo(t, filepath.Join(work, "empty-cache"))
+	if len(got) != 1 || got[0]["rule"] != "OOM900" || got[0]["severity"] != "warning" || got[0]["line"] != float64(3) {
+		t.Errorf("without the cache: %v, want one OOM900 warning at the helmCharts entry", got)
+	}
+}
+
+// pullInto writes content to file under work, moves there and runs
+// `oomlint charts pull` on k8s into a cache under work: the cache and what
+// pull printed.
+func pullInto(t *testing.T, work, file, content string) (cache, printed string) {
+	t.Helper()
+	p := filepath.Join(work, filepath.FromSlash(file))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(work)
+	cache = filepath.Join(work, "cache")
+	var out, errs bytes.Buffer
+	if code := run(t.Context(), []string{"oomlint", "charts", "pull", "--chart-cache", cache, "k8s"}, &out, &errs, func(string) string { return "" }); code != 0 {
+		t.Fatalf("charts pull exit %d: %s%s", code, out.String(), errs.String())
+	}
+	return cache, out.String()
+}
+
+// lintAboveInfo lints k8s with the chart cache cacheDir and returns the
+// findings above info (limit = request is an info finding by design here).
+func lintAboveInfo(t *testing.T, cacheDir string) (kept []map[string]any) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	code := run(t.Context(), []string{"oomlint", "--format", "json", "--chart-cache", cacheDir, "k8s"}, &out, &errs, func(string) string { return "" })
+	if code > 1 {
+		t.Fatalf("lint exit %d: %s", code, errs.String())
+	}
+	var rep struct{ Findings []map[string]any }
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if f["severity"] != "info" {
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }

@@ -30,8 +30,9 @@ type Found struct {
 //
 // It understands Flux HelmReleases (a chart from a HelmRepository, or a
 // chartRef to an OCIRepository), Argo CD Applications and
-// ApplicationSets (sources with chart:), and the dependencies of
-// Chart.yaml files that name an http(s):// or oci:// repository.
+// ApplicationSets (sources with chart:), kustomizations' helmCharts, and
+// the dependencies of Chart.yaml files that name an http(s):// or oci://
+// repository.
 func Scan(root string) ([]Found, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -108,6 +109,10 @@ func (s *scan) file(name string, chartYAML bool, data []byte) {
 		}
 		if chartYAML {
 			s.chartDependencies(name, d.line, root)
+			continue
+		}
+		if base := filepath.Base(name); base == "kustomization.yaml" || base == "kustomization.yml" {
+			s.kustomizationCharts(name, d.line, root)
 			continue
 		}
 		s.object(name, d.line, root)
@@ -204,6 +209,25 @@ func (s *scan) argoSources(file string, offset int, spec *yaml.Node) {
 			u = "oci://" + u // Argo CD's Helm OCI sources name the registry without a scheme
 		}
 		s.add(file, offset+chart.Line, Ref{RepoURL: u, Chart: chart.Value, Version: scalar(src, "targetRevision")})
+	}
+}
+
+// kustomizationCharts records the helmCharts of a kustomization that come
+// from a repository by URL and are not vendored in its chart home.
+func (s *scan) kustomizationCharts(file string, offset int, k *yaml.Node) {
+	home := cmp.Or(scalar(k, "helmGlobals", "chartHome"), "charts")
+	if !filepath.IsAbs(home) {
+		home = filepath.Join(filepath.Dir(filepath.FromSlash(file)), home)
+	}
+	for _, entry := range yamlnode.Seq(k, "helmCharts") {
+		name, repo := yamlnode.Get(entry, "name"), scalar(entry, "repo")
+		if name == nil || name.Value == "" || !strings.HasPrefix(repo, "https://") && !strings.HasPrefix(repo, "http://") && !strings.HasPrefix(repo, "oci://") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(home, name.Value, "Chart.yaml")); err == nil {
+			continue // vendored: kustomize and oomlint render it from there
+		}
+		s.add(file, offset+name.Line, Ref{RepoURL: repo, Chart: name.Value, Version: scalar(entry, "version")})
 	}
 }
 

@@ -17,10 +17,12 @@ func TestScan(t *testing.T) {
 		releases = "testdata/repo/flux/releases.yaml"
 		apps     = "testdata/repo/argo/apps.yml"
 		chart    = "testdata/repo/charts/app/Chart.yaml"
+		kust     = "testdata/repo/kustomize/redis/kustomization.yaml"
 		ghcr     = "oci://ghcr.io/stefanprodan/charts"
 	)
 	want := []Found{
 		{Ref{"https://charts.bitnami.com/bitnami", "postgresql", "15.x.x"}, chart, 5},
+		{Ref{"https://charts.bitnami.com/bitnami", "redis", "19.0.0"}, kust, 3},                 // kustomization helmCharts (a vendored one is not pulled)
 		{Ref{"https://charts.example.com", "api", "2.x"}, apps, 46},                             // ApplicationSet without templates
 		{Ref{"https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.10.0"}, apps, 9}, // Application source
 		{Ref{"https://stefanprodan.github.io/podinfo", "podinfo", "6.5.x"}, releases, 9},        // HelmRelease + HelmRepository in its namespace
@@ -28,6 +30,7 @@ func TestScan(t *testing.T) {
 		{Ref{ghcr, "podinfo", "6.5.0"}, chart, 8},                                               // Chart.yaml OCI dependency
 		{Ref{ghcr, "podinfo", ">=6.0.0"}, releases, 27},                                         // HelmRelease chartRef + OCIRepository
 		{Ref{"oci://registry-1.docker.io/bitnamicharts", "redis", ">=18 <19"}, apps, 22},        // Application sources, OCI without scheme
+		{Ref{"oci://registry-1.docker.io/bitnamicharts", "valkey", ""}, kust, 7},                // kustomization helmCharts from OCI
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Scan (-want +got):\n%s", diff)

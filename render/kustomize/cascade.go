@@ -117,7 +117,9 @@ func (k *Kustomize) ownMessage(kf *kfile, p lint.Finding) lint.Finding {
 		if len(k.refuse(chain)) > 0 {
 			return
 		}
-		if _, err := k.build(kf, false, k.skipPlugins(chain).rewrites); err != nil {
+		skips := k.skipPlugins(chain)
+		skips.dropCharts()
+		if _, err := k.build(kf, false, skips); err != nil {
 			b.f, b.failed = k.buildError(kf, chain, err), true
 		}
 	})

@@ -48,6 +48,10 @@ type kFS struct {
 	// the plugin entries the build leaves out (see kSkips).
 	rewrites map[string][]byte
 
+	// charts are files in memory beside a kustomization: the output of its
+	// helmCharts entries, rendered in process (kChart).
+	charts map[string][]byte
+
 	mu   sync.Mutex
 	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
 }
@@ -162,10 +166,19 @@ func (f *kFS) Open(p string) (filesys.File, error) {
 	if file, dir := f.isVirtual(p); file || dir {
 		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
 	}
+	if _, ok := f.chartData(p); ok {
+		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
+	}
 	if err := f.checkRead(p); err != nil {
 		return nil, err
 	}
 	return f.disk.Open(p)
+}
+
+// chartData is the text of a chart's output file in memory.
+func (f *kFS) chartData(p string) ([]byte, bool) {
+	data, ok := f.charts[filepath.Clean(p)]
+	return data, ok
 }
 
 func (f *kFS) IsDir(p string) bool {
@@ -177,6 +190,9 @@ func (f *kFS) IsDir(p string) bool {
 
 func (f *kFS) Exists(p string) bool {
 	if file, dir := f.isVirtual(p); file || dir {
+		return true
+	}
+	if _, ok := f.chartData(p); ok {
 		return true
 	}
 	return f.check(p) == nil && f.disk.Exists(p)
@@ -203,6 +219,9 @@ func (f *kFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	} else if file {
 		return filesys.ConfirmedDir(f.virtual.dir), filepath.Base(p), nil
 	}
+	if _, ok := f.chartData(p); ok {
+		return filesys.ConfirmedDir(filepath.Dir(filepath.Clean(p))), filepath.Base(p), nil
+	}
 	if err := f.check(p); err != nil {
 		return "", "", err
 	}
@@ -226,6 +245,9 @@ func (f *kFS) Walk(p string, fn filepath.WalkFunc) error {
 
 func (f *kFS) ReadFile(p string) ([]byte, error) {
 	var data []byte
+	if c, ok := f.chartData(p); ok {
+		return c, nil
+	}
 	if file, _ := f.isVirtual(p); file {
 		data = f.virtualData(p)
 	} else {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/oomlint/oomlint/lint"
 	"github.com/oomlint/oomlint/render"
+	"github.com/oomlint/oomlint/render/helm"
 )
 
 // Kustomize builds kustomizations with sigs.k8s.io/kustomize/api/krusty,
@@ -46,6 +47,12 @@ import (
 type Kustomize struct {
 	opt   render.Options
 	graph *kgraph
+
+	// helmCharts entries render with helm (set by UseHelm, else made on
+	// first use) and find charts with charts.
+	helm     *helm.Helm
+	helmOnce sync.Once
+	charts   *render.ChartLocator
 
 	mu    sync.Mutex
 	bases map[string]*kBaseBuild // a failing leaf's base built on its own, by directory
@@ -149,8 +156,10 @@ func (k *Kustomize) renderDir(ctx context.Context, u *lint.Unit, dir string) (ou
 		return &lint.Rendered{Problems: []lint.Finding{k.problem(top.file, 1, 1, err.Error())}}
 	}
 	skips := k.skipPlugins(chain)
+	chartProbs := k.inflateCharts(ctx, u, &skips)
 	out = k.buildTraced(u, top, chain, skips)
 	out.Problems = append(out.Problems, skips.findings(k)...)
+	out.Problems = append(out.Problems, chartProbs...)
 	return out
 }
 
@@ -158,16 +167,17 @@ func (k *Kustomize) renderDir(ctx context.Context, u *lint.Unit, dir string) (ou
 // every object to its source.
 func (k *Kustomize) buildTraced(u *lint.Unit, top *kfile, chain []*kfile, skips kSkips) *lint.Rendered {
 	tr := newKTracer(k, u, top)
+	tr.charts = skips.charts
 	if kPlainTraceable(top, chain) {
 		// Plain build first: the guard has then vetted every file the
 		// sources are read from.
-		if m, err := k.build(top, false, skips.rewrites); err == nil {
+		if m, err := k.build(top, false, skips); err == nil {
 			if srcs, ok := tr.plainSources(m); ok {
 				return k.docs(tr, top, m, srcs, false)
 			}
 		}
 	}
-	m, err := k.build(top, true, skips.rewrites)
+	m, err := k.build(top, true, skips)
 	if err != nil {
 		return k.notBuilt(top, chain, []lint.Finding{k.buildError(top, chain, err)})
 	}
@@ -186,8 +196,9 @@ var kOpenAPI sync.RWMutex
 // build runs krusty on top's directory. With meta, the top kustomization
 // asks for buildMetadata (origin annotations on every object, and krusty
 // records every transformer on every object); without, it is `kustomize
-// build`. Kustomization files in rewrites are read with that text.
-func (k *Kustomize) build(top *kfile, meta bool, rewrites map[string][]byte) (resmap.ResMap, error) {
+// build`. Kustomization files in skips.rewrites are read with that text,
+// beside the charts skips.charts rendered.
+func (k *Kustomize) build(top *kfile, meta bool, skips kSkips) (resmap.ResMap, error) {
 	if len(top.k.OpenAPI) > 0 {
 		kOpenAPI.Lock()
 		defer kOpenAPI.Unlock()
@@ -197,7 +208,7 @@ func (k *Kustomize) build(top *kfile, meta bool, rewrites map[string][]byte) (re
 		defer kOpenAPI.RUnlock()
 	}
 	fsys := newKFS(k.opt.RepoRoot, top.file).withMeta(meta)
-	fsys.rewrites = rewrites
+	fsys.rewrites, fsys.charts = skips.rewrites, skips.chartFiles()
 	if top.virtual {
 		fsys.virtual = top
 	}
@@ -252,6 +263,10 @@ func (k *Kustomize) docs(tr *kTracer, top *kfile, m resmap.ResMap, srcs []kSourc
 			continue
 		}
 		src := srcs[i]
+		if c := tr.charts[src.file]; c != nil {
+			out.Docs = append(out.Docs, lint.RenderedDoc{Name: k.display(c.owner), Data: data, Origin: tr.chartOrigin(src, c)})
+			continue
+		}
 		out.Docs = append(out.Docs, lint.RenderedDoc{Name: k.display(src.file), Data: data, Origin: tr.origin(src)})
 	}
 	return out

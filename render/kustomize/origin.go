@@ -44,6 +44,8 @@ type kTracer struct {
 	patches map[string][]*kPatch    // each kustomization's own patches, in application order
 	byName  map[string]*kPatchIndex // the same, by the object names they can apply to
 	chains  map[string][]*kfile     // origin file → the kustomizations acting on its objects, latest first
+
+	charts map[string]*kChart // helmCharts output files in memory, by path
 }
 
 func newKTracer(k *Kustomize, u *lint.Unit, top *kfile) *kTracer {
@@ -479,7 +481,9 @@ func (tr *kTracer) parse(file string) []*yaml.Node {
 		return docs
 	}
 	var docs []*yaml.Node
-	if data, ok := tr.top.files[filepath.Base(file)]; ok && tr.top.virtual && filepath.Dir(file) == tr.top.dir {
+	if c := tr.charts[file]; c != nil {
+		docs = kParseDocs(c.data)
+	} else if data, ok := tr.top.files[filepath.Base(file)]; ok && tr.top.virtual && filepath.Dir(file) == tr.top.dir {
 		docs = kParseDocs(data)
 	} else if data, err := os.ReadFile(file); err == nil {
 		docs = kParseDocs(data)
@@ -530,6 +534,9 @@ func (tr *kTracer) chainFrom(kf *kfile, file string, present bool, depth int) ([
 	var below []*kfile
 	var comps [][]*kfile
 	present = present || kf.file == file
+	if c := tr.charts[file]; c != nil && c.owner == kf.file {
+		present = true // a chart of kf's helmCharts
+	}
 	for _, e := range kf.entries {
 		switch {
 		case e.abs == "" || (e.field != "resources" && e.field != "bases" && e.field != "components"):

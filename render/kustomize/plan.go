@@ -271,6 +271,15 @@ func kConsumed(kf *kfile) []string {
 			out = append(out, e.abs)
 		}
 	}
+	// A chart a helmCharts entry inflates from the chart home is rendered
+	// with the entry's values, not on its own with its defaults.
+	for _, n := range yamlnode.Seq(kf.root, "helmCharts") {
+		if name := yamlnode.Str(n, "name"); name != "" && !strings.ContainsAny(name, `/\`) {
+			if dir := filepath.Join(kChartHome(kf), name); kIsFile(filepath.Join(dir, "Chart.yaml")) {
+				out = append(out, dir)
+			}
+		}
+	}
 	return out
 }
 

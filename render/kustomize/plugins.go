@@ -49,6 +49,72 @@ type kSkip struct {
 type kSkips struct {
 	entries  []kSkip
 	rewrites map[string][]byte // kustomization file → its text without the entries
+
+	// helm are the helmCharts entries, which inflateCharts renders in
+	// process or, failing that, moves to entries.
+	helm []kSkip
+	// charts are the ones rendered, by the path of their output in memory.
+	charts map[string]*kChart
+}
+
+// chartFiles is the text of each rendered chart, by path.
+func (s kSkips) chartFiles() map[string][]byte {
+	if len(s.charts) == 0 {
+		return nil
+	}
+	out := make(map[string][]byte, len(s.charts))
+	for p, c := range s.charts {
+		out[p] = c.data
+	}
+	return out
+}
+
+// dropCharts leaves every helmCharts entry out of the build, each with a
+// warning, without rendering any.
+func (s *kSkips) dropCharts() {
+	s.inflated(nil, nil)
+}
+
+// inflated rewrites each kustomization with helmCharts entries: the
+// entries out, the rendered charts' files (charts, by kustomization file)
+// in its resources. Entries not rendered become skipped entries, unless
+// said holds them (a finding already says why).
+func (s *kSkips) inflated(charts map[string][]*kChart, said map[*yaml.Node]bool) {
+	done := map[*kfile]bool{}
+	rendered := map[*yaml.Node]bool{}
+	for _, cs := range charts {
+		for _, c := range cs {
+			rendered[c.item] = true
+		}
+	}
+	for _, e := range s.helm {
+		if !rendered[e.item] && !said[e.item] {
+			s.entries = append(s.entries, e)
+		}
+		if done[e.kf] {
+			continue
+		}
+		done[e.kf] = true
+		var keys []string
+		for _, field := range kHelmFields {
+			if yamlnode.Get(e.kf.root, field) != nil {
+				keys = append(keys, field)
+			}
+		}
+		var names []string
+		for _, c := range charts[e.kf.file] {
+			names = append(names, filepath.Base(c.file))
+		}
+		data, ok := s.rewrites[e.kf.file]
+		if !ok {
+			data = e.kf.data
+		}
+		if s.rewrites == nil {
+			s.rewrites = map[string][]byte{}
+		}
+		s.rewrites[e.kf.file] = kWithCharts(data, keys, names)
+	}
+	s.helm = nil
 }
 
 // skipPlugins finds the plugin entries of every kustomization of chain.
@@ -66,14 +132,9 @@ func (k *Kustomize) skipPlugins(chain []*kfile) kSkips {
 				}
 			}
 		}
-		var helmKeys []string
 		for _, field := range kHelmFields {
-			items := yamlnode.Seq(kf.root, field)
-			for _, item := range items {
-				own = append(own, kSkip{kf: kf, field: field, item: item, what: kChartName(item)})
-			}
-			if len(items) > 0 {
-				helmKeys = append(helmKeys, field)
+			for _, item := range yamlnode.Seq(kf.root, field) {
+				out.helm = append(out.helm, kSkip{kf: kf, field: field, item: item, what: kChartName(item)})
 			}
 		}
 		if len(own) == 0 {
@@ -82,7 +143,7 @@ func (k *Kustomize) skipPlugins(chain []*kfile) kSkips {
 		if out.rewrites == nil {
 			out.rewrites = map[string][]byte{}
 		}
-		out.rewrites[kf.file] = kWithoutKeys(kWithout(kf.data, own), helmKeys)
+		out.rewrites[kf.file] = kWithout(kf.data, own)
 		out.entries = append(out.entries, own...)
 	}
 	return out
@@ -108,8 +169,7 @@ func (s kSkips) findings(k *Kustomize) []lint.Finding {
 		f.Fix = "nothing to change if it only makes Secrets or labels (say so with `# oomlint:ignore OOM900 <reason>` on this line); " +
 			"if it sets memory, commit its output to the repository so it is linted"
 		if slices.Contains(kHelmFields, e.field) {
-			f.Fix = "lint the chart itself with these values (`oomlint CHART_DIR --values FILE`), " +
-				"or commit its rendered output (`kustomize build --enable-helm`) to the repository so it is linted"
+			f.Fix = "write it as a helmCharts entry (`kustomize edit fix`), with the chart's name"
 		}
 		out = append(out, f)
 	}
@@ -117,8 +177,12 @@ func (s kSkips) findings(k *Kustomize) []lint.Finding {
 }
 
 func kSkipMessage(e kSkip) string {
-	if slices.Contains(kHelmFields, e.field) {
-		return fmt.Sprintf("%s entry %q skipped: kustomize inflates charts by running the helm binary, and oomlint never runs programs; "+
+	switch e.field {
+	case "helmChartInflationGenerator":
+		return fmt.Sprintf("%s entry %q skipped: oomlint renders helmCharts entries, not this deprecated generator; "+
+			"the rest of the kustomization is built and linted without the chart's objects", e.field, e.what)
+	case "helmCharts":
+		return fmt.Sprintf("%s entry %q skipped: kustomize refuses its name; "+
 			"the rest of the kustomization is built and linted without the chart's objects", e.field, e.what)
 	}
 	name := fmt.Sprintf("%q", e.item.Value)
@@ -237,11 +301,13 @@ func kWithout(data []byte, skips []kSkip) []byte {
 	return out
 }
 
-// kWithoutKeys is a kustomization's text without the top-level keys
-// named: each is commented out from its line to the next key, so every
-// other line keeps its number; a document not in block style is written
-// anew without them.
-func kWithoutKeys(data []byte, keys []string) []byte {
+// kWithCharts is a kustomization's text without the top-level keys named
+// (its helmCharts), and with the files of the charts rendered in their
+// place (names, beside it) added to its resources. The keys are commented
+// out from their line to the next key, so every other line keeps its
+// number, and the resources go on the first line taken out when the
+// kustomization has none; otherwise the document is written anew.
+func kWithCharts(data []byte, keys, names []string) []byte {
 	if len(keys) == 0 {
 		return data
 	}
@@ -250,18 +316,26 @@ func kWithoutKeys(data []byte, keys []string) []byte {
 		return data
 	}
 	m := doc.Content[0]
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	inPlace := m.Style&yaml.FlowStyle == 0
-	// krusty refuses a kustomization with nothing left in it; one that
-	// only inflated charts keeps a kind, on the first line taken out.
-	empty := true
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if !slices.Contains(keys, m.Content[i].Value) {
-			empty = false
+	if m.Style&yaml.FlowStyle == 0 && (len(names) == 0 || yamlnode.Get(m, "resources") == nil) {
+		if out, ok := kCommentKeys(data, m, keys, names); ok {
+			return out
 		}
 	}
+	return kRewriteWithout(data, m, keys, names)
+}
+
+// kCommentKeys is kWithCharts in place; ok is false when a key's lines
+// cannot be told apart.
+func kCommentKeys(data []byte, m *yaml.Node, keys, names []string) ([]byte, bool) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	// krusty refuses a kustomization with nothing left in it; one that
+	// only inflated charts keeps a kind.
+	empty := true
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		empty = empty && slices.Contains(keys, m.Content[i].Value)
+	}
 	first := true
-	for i := 0; inPlace && i+1 < len(m.Content); i += 2 {
+	for i := 0; i+1 < len(m.Content); i += 2 {
 		key := m.Content[i]
 		if !slices.Contains(keys, key.Value) {
 			continue
@@ -271,32 +345,47 @@ func kWithoutKeys(data []byte, keys []string) []byte {
 			end = m.Content[i+2].Line - 1
 		}
 		if key.Line < 1 || end > len(lines) || key.Line > end {
-			inPlace = false
-			break
+			return nil, false
 		}
 		for l := key.Line - 1; l < end; l++ {
 			if len(bytes.TrimSpace(lines[l])) > 0 {
 				lines[l] = append([]byte("# "), lines[l]...)
 			}
 		}
-		if empty && first {
+		switch {
+		case !first:
+		case len(names) > 0:
+			lines[key.Line-1] = append([]byte("resources: ["+strings.Join(names, ", ")+"] "), lines[key.Line-1]...)
+		case empty:
 			lines[key.Line-1] = append([]byte("kind: Kustomization "), lines[key.Line-1]...)
 		}
 		first = false
 	}
-	if inPlace {
-		return bytes.Join(lines, nil)
-	}
+	return bytes.Join(lines, nil), true
+}
+
+// kRewriteWithout is kWithCharts writing the document anew.
+func kRewriteWithout(data []byte, m *yaml.Node, keys, names []string) []byte {
 	kept := m.Content[:0:0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if !slices.Contains(keys, m.Content[i].Value) {
 			kept = append(kept, m.Content[i], m.Content[i+1])
 		}
 	}
-	if len(kept) == 0 {
-		kept = append(kept, &yaml.Node{Kind: yaml.ScalarNode, Value: "kind"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "Kustomization"})
-	}
 	m.Content = kept
+	if len(names) > 0 {
+		res := yamlnode.Get(m, "resources")
+		if res == nil || res.Kind != yaml.SequenceNode {
+			res = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "resources"}, res)
+		}
+		for _, n := range names {
+			res.Content = append(res.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: n})
+		}
+	}
+	if len(m.Content) == 0 {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "kind"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "Kustomization"})
+	}
 	out, err := yaml.Marshal(m)
 	if err != nil {
 		return data

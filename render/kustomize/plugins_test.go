@@ -74,14 +74,14 @@ func TestKustomizeSkipsPlugins(t *testing.T) {
 			"  - name: cache\n    repo: oci://registry.example.com/charts\nhelmGlobals:\n  chartHome: charts\ntransformers:\n  - labels.yaml\n",
 			"app/labels.yaml": builtinLabels},
 		want: []string{
-			`app/kustomization.yaml:4:5: helmCharts entry "redis" skipped: kustomize inflates charts by running the helm binary`,
-			`app/kustomization.yaml:12:5: helmCharts entry "cache" skipped`,
+			`app/kustomization.yaml:4:5: helmCharts entry "redis": chart redis 1.2.3 from https://charts.example.com is neither in the chart home app/charts nor in charts.search or the chart cache`,
+			`app/kustomization.yaml:12:5: helmCharts entry "cache": chart cache * from oci://registry.example.com/charts is neither`,
 		},
 		label: "shop",
 	}, {
 		name:  "legacy helmChartInflationGenerator, flow style",
 		files: map[string]string{"app/kustomization.yaml": "{resources: [d.yaml], helmChartInflationGenerator: [{chartName: minecraft, chartRepoUrl: https://charts.example.com}]}\n"},
-		want:  []string{`app/kustomization.yaml:1:53: helmChartInflationGenerator entry "minecraft" skipped`},
+		want:  []string{`app/kustomization.yaml:1:53: helmChartInflationGenerator entry "minecraft" skipped: oomlint renders helmCharts entries, not this deprecated generator`},
 	}, {
 		name: "builtin generator config is built",
 		files: map[string]string{"app/kustomization.yaml": "resources:\n  - d.yaml\ntransformers:\n  - labels.yaml\n",
@@ -161,11 +161,25 @@ func TestWithout(t *testing.T) {
 	}
 }
 
-// TestWithoutKeys checks that Helm chart fields are commented out in place,
-// so every other line keeps its number, and that a kustomization left with
-// nothing else still builds.
-func TestWithoutKeys(t *testing.T) {
-	tests := []struct{ name, in, want string }{{
+// TestWithCharts checks that Helm chart fields are commented out in place,
+// so every other line keeps its number, with the rendered charts' files in
+// the resources, and that a kustomization left with nothing else still
+// builds.
+func TestWithCharts(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		names          []string
+	}{{
+		name:  "rendered charts take the first line, with no resources",
+		in:    "namespace: a\nhelmCharts:\n  - name: redis\n  - name: web\npatches: []\n",
+		names: []string{".c0.yaml", ".c1.yaml"},
+		want:  "namespace: a\nresources: [.c0.yaml, .c1.yaml] # helmCharts:\n#   - name: redis\n#   - name: web\npatches: []\n",
+	}, {
+		name:  "beside resources the document is written anew",
+		in:    "resources:\n  - d.yaml\nhelmCharts:\n  - name: redis\n",
+		names: []string{".c0.yaml"},
+		want:  "resources:\n    - d.yaml\n    - .c0.yaml\n",
+	}, {
 		name: "block fields between others",
 		in:   "resources:\n  - d.yaml\nhelmCharts:\n  - name: redis\n\n    valuesInline: {a: 1}\nhelmGlobals:\n  chartHome: c\nnamespace: web\n",
 		want: "resources:\n  - d.yaml\n# helmCharts:\n#   - name: redis\n\n#     valuesInline: {a: 1}\nhelmGlobals:\n  chartHome: c\nnamespace: web\n",
@@ -180,8 +194,8 @@ func TestWithoutKeys(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, string(kWithoutKeys([]byte(tt.in), kHelmFields))); diff != "" {
-				t.Errorf("kWithoutKeys (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.want, string(kWithCharts([]byte(tt.in), kHelmFields, tt.names))); diff != "" {
+				t.Errorf("kWithCharts (-want +got):\n%s", diff)
 			}
 		})
 	}

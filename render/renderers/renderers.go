@@ -16,6 +16,7 @@ import (
 func All(opt render.Options) []lint.Renderer {
 	opt.Normalize()
 	h, k := helm.New(opt), kustomize.New(opt)
+	k.UseHelm(h)
 	return []lint.Renderer{
 		h,
 		k,
