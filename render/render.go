@@ -23,6 +23,11 @@ const DefaultKubeVersion = "v1.34.0"
 // DefaultReleaseName is the release name charts see, as `helm template` uses.
 const DefaultReleaseName = "release-name"
 
+// FluxKustomizationKind is the unit kind of a Flux Kustomization, for the
+// kustomize renderer to build what kustomize-controller builds: no
+// helmCharts, which that controller never inflates.
+const FluxKustomizationKind = "flux-kustomization"
+
 // Bounds of one unit's render: charts come from untrusted pull requests,
 // and a template can loop or grow without end.
 const (

@@ -20,7 +20,7 @@ import (
 )
 
 // KustomizationName is the unit kind of a Flux Kustomization.
-const KustomizationName = "flux-kustomization"
+const KustomizationName = render.FluxKustomizationKind
 
 // Kustomization renders Flux Kustomizations (kustomize.toolkit.fluxcd.io):
 // the kustomize build of spec.path, with the Kustomization's own fields

@@ -26,10 +26,8 @@ import (
 // field traces to the patch that set it or, through the chart, to the
 // valuesInline, values file or template line.
 
-// kChartDefaultRelease is the release name when an entry sets none:
-// kustomize passes --generate-name, a random name, and `helm template`'s
-// own default is this.
-const kChartDefaultRelease = "release-name"
+// An entry without a releaseName renders as render.DefaultReleaseName:
+// kustomize passes --generate-name, a random name.
 
 // kChart is one helmCharts entry rendered in process.
 type kChart struct {
@@ -69,9 +67,19 @@ func (k *Kustomize) inflateCharts(ctx context.Context, u *lint.Unit, skips *kSki
 	var probs []lint.Finding
 	byOwner := map[string][]*kChart{}
 	said := map[*yaml.Node]bool{} // entries not rendered that a finding already explains
+	flux := u != nil && u.Kind == render.FluxKustomizationKind
 	for i, e := range skips.helm {
 		if e.field != "helmCharts" {
 			continue // the legacy generator's fields differ: left out
+		}
+		if flux {
+			f := k.problem(e.kf.file, e.item.Line, e.item.Column, fmt.Sprintf(
+				"helmCharts entry %q: Flux's kustomize-controller never inflates helmCharts (it runs no helm binary), so %s fails to build (\"must specify --enable-helm\") and deploys nothing",
+				e.what, u.Name))
+			f.Fix = "deploy the chart with a HelmRelease (patch its output with spec.postRenderers), or commit the rendered chart"
+			probs = append(probs, f)
+			said[e.item] = true
+			continue
 		}
 		c, more, reported := k.inflate(ctx, u, h, e, i)
 		probs = append(probs, more...)
@@ -115,7 +123,7 @@ func (k *Kustomize) inflate(ctx context.Context, u *lint.Unit, h *helm.Helm, e k
 			ref, k.display(kChartHome(e.kf)))
 		return nil, k.charts.Miss(ref, problem(msg, fix, lint.Warning)), true
 	}
-	rel := helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: cmp.Or(str("releaseName"), kChartDefaultRelease),
+	rel := helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: cmp.Or(str("releaseName"), render.DefaultReleaseName),
 		Namespace: str("namespace"), Anchor: anchor, By: "helmCharts entry " + strconv.Quote(name) + " of " + k.display(e.kf.file)}
 	rel.Layers, probs = k.chartValues(e, chart)
 	out := h.RenderRelease(ctx, u, rel)
