@@ -218,6 +218,22 @@ deny contains msg if {
 		}
 		writeFiles(t, repo, map[string]string{"overlay/kustomization.yaml": "resources: [" + rel + "]\n"})
 	}},
+	{name: "kustomize helmCharts reaching outside", build: func(t *testing.T, repo, outside string) {
+		t.Helper()
+		writeFiles(t, outside, map[string]string{
+			"chart/Chart.yaml":            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+			"chart/templates/deploy.yaml": secretDeployment,
+			"values.yaml":                 "name: " + outsideSecret + "\n",
+		})
+		writeFiles(t, repo, map[string]string{
+			"app/kustomization.yaml": fmt.Sprintf("helmCharts:\n  - name: web\n    valuesFile: %s\n  - name: far\n    valuesFile: ../values.yaml\n"+
+				"helmGlobals:\n  chartHome: %s\n", filepath.Join(outside, "values.yaml"), "charts"),
+			"app/charts/far/Chart.yaml":            "apiVersion: v2\nname: far\nversion: 1.0.0\n",
+			"app/charts/far/templates/deploy.yaml": hostileDeployment("far", "256Mi"),
+		})
+		symlink(t, filepath.Join(outside, "chart"), filepath.Join(repo, "app", "charts", "web"))
+		symlink(t, filepath.Join(outside, "values.yaml"), filepath.Join(repo, "values.yaml"))
+	}},
 	{name: "cyclic alias with a policy", build: func(t *testing.T, repo, _ string) {
 		t.Helper()
 		writeFiles(t, repo, map[string]string{
