@@ -224,7 +224,11 @@ func (s *scan) kustomizationCharts(file string, offset int, k *yaml.Node) {
 		if name == nil || name.Value == "" || !strings.HasPrefix(repo, "https://") && !strings.HasPrefix(repo, "http://") && !strings.HasPrefix(repo, "oci://") {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(home, name.Value, "Chart.yaml")); err == nil {
+		dir := home // as kustomize's HelmChartInflationGenerator places it
+		if v := scalar(entry, "version"); v != "" {
+			dir = filepath.Join(home, name.Value+"-"+v)
+		}
+		if _, err := os.Stat(filepath.Join(dir, name.Value, "Chart.yaml")); err == nil {
 			continue // vendored: kustomize and oomlint render it from there
 		}
 		s.add(file, offset+name.Line, Ref{RepoURL: repo, Chart: name.Value, Version: scalar(entry, "version")})

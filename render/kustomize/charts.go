@@ -116,11 +116,11 @@ func (k *Kustomize) inflate(ctx context.Context, u *lint.Unit, h *helm.Helm, e k
 		ref := charts.Ref{RepoURL: str("repo"), Chart: name, Version: str("version")}
 		if ref.RepoURL == "" {
 			return nil, []lint.Finding{problem(fmt.Sprintf("no chart at %s and no repo to find it in; kustomize fails the build too",
-				k.display(filepath.Join(kChartHome(e.kf), name))), "vendor the chart there, or set repo and version", lint.Error)}, true
+				k.display(kChartDir(e.kf, e.item))), "vendor the chart there, or set repo and version", lint.Error)}, true
 		}
 		_, fix := k.charts.Missing(ref)
-		msg := fmt.Sprintf("chart %s is neither in the chart home %s nor in charts.search or the chart cache; oomlint never downloads during lint, so what it deploys is not linted",
-			ref, k.display(kChartHome(e.kf)))
+		msg := fmt.Sprintf("chart %s is neither at %s nor in charts.search or the chart cache; oomlint never downloads during lint, so what it deploys is not linted",
+			ref, k.display(kChartDir(e.kf, e.item)))
 		return nil, k.charts.Miss(ref, problem(msg, fix, lint.Warning)), true
 	}
 	rel := helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: cmp.Or(str("releaseName"), render.DefaultReleaseName),
@@ -141,7 +141,7 @@ func (k *Kustomize) inflate(ctx context.Context, u *lint.Unit, h *helm.Helm, e k
 // failing that as a HelmRelease's: charts.search, then the chart cache.
 func (k *Kustomize) locateChart(e kSkip) (render.Chart, bool) {
 	name := yamlnode.Str(e.item, "name")
-	dir := filepath.Join(kChartHome(e.kf), name)
+	dir := kChartDir(e.kf, e.item)
 	if render.Within(k.opt.RepoRoot, dir) && kIsFile(filepath.Join(dir, "Chart.yaml")) {
 		return render.Chart{Dir: dir}, true
 	}
@@ -150,6 +150,17 @@ func (k *Kustomize) locateChart(e kSkip) (render.Chart, bool) {
 		return render.Chart{}, false
 	}
 	return k.charts.Find(charts.Ref{RepoURL: repo, Chart: name, Version: yamlnode.Str(e.item, "version")})
+}
+
+// kChartDir is where kustomize reads (and pulls) an entry's chart: the
+// chart home, in a <name>-<version> directory of its own when the entry
+// names both a repo and a version.
+func kChartDir(kf *kfile, item *yaml.Node) string {
+	name, home := yamlnode.Str(item, "name"), kChartHome(kf)
+	if v := yamlnode.Str(item, "version"); v != "" && yamlnode.Str(item, "repo") != "" {
+		home = filepath.Join(home, name+"-"+v)
+	}
+	return filepath.Join(home, name)
 }
 
 // kChartHome is where kustomize looks for a kustomization's charts.

@@ -275,7 +275,7 @@ func kConsumed(kf *kfile) []string {
 	// with the entry's values, not on its own with its defaults.
 	for _, n := range yamlnode.Seq(kf.root, "helmCharts") {
 		if name := yamlnode.Str(n, "name"); name != "" && !strings.ContainsAny(name, `/\`) {
-			if dir := filepath.Join(kChartHome(kf), name); kIsFile(filepath.Join(dir, "Chart.yaml")) {
+			if dir := kChartDir(kf, n); kIsFile(filepath.Join(dir, "Chart.yaml")) {
 				out = append(out, dir)
 			}
 		}

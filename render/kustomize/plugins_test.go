@@ -74,7 +74,7 @@ func TestKustomizeSkipsPlugins(t *testing.T) {
 			"  - name: cache\n    repo: oci://registry.example.com/charts\nhelmGlobals:\n  chartHome: charts\ntransformers:\n  - labels.yaml\n",
 			"app/labels.yaml": builtinLabels},
 		want: []string{
-			`app/kustomization.yaml:4:5: helmCharts entry "redis": chart redis 1.2.3 from https://charts.example.com is neither in the chart home app/charts nor in charts.search or the chart cache`,
+			`app/kustomization.yaml:4:5: helmCharts entry "redis": chart redis 1.2.3 from https://charts.example.com is neither at app/charts/redis-1.2.3/redis nor in charts.search or the chart cache`,
 			`app/kustomization.yaml:12:5: helmCharts entry "cache": chart cache * from oci://registry.example.com/charts is neither`,
 		},
 		label: "shop",
@@ -211,5 +211,23 @@ func TestKustomizeOnlyCharts(t *testing.T) {
 	r := build(t, New(render.Options{WorkDir: repo, RepoRoot: repo}), filepath.Join(repo, "app"))
 	if len(r.Docs) != 0 || r.NotBuilt || len(r.Problems) != 1 || r.Problems[0].Line != 4 || r.Problems[0].Severity != lint.Warning {
 		t.Errorf("docs %d, not built %v, problems %+v; want one warning at line 4", len(r.Docs), r.NotBuilt, r.Problems)
+	}
+}
+
+// TestChartDir checks where a helmCharts entry's chart is read from, as
+// kustomize places it: <chartHome>/<name>, or <chartHome>/<name>-<version>/<name>
+// when the entry names a repo and a version.
+func TestChartDir(t *testing.T) {
+	tests := []struct{ kustomization, want string }{
+		{"helmCharts:\n- name: redis\n", "/r/app/charts/redis"},
+		{"helmCharts:\n- {name: redis, version: 1.2.3}\n", "/r/app/charts/redis"},
+		{"helmCharts:\n- {name: redis, repo: https://c.example.com, version: 1.2.3}\n", "/r/app/charts/redis-1.2.3/redis"},
+		{"helmGlobals: {chartHome: ../vendor}\nhelmCharts:\n- {name: redis, repo: oci://r.example.com/c}\n", "/r/vendor/redis"},
+	}
+	for _, tt := range tests {
+		kf := parseKustomizationData("/r/app", "/r/app/kustomization.yaml", []byte(tt.kustomization))
+		if got := kChartDir(kf, yamlnode.Seq(kf.root, "helmCharts")[0]); got != filepath.FromSlash(tt.want) {
+			t.Errorf("%q: chart dir %s, want %s", tt.kustomization, got, tt.want)
+		}
 	}
 }
