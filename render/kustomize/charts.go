@@ -46,7 +46,9 @@ func (k *Kustomize) UseHelm(h *helm.Helm) { k.helm = h }
 func (k *Kustomize) helmRenderer() *helm.Helm {
 	k.helmOnce.Do(func() {
 		if k.helm == nil {
-			k.helm = helm.New(k.opt)
+			opt := k.opt
+			opt.Normalize()
+			k.helm = helm.New(opt)
 		}
 		k.charts = render.NewChartLocator(k.opt)
 		k.charts.Flush() // report a chart missing from the cache at once, once
