@@ -194,12 +194,20 @@ func TestFlagsBeforeCommand(t *testing.T) {
 // TestFlagsDocumented keeps README.md's flag table and lint's flags in
 // step: every flag in the table exists, and every flag is in the table.
 func TestFlagsDocumented(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	checkFlagTable(t, "README.md", "### Flags", "lint", lintFlags())
+}
+
+// checkFlagTable checks the flag table under heading in doc (relative to
+// the module root) against a command's flags, both ways.
+func checkFlagTable(t *testing.T, doc, heading, command string, flags []cli.Flag) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(doc)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, _ := strings.Cut(string(readme), "\n### Flags\n")
-	section, _, _ = strings.Cut(section, "\n### ")
+	level, _, _ := strings.Cut(heading, " ")
+	_, section, _ := strings.Cut(string(data), "\n"+heading+"\n")
+	section, _, _ = strings.Cut(section, "\n"+level+" ")
 	documented := map[string]bool{}
 	for line := range strings.SplitSeq(section, "\n") {
 		cell, ok := strings.CutPrefix(line, "| `")
@@ -212,20 +220,20 @@ func TestFlagsDocumented(t *testing.T) {
 		}
 	}
 	if len(documented) == 0 {
-		t.Fatal("no flags found under ### Flags in README.md")
+		t.Fatalf("no flags found under %s in %s", heading, doc)
 	}
 	defined := map[string]bool{}
-	for _, f := range lintFlags() {
+	for _, f := range flags {
 		for _, n := range f.Names() {
 			defined[n] = true
 		}
 		if !documented[f.Names()[0]] {
-			t.Errorf("--%s is not in README.md's flag table", f.Names()[0])
+			t.Errorf("--%s is not in %s's flag table", f.Names()[0], doc)
 		}
 	}
 	for n := range documented {
 		if !defined[n] {
-			t.Errorf("README.md documents %s%s, which lint does not have", dashes(n), n)
+			t.Errorf("%s documents %s%s, which %s does not have", doc, dashes(n), n, command)
 		}
 	}
 }

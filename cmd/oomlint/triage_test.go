@@ -397,37 +397,7 @@ var sampleBlock = regexp.MustCompile("(?s)```\n\\$ \\./(oomlint triage [^\n]*)\n
 // TestTriageFlagsDocumented keeps the flag table of docs/triage.md and
 // triage's flags in step.
 func TestTriageFlagsDocumented(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "triage.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, _ := strings.Cut(string(data), "\n## Flags\n")
-	section, _, _ = strings.Cut(section, "\n## ")
-	documented := map[string]bool{}
-	for line := range strings.SplitSeq(section, "\n") {
-		cell, ok := strings.CutPrefix(line, "| `")
-		if !ok {
-			continue
-		}
-		cell, _, _ = strings.Cut(cell, " |")
-		for _, m := range tableFlag.FindAllStringSubmatch(cell, -1) {
-			documented[m[1]] = true
-		}
-	}
-	defined := map[string]bool{}
-	for _, f := range triageFlags() {
-		for _, n := range f.Names() {
-			defined[n] = true
-		}
-		if !documented[f.Names()[0]] {
-			t.Errorf("--%s is not in docs/triage.md's flag table", f.Names()[0])
-		}
-	}
-	for n := range documented {
-		if !defined[n] {
-			t.Errorf("docs/triage.md documents %s%s, which triage does not have", dashes(n), n)
-		}
-	}
+	checkFlagTable(t, "docs/triage.md", "## Flags", "triage", triageFlags())
 }
 
 // Small dumps for the flag contract and the tests above: one OOM-killed

@@ -224,15 +224,22 @@ func (s *scan) kustomizationCharts(file string, offset int, k *yaml.Node) {
 		if name == nil || name.Value == "" || !strings.HasPrefix(repo, "https://") && !strings.HasPrefix(repo, "http://") && !strings.HasPrefix(repo, "oci://") {
 			continue
 		}
-		dir := home // as kustomize's HelmChartInflationGenerator places it
-		if v := scalar(entry, "version"); v != "" {
-			dir = filepath.Join(home, name.Value+"-"+v)
-		}
-		if _, err := os.Stat(filepath.Join(dir, name.Value, "Chart.yaml")); err == nil {
+		dir := KustomizeChartDir(home, name.Value, repo, scalar(entry, "version"))
+		if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
 			continue // vendored: kustomize and oomlint render it from there
 		}
 		s.add(file, offset+name.Line, Ref{RepoURL: repo, Chart: name.Value, Version: scalar(entry, "version")})
 	}
+}
+
+// KustomizeChartDir is where kustomize's HelmChartInflationGenerator reads
+// (and pulls) a helmCharts entry's chart: <home>/<name>, or
+// <home>/<name>-<version>/<name> when the entry names a repo and a version.
+func KustomizeChartDir(home, name, repo, version string) string {
+	if version != "" && repo != "" {
+		home = filepath.Join(home, name+"-"+version)
+	}
+	return filepath.Join(home, name)
 }
 
 // chartDependencies records the dependencies of a Chart.yaml that come

@@ -154,15 +154,9 @@ func (k *Kustomize) locateChart(e kSkip) (render.Chart, bool) {
 	return k.charts.Find(charts.Ref{RepoURL: repo, Chart: name, Version: yamlnode.Str(e.item, "version")})
 }
 
-// kChartDir is where kustomize reads (and pulls) an entry's chart: the
-// chart home, in a <name>-<version> directory of its own when the entry
-// names both a repo and a version.
+// kChartDir is where kustomize reads (and pulls) an entry's chart.
 func kChartDir(kf *kfile, item *yaml.Node) string {
-	name, home := yamlnode.Str(item, "name"), kChartHome(kf)
-	if v := yamlnode.Str(item, "version"); v != "" && yamlnode.Str(item, "repo") != "" {
-		home = filepath.Join(home, name+"-"+v)
-	}
-	return filepath.Join(home, name)
+	return charts.KustomizeChartDir(kChartHome(kf), yamlnode.Str(item, "name"), yamlnode.Str(item, "repo"), yamlnode.Str(item, "version"))
 }
 
 // kChartHome is where kustomize looks for a kustomization's charts.

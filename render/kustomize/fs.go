@@ -49,8 +49,8 @@ type kFS struct {
 	rewrites map[string][]byte
 
 	// charts are files in memory beside a kustomization: the output of its
-	// helmCharts entries, rendered in process (kChart).
-	charts map[string][]byte
+	// helmCharts entries, rendered in process, by path.
+	charts map[string]*kChart
 
 	mu   sync.Mutex
 	dirs map[string]string // directory → symlinks resolved ("" when it does not resolve)
@@ -177,8 +177,11 @@ func (f *kFS) Open(p string) (filesys.File, error) {
 
 // chartData is the text of a chart's output file in memory.
 func (f *kFS) chartData(p string) ([]byte, bool) {
-	data, ok := f.charts[filepath.Clean(p)]
-	return data, ok
+	c, ok := f.charts[filepath.Clean(p)]
+	if !ok {
+		return nil, false
+	}
+	return c.data, true
 }
 
 func (f *kFS) IsDir(p string) bool {

@@ -208,7 +208,7 @@ func (k *Kustomize) build(top *kfile, meta bool, skips kSkips) (resmap.ResMap, e
 		defer kOpenAPI.RUnlock()
 	}
 	fsys := newKFS(k.opt.RepoRoot, top.file).withMeta(meta)
-	fsys.rewrites, fsys.charts = skips.rewrites, skips.chartFiles()
+	fsys.rewrites, fsys.charts = skips.rewrites, skips.charts
 	if top.virtual {
 		fsys.virtual = top
 	}

@@ -57,18 +57,6 @@ type kSkips struct {
 	charts map[string]*kChart
 }
 
-// chartFiles is the text of each rendered chart, by path.
-func (s kSkips) chartFiles() map[string][]byte {
-	if len(s.charts) == 0 {
-		return nil
-	}
-	out := make(map[string][]byte, len(s.charts))
-	for p, c := range s.charts {
-		out[p] = c.data
-	}
-	return out
-}
-
 // dropCharts leaves every helmCharts entry out of the build, each with a
 // warning, without rendering any.
 func (s *kSkips) dropCharts() {
