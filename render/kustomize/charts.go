@@ -126,7 +126,7 @@ func (k *Kustomize) inflate(ctx context.Context, u *lint.Unit, h *helm.Helm, e k
 		return nil, k.charts.Miss(ref, problem(msg, fix, lint.Warning)), true
 	}
 	rel := helm.Release{Dir: chart.Dir, Archive: chart.Archive, Name: cmp.Or(str("releaseName"), render.DefaultReleaseName),
-		Namespace: str("namespace"), Anchor: anchor, By: "helmCharts entry " + strconv.Quote(name) + " of " + k.display(e.kf.file)}
+		Namespace: str("namespace"), Anchor: anchor, By: "helmCharts entry " + strconv.Quote(name)} // the trace line is in the kustomization itself
 	rel.Layers, probs = k.chartValues(e, chart)
 	out := h.RenderRelease(ctx, u, rel)
 	probs = append(probs, out.Problems...)
